@@ -1,0 +1,566 @@
+/**
+ * The engine: runs a runbook's steps on the profile's nodes through a StepRunner (SSH in the console,
+ * anything that honours the interface in tests of the engine's own logic), keeps the state of every
+ * (step, node), saves it on every change, writes each attempt's output to a log file, and masks secrets
+ * in everything it emits. No React here: screens subscribe to its events.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
+import type { Profile, ProfileNode } from '../profile/schema.js';
+import { type Runbook, type RunbookSection, type RunbookStep, stepKey } from '../runbook/model.js';
+import { MARKER_ACTION, MARKER_ALREADY_DONE, MARKER_PREFIX } from '../runbook/prelude.js';
+import { MASK, nodesForStep, renderSecretsEnv, renderStep } from '../runbook/render.js';
+import type { Secrets } from '../runbook/variables.js';
+import type { Journal } from './journal.js';
+import { AttemptLog, attemptLogFile } from './logs.js';
+import type { ProgressStore } from './progress-store.js';
+import { type EngineEvents, isDone, type NodeConnection, type NodeStepState, type OutputLine } from './types.js';
+
+export type RunOutcome =
+	| { kind: 'exited'; code: number }
+	| { kind: 'signaled'; signal: string }
+	| { kind: 'no-trace' }
+	| { kind: 'timeout' }
+	| { kind: 'cancelled'; code?: number };
+
+export interface StreamHandlers {
+	onStdout(chunk: Buffer): void;
+	onStderr(chunk: Buffer): void;
+	onConnection?(connection: NodeConnection): void;
+}
+
+export interface StepRunRequest extends StreamHandlers {
+	runId: string;
+	script: string;
+	secretsEnv: string;
+	timeoutMs: number;
+	signal: AbortSignal;
+}
+
+export interface AttachRequest extends StreamHandlers {
+	runId: string;
+	offsets: { stdout: number; stderr: number };
+	timeoutMs: number;
+	signal: AbortSignal;
+}
+
+/** Runs rendered scripts on nodes, detached from the connection (see ssh/remote-run.ts). */
+export interface StepRunner {
+	run(node: ProfileNode, request: StepRunRequest): Promise<RunOutcome>;
+	attach(node: ProfileNode, request: AttachRequest): Promise<RunOutcome>;
+	close?(): Promise<void>;
+}
+
+export interface EngineOptions {
+	runbook: Runbook;
+	profile: Profile;
+	secrets: Secrets;
+	progress: ProgressStore;
+	runner: StepRunner;
+	journal?: Journal;
+	/** How many nodes run a step at once. */
+	concurrency?: number;
+	/** Lines kept in memory per (step, node) for the output panes; the log file has everything. */
+	bufferLines?: number;
+	/** Who is at the keyboard, recorded with skips. */
+	operator?: string;
+}
+
+export interface PlannedStep {
+	key: string;
+	section: RunbookSection;
+	step: RunbookStep;
+	nodes: ProfileNode[];
+}
+
+/** Splits a byte stream into lines, decoding UTF-8 across chunk boundaries. */
+class LineSplitter {
+	private decoder = new StringDecoder('utf8');
+	private partial = '';
+	push(chunk: Buffer, emit: (line: string) => void): void {
+		const text = this.partial + this.decoder.write(chunk);
+		const lines = text.split('\n');
+		this.partial = lines.pop() ?? '';
+		for (const line of lines) emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+	}
+	flush(emit: (line: string) => void): void {
+		const rest = this.partial + this.decoder.end();
+		this.partial = '';
+		if (rest !== '') emit(rest);
+	}
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping terminal escape sequences is the point
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007]*(\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+
+function escapeRegExp(s: string): string {
+	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A ring of the last N lines. */
+export class LineRing {
+	private lines: string[] = [];
+	private start = 0;
+	total = 0;
+	constructor(readonly capacity: number) {}
+	push(line: string): void {
+		this.total++;
+		if (this.lines.length < this.capacity) this.lines.push(line);
+		else {
+			this.lines[this.start] = line;
+			this.start = (this.start + 1) % this.capacity;
+		}
+	}
+	toArray(): string[] {
+		return [...this.lines.slice(this.start), ...this.lines.slice(0, this.start)];
+	}
+	clear(): void {
+		this.lines = [];
+		this.start = 0;
+		this.total = 0;
+	}
+}
+
+export function operatorName(): string {
+	try {
+		return `${os.userInfo().username}@${os.hostname()}`;
+	} catch {
+		return `unknown@${os.hostname()}`;
+	}
+}
+
+function now(): string {
+	return new Date().toISOString();
+}
+
+export class Engine extends EventEmitter<EngineEvents> {
+	readonly runbook: Runbook;
+	readonly profile: Profile;
+	readonly steps: PlannedStep[];
+	private readonly secrets: Secrets;
+	private readonly progress: ProgressStore;
+	private readonly runner: StepRunner;
+	private readonly journal?: Journal;
+	private readonly concurrency: number;
+	private readonly bufferLines: number;
+	private readonly operator: string;
+	private readonly maskPattern?: RegExp;
+	private readonly buffers = new Map<string, LineRing>();
+	private readonly stderrTails = new Map<string, LineRing>();
+	private readonly controllers = new Map<string, AbortController>();
+	private readonly connections = new Map<string, NodeConnection>();
+	/** Incremented on every change; screens use it as their snapshot. */
+	version = 0;
+
+	constructor(options: EngineOptions) {
+		super();
+		this.runbook = options.runbook;
+		this.profile = options.profile;
+		this.secrets = options.secrets;
+		this.progress = options.progress;
+		this.runner = options.runner;
+		this.journal = options.journal;
+		this.concurrency = options.concurrency ?? 16;
+		this.bufferLines = options.bufferLines ?? 2000;
+		this.operator = options.operator ?? operatorName();
+		const values = Object.values(this.secrets)
+			.filter((v) => v.length >= 4)
+			.sort((a, b) => b.length - a.length);
+		if (values.length) this.maskPattern = new RegExp(values.map(escapeRegExp).join('|'), 'g');
+		this.steps = this.runbook.sections.flatMap((section) =>
+			section.steps.map((step) => ({
+				key: stepKey(section, step),
+				section,
+				step,
+				nodes: nodesForStep(this.runbook, step, this.profile),
+			})),
+		);
+		for (const node of this.profile.nodes) this.connections.set(node.name, { state: 'idle' });
+	}
+
+	// ----- reading state -------------------------------------------------------------------------------
+
+	planned(key: string): PlannedStep {
+		const planned = this.steps.find((s) => s.key === key);
+		if (!planned) throw new Error(`no step "${key}" in runbook ${this.runbook.id}`);
+		return planned;
+	}
+
+	stepsOf(sectionId: string): PlannedStep[] {
+		return this.steps.filter((s) => s.section.id === sectionId);
+	}
+
+	state(key: string, node: string): NodeStepState {
+		return this.progress.get(key, node);
+	}
+
+	/** Summary status of a step across its nodes. */
+	stepStatus(key: string): NodeStepState['status'] | 'not-applicable' {
+		const planned = this.planned(key);
+		if (planned.nodes.length === 0) return 'not-applicable';
+		const statuses = planned.nodes.map((n) => this.state(key, n.name).status);
+		for (const s of ['running', 'failed', 'interrupted'] as const) if (statuses.includes(s)) return s;
+		if (statuses.every((s) => isDone(s))) {
+			if (statuses.every((s) => s === 'skipped')) return 'skipped';
+			if (statuses.every((s) => s === 'already-done')) return 'already-done';
+			return 'succeeded';
+		}
+		return 'pending';
+	}
+
+	sectionProgress(sectionId: string): { done: number; total: number; failed: number; running: number } {
+		let done = 0;
+		let total = 0;
+		let failed = 0;
+		let running = 0;
+		for (const planned of this.stepsOf(sectionId)) {
+			const status = this.stepStatus(planned.key);
+			if (status === 'not-applicable') continue;
+			total++;
+			if (isDone(status)) done++;
+			if (status === 'failed' || status === 'interrupted') failed++;
+			if (status === 'running') running++;
+		}
+		return { done, total, failed, running };
+	}
+
+	output(key: string, node: string): string[] {
+		return this.buffers.get(`${key}|${node}`)?.toArray() ?? [];
+	}
+
+	/** The last lines a failing attempt wrote to stderr (for triage). */
+	stderrTail(key: string, node: string): string[] {
+		return this.stderrTails.get(`${key}|${node}`)?.toArray() ?? [];
+	}
+
+	connection(node: string): NodeConnection {
+		return this.connections.get(node) ?? { state: 'idle' };
+	}
+
+	isRunning(): boolean {
+		return this.controllers.size > 0;
+	}
+
+	logFile(key: string, node: string, attempt: number): string {
+		return attemptLogFile(this.profile.name, key, node, attempt);
+	}
+
+	/** Mask every secret value of the profile. */
+	mask(text: string): string {
+		return this.maskPattern ? text.replace(this.maskPattern, MASK) : text;
+	}
+
+	// ----- operator actions ----------------------------------------------------------------------------
+
+	/**
+	 * Run a step. By default it runs on the nodes where it is not done yet (so a retry touches only the
+	 * nodes that failed); when it is done everywhere, it runs again everywhere (steps are idempotent).
+	 */
+	async runStep(key: string, options: { nodes?: string[]; force?: boolean } = {}): Promise<boolean> {
+		const planned = this.planned(key);
+		let targets = planned.nodes.filter((n) => !options.nodes || options.nodes.includes(n.name));
+		if (targets.length === 0) return true;
+		if (!options.force) {
+			const notDone = targets.filter((n) => !isDone(this.state(key, n.name).status));
+			if (notDone.length > 0) targets = notDone;
+		}
+		targets = targets.filter((n) => !this.controllers.has(`${key}|${n.name}`));
+		this.journal?.append({ type: 'operator', action: 'run', step: key, nodes: targets.map((n) => n.name) });
+		const results = await this.pool(targets, (node) => this.runOnNode(planned, node));
+		return results.every(Boolean);
+	}
+
+	skipStep(key: string, options: { nodes?: string[] } = {}): void {
+		const planned = this.planned(key);
+		for (const node of planned.nodes) {
+			if (options.nodes && !options.nodes.includes(node.name)) continue;
+			const current = this.state(key, node.name);
+			if (current.status === 'running' || isDone(current.status)) continue;
+			this.update(key, node.name, {
+				...current,
+				status: 'skipped',
+				skippedBy: this.operator,
+				skippedAt: now(),
+				reason: undefined,
+			});
+		}
+		this.journal?.append({ type: 'operator', action: 'skip', step: key, by: this.operator });
+	}
+
+	/** Run a section's steps in order until one fails. */
+	async runSection(sectionId: string): Promise<boolean> {
+		for (const planned of this.stepsOf(sectionId)) {
+			const status = this.stepStatus(planned.key);
+			if (status === 'not-applicable' || isDone(status as NodeStepState['status'])) continue;
+			const ok = await this.runStep(planned.key);
+			if (!ok) return false;
+		}
+		return true;
+	}
+
+	/** Run everything not done yet, in order, until the next failure. */
+	async runAll(): Promise<boolean> {
+		for (const section of this.runbook.sections) {
+			if (!(await this.runSection(section.id))) return false;
+		}
+		return true;
+	}
+
+	/** Cancel a running step (or everything): the remote process group is stopped. */
+	cancel(key?: string): void {
+		for (const [id, controller] of this.controllers) {
+			if (!key || id.startsWith(`${key}|`)) controller.abort();
+		}
+		this.journal?.append({ type: 'operator', action: 'cancel', step: key ?? '*' });
+	}
+
+	/** After a restart: re-attach to steps the progress file says were running. */
+	async resume(): Promise<void> {
+		const work: Promise<unknown>[] = [];
+		for (const planned of this.steps) {
+			for (const node of planned.nodes) {
+				const state = this.state(planned.key, node.name);
+				if (state.status !== 'running') continue;
+				work.push(this.attachOnNode(planned, node, state));
+			}
+		}
+		await Promise.all(work);
+	}
+
+	async close(): Promise<void> {
+		await this.runner.close?.();
+	}
+
+	// ----- internals -----------------------------------------------------------------------------------
+
+	private update(key: string, node: string, state: NodeStepState): void {
+		this.progress.set(key, node, state);
+		this.version++;
+		this.emit('state', key, node, state);
+	}
+
+	private setConnection(node: string, connection: NodeConnection): void {
+		this.connections.set(node, connection);
+		this.version++;
+		this.emit('connection', node, connection);
+	}
+
+	private async pool<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+		const results: R[] = new Array(items.length);
+		let next = 0;
+		const lanes = Array.from({ length: Math.min(this.concurrency, items.length) }, async () => {
+			while (next < items.length) {
+				const index = next++;
+				results[index] = await work(items[index]!);
+			}
+		});
+		await Promise.all(lanes);
+		return results;
+	}
+
+	private buffer(map: Map<string, LineRing>, id: string, capacity: number): LineRing {
+		let ring = map.get(id);
+		if (!ring) {
+			ring = new LineRing(capacity);
+			map.set(id, ring);
+		}
+		return ring;
+	}
+
+	private newRunId(key: string, node: string, attempt: number): string {
+		const safe = `${this.profile.name}.${key.replace('/', '.')}.${node}.a${attempt}`.replace(/[^A-Za-z0-9._-]/g, '_');
+		return `${safe}.${randomBytes(4).toString('hex')}`;
+	}
+
+	/** Stream handlers that split, mask, buffer, log and emit lines; they track what the step reported. */
+	private handlers(planned: PlannedStep, node: ProfileNode, attempt: number, log: AttemptLog) {
+		const id = `${planned.key}|${node.name}`;
+		const ring = this.buffer(this.buffers, id, this.bufferLines);
+		const stderrRing = this.buffer(this.stderrTails, id, 20);
+		const seen = { alreadyDone: false, lastLine: undefined as string | undefined, action: undefined as string | undefined };
+		let lastPersist = 0;
+		const emitLine = (stream: OutputLine['stream'], raw: string) => {
+			let text = raw.replace(ANSI, '');
+			if (stream === 'stdout' && text.startsWith(MARKER_PREFIX)) {
+				if (text === MARKER_ALREADY_DONE) {
+					seen.alreadyDone = true;
+					text = '── already done on this node: nothing to change';
+				} else if (text.startsWith(`${MARKER_ACTION} `)) {
+					seen.action = this.mask(text.slice(MARKER_ACTION.length + 1));
+					text = `── [${seen.action.replace(' ', '] ')}`;
+				}
+				stream = 'console';
+			}
+			text = this.mask(text);
+			ring.push(text);
+			if (stream === 'stderr') stderrRing.push(text);
+			log.write(stream === 'stderr' ? `[stderr] ${text}` : text);
+			if (stream !== 'console') seen.lastLine = text;
+			this.version++;
+			this.emit('output', { stepKey: planned.key, node: node.name, attempt, stream, text });
+			// The checklist shows the last line and "no output for ..."; persist that at most once a second.
+			const t = Date.now();
+			if (t - lastPersist > 1000 || stream === 'console') {
+				lastPersist = t;
+				const current = this.state(planned.key, node.name);
+				if (current.status === 'running') {
+					this.progress.set(planned.key, node.name, {
+						...current,
+						lastLine: seen.lastLine,
+						action: seen.action,
+						lastOutputAt: new Date(t).toISOString(),
+					});
+				}
+			}
+		};
+		const out = new LineSplitter();
+		const err = new LineSplitter();
+		return {
+			seen,
+			ring,
+			stderrRing,
+			streams: {
+				onStdout: (chunk: Buffer) => out.push(chunk, (l) => emitLine('stdout', l)),
+				onStderr: (chunk: Buffer) => err.push(chunk, (l) => emitLine('stderr', l)),
+				onConnection: (c: NodeConnection) => {
+					this.setConnection(node.name, c);
+					if (c.state === 'reconnecting') emitLine('console', `── connection lost: reconnecting (${c.detail ?? ''})`);
+				},
+			},
+			flush: () => {
+				out.flush((l) => emitLine('stdout', l));
+				err.flush((l) => emitLine('stderr', l));
+			},
+			note: (text: string) => emitLine('console', text),
+		};
+	}
+
+	private async runOnNode(planned: PlannedStep, node: ProfileNode): Promise<boolean> {
+		const key = planned.key;
+		const previous = this.state(key, node.name);
+		const attempt = previous.attempt + 1;
+		const runId = this.newRunId(key, node.name, attempt);
+		const rendered = renderStep(this.runbook, planned.section, planned.step, this.profile, node);
+		const log = new AttemptLog(this.logFile(key, node.name, attempt));
+		this.buffer(this.buffers, `${key}|${node.name}`, this.bufferLines).clear();
+		this.buffer(this.stderrTails, `${key}|${node.name}`, 20).clear();
+		const h = this.handlers(planned, node, attempt, log);
+		const startedAt = now();
+		const state: NodeStepState = { status: 'running', attempt, runId, startedAt };
+		// Saved before anything reaches the node: after a crash, the next start knows what to look for.
+		this.update(key, node.name, state);
+		this.journal?.append({ type: 'step-started', step: key, node: node.name, attempt, runId });
+		h.note(`── ${planned.step.title}: attempt ${attempt} on ${node.name} (${node.host})`);
+		const controller = new AbortController();
+		this.controllers.set(`${key}|${node.name}`, controller);
+		let outcome: RunOutcome | { kind: 'error'; message: string };
+		try {
+			outcome = await this.runner.run(node, {
+				runId,
+				script: rendered.script,
+				secretsEnv: renderSecretsEnv(this.secrets, rendered.secrets),
+				timeoutMs: planned.step.timeoutSec * 1000,
+				signal: controller.signal,
+				...h.streams,
+			});
+		} catch (error) {
+			outcome = { kind: 'error', message: this.mask((error as Error).message) };
+		} finally {
+			this.controllers.delete(`${key}|${node.name}`);
+		}
+		return this.finish(planned, node, state, outcome, h, log);
+	}
+
+	private async attachOnNode(planned: PlannedStep, node: ProfileNode, state: NodeStepState): Promise<boolean> {
+		const key = planned.key;
+		if (!state.runId) {
+			this.update(key, node.name, { ...state, status: 'interrupted', reason: 'the console stopped before the step reached the node', endedAt: now() });
+			return false;
+		}
+		// Output is fetched again from the start, so the attempt's log is rewritten whole.
+		const file = this.logFile(key, node.name, state.attempt);
+		await import('node:fs').then((fs) => fs.rmSync(file, { force: true }));
+		const log = new AttemptLog(file);
+		const h = this.handlers(planned, node, state.attempt, log);
+		h.note(`── re-attaching to ${planned.step.title} on ${node.name} (attempt ${state.attempt}, started ${state.startedAt})`);
+		const controller = new AbortController();
+		this.controllers.set(`${key}|${node.name}`, controller);
+		const elapsed = state.startedAt ? Date.now() - Date.parse(state.startedAt) : 0;
+		let outcome: RunOutcome | { kind: 'error'; message: string };
+		try {
+			outcome = await this.runner.attach(node, {
+				runId: state.runId,
+				offsets: { stdout: 0, stderr: 0 },
+				timeoutMs: Math.max(1000, planned.step.timeoutSec * 1000 - elapsed),
+				signal: controller.signal,
+				...h.streams,
+			});
+		} catch (error) {
+			outcome = { kind: 'error', message: this.mask((error as Error).message) };
+		} finally {
+			this.controllers.delete(`${key}|${node.name}`);
+		}
+		return this.finish(planned, node, state, outcome, h, log);
+	}
+
+	private async finish(
+		planned: PlannedStep,
+		node: ProfileNode,
+		state: NodeStepState,
+		outcome: RunOutcome | { kind: 'error'; message: string },
+		h: ReturnType<Engine['handlers']>,
+		log: AttemptLog,
+	): Promise<boolean> {
+		h.flush();
+		const key = planned.key;
+		const base: NodeStepState = {
+			...this.state(key, node.name),
+			attempt: state.attempt,
+			runId: state.runId,
+			startedAt: state.startedAt,
+			endedAt: now(),
+			lastLine: h.seen.lastLine,
+			action: h.seen.action,
+		};
+		let next: NodeStepState;
+		switch (outcome.kind) {
+			case 'exited':
+				if (outcome.code === 0) {
+					next = { ...base, status: h.seen.alreadyDone ? 'already-done' : 'succeeded', exitCode: 0, reason: undefined };
+				} else {
+					next = { ...base, status: 'failed', exitCode: outcome.code, reason: `exit code ${outcome.code}${h.seen.action ? ` in action ${h.seen.action}` : ''}` };
+				}
+				break;
+			case 'signaled':
+				next = { ...base, status: 'failed', signal: outcome.signal, reason: `killed by ${outcome.signal}` };
+				break;
+			case 'timeout':
+				next = { ...base, status: 'failed', reason: `timed out after ${planned.step.timeoutSec}s (the remote process group was stopped)` };
+				break;
+			case 'cancelled':
+				next = { ...base, status: 'failed', exitCode: outcome.code, reason: 'cancelled by the operator (the remote process group was stopped)' };
+				break;
+			case 'no-trace':
+				next = { ...base, status: 'interrupted', reason: 'the node has no trace of this run (the console stopped before it started there)' };
+				break;
+			case 'error':
+				next = { ...base, status: 'failed', reason: outcome.message };
+				break;
+		}
+		h.note(`── ${next.status}${next.reason ? `: ${next.reason}` : ''}`);
+		await log.close();
+		this.update(key, node.name, next);
+		this.journal?.append({
+			type: 'step-finished',
+			step: key,
+			node: node.name,
+			attempt: state.attempt,
+			status: next.status,
+			exitCode: next.exitCode,
+			reason: next.reason,
+		});
+		return isDone(next.status);
+	}
+}

@@ -1,0 +1,90 @@
+/**
+ * Progress of one profile: the state of every (step, node), saved atomically on every change so that a
+ * console closed or killed at any moment resumes where it stopped.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { describeIssues } from '../profile/schema.js';
+import { ensurePrivateDir, openConf, ProfileError, readJsonFile, stateDir } from '../profile/store.js';
+import { type NodeStepState, STEP_STATUSES } from './types.js';
+
+export const PROGRESS_VERSION = 1;
+
+const NodeStepStateSchema = z
+	.object({
+		status: z.enum(STEP_STATUSES),
+		attempt: z.number().int().min(0),
+		runId: z.string().optional(),
+		startedAt: z.string().optional(),
+		endedAt: z.string().optional(),
+		exitCode: z.number().int().optional(),
+		signal: z.string().optional(),
+		reason: z.string().optional(),
+		skippedBy: z.string().optional(),
+		skippedAt: z.string().optional(),
+		lastLine: z.string().optional(),
+		action: z.string().optional(),
+		lastOutputAt: z.string().optional(),
+	})
+	.strict();
+
+const ProgressFile = z
+	.object({
+		version: z.literal(PROGRESS_VERSION, { error: `must be ${PROGRESS_VERSION} (this console's progress format)` }),
+		profile: z.string(),
+		runbook: z.string(),
+		steps: z.record(z.string(), z.record(z.string(), NodeStepStateSchema)),
+	})
+	.strict();
+type ProgressFile = z.infer<typeof ProgressFile>;
+
+export class ProgressStore {
+	readonly file: string;
+	private data: ProgressFile;
+
+	constructor(
+		readonly profileName: string,
+		readonly runbookId: string,
+	) {
+		const dir = ensurePrivateDir(stateDir(profileName));
+		this.file = path.join(dir, 'progress.json');
+		this.data = { version: PROGRESS_VERSION, profile: profileName, runbook: runbookId, steps: {} };
+		if (fs.existsSync(this.file)) {
+			const parsed = ProgressFile.safeParse(readJsonFile(this.file, 'progress file'));
+			if (!parsed.success) {
+				throw new ProfileError(
+					`progress file ${this.file} is not valid; it was left as it is (move it aside to start over):`,
+					this.file,
+					describeIssues(parsed.error),
+				);
+			}
+			if (parsed.data.runbook !== runbookId) {
+				throw new ProfileError(
+					`progress file ${this.file} belongs to runbook "${parsed.data.runbook}", but the profile now uses "${runbookId}"; move the file aside to start over with the new runbook`,
+					this.file,
+				);
+			}
+			this.data = parsed.data;
+		}
+	}
+
+	get(stepKey: string, node: string): NodeStepState {
+		return this.data.steps[stepKey]?.[node] ?? { status: 'pending', attempt: 0 };
+	}
+
+	all(): Readonly<Record<string, Record<string, NodeStepState>>> {
+		return this.data.steps;
+	}
+
+	set(stepKey: string, node: string, state: NodeStepState): void {
+		const forStep = this.data.steps[stepKey] ?? {};
+		forStep[node] = state;
+		this.data.steps[stepKey] = forStep;
+		this.flush();
+	}
+
+	private flush(): void {
+		openConf(path.dirname(this.file), 'progress').store = this.data as unknown as Record<string, unknown>;
+	}
+}

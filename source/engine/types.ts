@@ -1,0 +1,63 @@
+/**
+ * The engine's state model, shared by the engine, the progress store and the screens (no React here).
+ */
+
+export const STEP_STATUSES = [
+	'pending',
+	'running',
+	'succeeded',
+	'failed',
+	'skipped',
+	'already-done',
+	'interrupted',
+] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** Statuses that count as finished for progress ("done / total"). */
+export function isDone(status: StepStatus): boolean {
+	return status === 'succeeded' || status === 'skipped' || status === 'already-done';
+}
+
+/** State of one step on one node. Saved in the progress file on every change. */
+export interface NodeStepState {
+	status: StepStatus;
+	/** 0 before the first run; incremented when an attempt starts. */
+	attempt: number;
+	/** The run directory on the node for the current/last attempt (for re-attach after a restart). */
+	runId?: string;
+	startedAt?: string;
+	endedAt?: string;
+	exitCode?: number;
+	signal?: string;
+	/** Why it failed or was interrupted, in words (timeout, cancelled, connection error ...). */
+	reason?: string;
+	skippedBy?: string;
+	skippedAt?: string;
+	/** Last output line (masked), for the checklist row. */
+	lastLine?: string;
+	/** Action being run ("3/7 install openstack-keystone httpd mod_wsgi"). */
+	action?: string;
+	/** When output last arrived, to say "no output for 2m" instead of looking hung. */
+	lastOutputAt?: string;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'failed';
+
+export interface NodeConnection {
+	state: ConnectionState;
+	detail?: string;
+}
+
+export interface OutputLine {
+	stepKey: string;
+	node: string;
+	attempt: number;
+	stream: 'stdout' | 'stderr' | 'console';
+	text: string;
+}
+
+export interface EngineEvents {
+	state: [stepKey: string, node: string, state: NodeStepState];
+	output: [line: OutputLine];
+	connection: [node: string, connection: NodeConnection];
+}

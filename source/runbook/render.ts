@@ -1,0 +1,287 @@
+/**
+ * Renders steps to POSIX shell scripts for one node. The console's runner, the plan view and the bash
+ * export all use these functions, so what an operator reads is what runs.
+ *
+ * Layout of a step script: header (profile values as single-quoted assignments, secrets sourced from the
+ * root-only file the runner uploads), helper functions, the check, then each action behind a marker line.
+ * The script text never contains a secret value.
+ */
+import type { Profile, ProfileNode } from '../profile/schema.js';
+import { heredocDelimiter, shellQuoteAlways } from '../util/shell.js';
+import type { Action, Condition, Runbook, RunbookSection, RunbookStep } from './model.js';
+import { MARKER_ALREADY_DONE, PRELUDE_FUNCTIONS } from './prelude.js';
+import { asHeredocBody, asScriptText, asShellWord, soleVariable, substitute, templateVariables } from './template.js';
+import { isSecretName, type SecretName, type Secrets, variableValue } from './variables.js';
+
+export const MASK = '••••••••';
+
+export function conditionHolds(condition: Condition | undefined, runbook: Runbook, profile: Profile): boolean {
+	if (!condition) return true;
+	if (condition.networking && condition.networking !== profile.network.option) return false;
+	if (condition.setting) {
+		const setting = runbook.settings.find((s) => s.name === condition.setting?.name);
+		const value = profile.settings[condition.setting.name] ?? setting?.default;
+		if (value !== condition.setting.equals) return false;
+	}
+	return true;
+}
+
+/** The nodes a step runs on, in profile order; empty when the step does not apply to this profile. */
+export function nodesForStep(runbook: Runbook, step: RunbookStep, profile: Profile): ProfileNode[] {
+	if (!conditionHolds(step.when, runbook, profile)) return [];
+	return profile.nodes.filter((n) => step.on === 'all' || n.roles.includes(step.on));
+}
+
+export function activeActions(runbook: Runbook, step: RunbookStep, profile: Profile): Action[] {
+	return step.actions.filter((a) => conditionHolds(a.when, runbook, profile));
+}
+
+/** Every template an action carries, for variable discovery and validation. */
+export function actionTemplates(action: Action): string[] {
+	switch (action.kind) {
+		case 'shell':
+			return [action.script, action.describe];
+		case 'ini':
+			return [...action.set.flatMap(([s, k, v]) => [s, k, v]), ...action.unset.flat()];
+		case 'file':
+			return [action.path, action.content];
+		case 'packages':
+		case 'service':
+			return [];
+		case 'sql':
+			return [action.sql];
+		case 'openstack':
+			return [...action.args, ...(action.unless ?? [])];
+		case 'wait':
+			return [action.until, action.describe];
+	}
+}
+
+/** The one-line description of an action for the plan view. Placeholders are shown by name. */
+export function describeAction(action: Action): string {
+	if (action.describe) return action.describe;
+	switch (action.kind) {
+		case 'ini': {
+			const sections = [...new Set([...action.set.map(([s]) => s), ...action.unset.map(([s]) => s)])];
+			const parts = [];
+			if (action.set.length) parts.push(`set ${action.set.length} key${action.set.length > 1 ? 's' : ''}`);
+			if (action.unset.length) parts.push(`remove ${action.unset.length}`);
+			return `${parts.join(', ')} in ${action.file} [${sections.join('] [')}]`;
+		}
+		case 'file':
+			return `write ${action.path} (mode ${action.mode}, owner ${action.owner})`;
+		case 'packages':
+			return action.upgrade ? 'upgrade all packages' : `install ${action.names.join(' ')}`;
+		case 'service':
+			return `${action.enable ? 'enable and ' : ''}${action.state === 'started' ? 'start' : action.state === 'restarted' ? 'restart' : 'stop'} ${action.names.join(' ')}`;
+		case 'openstack':
+			return `${action.unless ? 'ensure: ' : ''}openstack ${action.args.join(' ')}`;
+		default:
+			return action.kind;
+	}
+}
+
+interface RenderContext {
+	runbook: Runbook;
+	profile: Profile;
+	node: ProfileNode;
+	functions: Set<string>;
+	variables: Set<string>;
+}
+
+function use(ctx: RenderContext, templates: string[]): void {
+	for (const t of templates) for (const v of templateVariables(t)) ctx.variables.add(v);
+}
+
+function renderAction(ctx: RenderContext, action: Action): string {
+	use(ctx, actionTemplates(action));
+	switch (action.kind) {
+		case 'shell':
+			return `(\n${asScriptText(action.script).trimEnd()}\n)`;
+		case 'ini': {
+			ctx.functions.add('osc_ini');
+			const file = asShellWord(action.file);
+			const lines = action.set.map(
+				([section, key, value]) => `osc_ini ${file} ${asShellWord(section)} ${asShellWord(key)} ${asShellWord(value)}`,
+			);
+			for (const [section, key] of action.unset) {
+				lines.push(`osc_ini ${file} ${asShellWord(section)} ${asShellWord(key)} --unset`);
+			}
+			return lines.join('\n');
+		}
+		case 'file': {
+			ctx.functions.add('osc_write_file');
+			let body = asHeredocBody(action.content);
+			if (!body.endsWith('\n')) body += '\n';
+			const delimiter = heredocDelimiter(body);
+			return `osc_write_file ${asShellWord(action.path)} ${action.mode} ${action.owner} <<${delimiter}\n${body}${delimiter}`;
+		}
+		case 'packages': {
+			const fn = ctx.runbook.os.packageManager === 'apt' ? 'osc_pkg_apt' : 'osc_pkg_yum';
+			ctx.functions.add(fn);
+			const flags = [
+				action.noRecommends ? '--no-recommends' : '',
+				action.noStart ? '--no-start' : '',
+				action.upgrade ? '--upgrade' : '',
+			].filter(Boolean);
+			return [fn, ...flags, ...(action.upgrade ? [] : action.names)].join(' ');
+		}
+		case 'service':
+			ctx.functions.add('osc_service');
+			return `osc_service ${action.state} ${action.enable ? 'enable' : 'keep'} ${action.names.join(' ')}`;
+		case 'sql': {
+			ctx.functions.add(ctx.runbook.sqlAuth === 'socket' ? 'osc_sql_socket' : 'osc_sql_password');
+			if (ctx.runbook.sqlAuth === 'password') ctx.variables.add('DB_ROOT_PASS');
+			let body = asHeredocBody(action.sql);
+			if (!body.endsWith('\n')) body += '\n';
+			const delimiter = heredocDelimiter(body, 'OSC_SQL');
+			return `osc_sql <<${delimiter}\n${body}${delimiter}`;
+		}
+		case 'openstack': {
+			ctx.functions.add('osc_openstack');
+			ctx.functions.add(`osc_creds_${action.creds}`);
+			for (const t of Object.values(ctx.runbook.credentials[action.creds])) use(ctx, [t]);
+			const secretSlots: string[] = [];
+			const words = action.args.map((arg, index) => {
+				const sole = soleVariable(arg);
+				if (sole && isSecretName(sole)) {
+					secretSlots.push(`${index}:${sole}`);
+					return "''";
+				}
+				const embedded = templateVariables(arg).find(isSecretName);
+				if (embedded) throw new Error(`openstack argument "${arg}" embeds secret ${embedded}: pass it as a whole argument`);
+				return asShellWord(arg);
+			});
+			const run = `osc_openstack ${action.creds} ${shellQuoteAlways(secretSlots.join(' '))} ${words.join(' ')}`;
+			if (!action.unless) return run;
+			if (action.unless.some((t) => templateVariables(t).some(isSecretName))) {
+				throw new Error('an openstack "unless" check may not use secrets');
+			}
+			const check = `osc_exists ${action.creds} ${action.unless.map(asShellWord).join(' ')}`;
+			const what = shellQuoteAlways(`exists, not created: openstack ${action.unless.join(' ')}`);
+			return `if ${check}; then\n\techo ${what}\nelse\n\t${run}\nfi`;
+		}
+		case 'wait': {
+			const condition = asScriptText(action.until).trim();
+			const what = shellQuoteAlways(action.describe);
+			return [
+				`osc_deadline=$(( $(date +%s) + ${action.timeoutSec} ))`,
+				`until ( ${condition} ) >/dev/null 2>&1; do`,
+				`\tif [ "$(date +%s)" -ge "$osc_deadline" ]; then`,
+				`\t\techo "os-console: timed out after ${action.timeoutSec}s waiting for: "${what} >&2`,
+				`\t\t( ${condition} ) || true`,
+				'\t\texit 1',
+				'\tfi',
+				`\tsleep ${action.intervalSec}`,
+				'done',
+				`echo "ready: "${what}`,
+			].join('\n');
+		}
+	}
+}
+
+export interface RenderedStep {
+	/** The script as it runs on the node; it holds no secret values. */
+	script: string;
+	/** The secrets the script loads from $OSC_SECRETS. */
+	secrets: SecretName[];
+	/** One line per active action, in order. */
+	actions: string[];
+}
+
+/** Values shown in the header; secrets are loaded, never written. */
+function renderHeader(ctx: RenderContext): string[] {
+	const lines: string[] = [];
+	const names = [...ctx.variables].sort();
+	const plain = names.filter((n) => !isSecretName(n));
+	if (plain.length) {
+		lines.push('# values from the profile');
+		for (const name of plain) {
+			lines.push(`${name}=${shellQuoteAlways(variableValue(ctx.runbook, ctx.profile, ctx.node, name))}`);
+		}
+	}
+	if (names.some(isSecretName)) {
+		lines.push(
+			'# secrets: loaded from the root-only file uploaded beside this script, never passed as arguments',
+			'. "${OSC_SECRETS:?os-console: OSC_SECRETS is not set}"',
+		);
+	}
+	return lines;
+}
+
+function renderFunctions(ctx: RenderContext): string[] {
+	const out: string[] = [];
+	for (const creds of ['admin', 'demo'] as const) {
+		const fn = `osc_creds_${creds}`;
+		if (!ctx.functions.has(fn)) continue;
+		const exports = Object.entries(ctx.runbook.credentials[creds]).map(
+			([key, template]) => `\texport ${key}=${asShellWord(template)}`,
+		);
+		out.push(`${fn}() {\n${exports.join('\n')}\n}`);
+	}
+	if (ctx.functions.has('osc_openstack')) out.unshift(`OSC_PYTHON=${ctx.runbook.os.python}`);
+	for (const [name, body] of Object.entries(PRELUDE_FUNCTIONS)) {
+		if (ctx.functions.has(name)) out.push(body);
+	}
+	return out;
+}
+
+export function renderStep(
+	runbook: Runbook,
+	section: RunbookSection,
+	step: RunbookStep,
+	profile: Profile,
+	node: ProfileNode,
+): RenderedStep {
+	const ctx: RenderContext = { runbook, profile, node, functions: new Set(['osc_action']), variables: new Set() };
+	const actions = activeActions(runbook, step, profile);
+	const total = actions.length + (step.verify ? 1 : 0);
+	const body: string[] = [];
+	if (step.check) {
+		use(ctx, [step.check]);
+		body.push(
+			'# already done on this node?',
+			`if ( ${asScriptText(step.check).trim()} ); then`,
+			`\techo '${MARKER_ALREADY_DONE}'`,
+			'\texit 0',
+			'fi',
+		);
+	}
+	const descriptions: string[] = [];
+	actions.forEach((action, index) => {
+		const rendered = renderAction(ctx, action);
+		const description = describeAction(action);
+		descriptions.push(description);
+		body.push(`osc_action ${index + 1} ${total} ${shellQuoteAlways(description)}`, rendered);
+	});
+	if (step.verify) {
+		use(ctx, [step.verify]);
+		descriptions.push(`verify: ${step.verify}`);
+		body.push(`osc_action ${total} ${total} ${shellQuoteAlways(`verify: ${step.verify}`)}`, `(\n${asScriptText(step.verify).trim()}\n)`);
+	}
+	const header = [
+		`# os-console ${runbook.id}: ${section.id}/${step.id} on ${node.name}: ${step.title}`,
+		'set -eu',
+		...renderHeader(ctx),
+	];
+	const script = [...header, ...renderFunctions(ctx), ...body, ''].join('\n');
+	return { script, secrets: [...ctx.variables].filter(isSecretName).sort(), actions: descriptions };
+}
+
+/** The secrets file the runner uploads (0600) for one step: shell assignments of exactly the secrets it uses. */
+export function renderSecretsEnv(secrets: Secrets, names: readonly SecretName[]): string {
+	return names.map((name) => `${name}=${shellQuoteAlways(secrets[name])}\n`).join('');
+}
+
+/** A plan line with values substituted; secrets masked unless revealed. */
+export function displayTemplate(
+	template: string,
+	runbook: Runbook,
+	profile: Profile,
+	node: ProfileNode,
+	secrets?: Secrets,
+): string {
+	return substitute(template, (name) =>
+		isSecretName(name) ? (secrets ? secrets[name] : MASK) : variableValue(runbook, profile, node, name),
+	);
+}
