@@ -9,6 +9,10 @@ const id = z
 	.string()
 	.regex(/^[a-z0-9][a-z0-9-]*$/, 'ids are lower-case letters, digits and dashes, starting with a letter or digit');
 
+const absolutePath = z
+	.string()
+	.regex(/^(\/|\{\{)/, 'must be an absolute path (or start with a placeholder that holds one)');
+
 /** A template: literal text with `{{NAME}}` placeholders. */
 export const Template = z.string();
 export type Template = z.infer<typeof Template>;
@@ -44,7 +48,7 @@ export const IniAction = z
 	.object({
 		kind: z.literal('ini'),
 		...base,
-		file: z.string().startsWith('/'),
+		file: absolutePath,
 		/** [section, key, value]: set the key in the section, replacing any value it had (never appended twice). */
 		set: z.array(IniSetting).default([]),
 		/** [section, key]: remove the key from the section. */
@@ -56,7 +60,7 @@ export const FileAction = z
 	.object({
 		kind: z.literal('file'),
 		...base,
-		path: z.string().startsWith('/'),
+		path: absolutePath,
 		content: Template,
 		mode: z
 			.string()

@@ -42,7 +42,7 @@ export function actionTemplates(action: Action): string[] {
 		case 'shell':
 			return [action.script, action.describe];
 		case 'ini':
-			return [...action.set.flatMap(([s, k, v]) => [s, k, v]), ...action.unset.flat()];
+			return [action.file, ...action.set.flatMap(([s, k, v]) => [s, k, v]), ...action.unset.flat()];
 		case 'file':
 			return [action.path, action.content];
 		case 'packages':

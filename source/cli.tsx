@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * os-console: the one entry point. `os-console` alone opens the interactive console; the other commands
+ * run headless. Every command module returns its exit code; this is the only place that exits.
+ */
+import { COMMANDS } from './commands/index.js';
+
+const VERSION = '0.1.0';
+
+function help(): string {
+	const width = Math.max(...COMMANDS.map((c) => c.name.length));
+	return [
+		'os-console: install OpenStack on your machines over SSH, section by section, the way the install guide does it.',
+		'',
+		'Usage: os-console [command] [options]',
+		'',
+		'Commands:',
+		...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+		'',
+		'Run "os-console COMMAND --help" for the options of a command.',
+		'Profiles, progress, logs and the journal live in $OS_CONSOLE_HOME (default ~/.config/os-console).',
+	].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+	const [first, ...rest] = argv;
+	if (first === '--help' || first === '-h' || first === 'help') {
+		process.stdout.write(`${help()}\n`);
+		return 0;
+	}
+	if (first === '--version' || first === '-v') {
+		process.stdout.write(`${VERSION}\n`);
+		return 0;
+	}
+	const named = first && !first.startsWith('-') ? COMMANDS.find((c) => c.name === first) : undefined;
+	if (first && !first.startsWith('-') && !named) {
+		process.stderr.write(`os-console: unknown command "${first}"\n\n${help()}\n`);
+		return 2;
+	}
+	const entry = named ?? COMMANDS.find((c) => c.name === 'console')!;
+	const args = named ? rest : argv;
+	const module = await entry.load();
+	if (args.includes('--help') || args.includes('-h')) {
+		process.stdout.write(`${module.usage}\n`);
+		return 0;
+	}
+	return module.run(args);
+}
+
+main(process.argv.slice(2)).then(
+	(code) => {
+		process.exitCode = code;
+	},
+	(error: unknown) => {
+		process.stderr.write(`os-console: ${error instanceof Error ? error.message : String(error)}\n`);
+		process.exitCode = 1;
+	},
+);

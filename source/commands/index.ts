@@ -1,0 +1,22 @@
+/**
+ * The command table: name, one-line summary and a lazy loader, so `os-console --help` lists every command
+ * and starting the TUI does not load the headless commands' code. Each module exports
+ * `run(argv: string[]): Promise<number>` (the exit code) and `usage: string`.
+ */
+export interface CommandModule {
+	run(argv: string[]): Promise<number>;
+	usage: string;
+}
+
+export interface CommandEntry {
+	name: string;
+	summary: string;
+	load(): Promise<CommandModule>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+	{ name: 'console', summary: 'open the interactive console (the default)', load: () => import('./console.js') },
+	{ name: 'run', summary: 'run steps headless, with line-prefixed output per node', load: () => import('./run.js') },
+	{ name: 'status', summary: 'print the checklist state of a profile', load: () => import('./status.js') },
+	{ name: 'profiles', summary: 'list saved profiles and the example profiles', load: () => import('./profiles.js') },
+];
