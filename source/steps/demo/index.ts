@@ -103,7 +103,7 @@ export const demoRunbook: RunbookInput = {
 					on: 'compute',
 					check: 'test -f {{DEMO_ROOT}}/{{NODE_NAME}}/compute-marked',
 					actions: [
-						{ kind: 'shell', describe: 'mark this compute node', script: 'touch {{DEMO_ROOT}}/{{NODE_NAME}}/compute-marked' },
+						{ kind: 'shell', describe: 'mark this compute node', script: 'mkdir -p {{DEMO_ROOT}}/{{NODE_NAME}}\ntouch {{DEMO_ROOT}}/{{NODE_NAME}}/compute-marked' },
 					],
 					timeoutSec: 60,
 				},
@@ -124,6 +124,11 @@ export const demoRunbook: RunbookInput = {
 							path: '{{DEMO_ROOT}}/{{NODE_NAME}}/admin-openrc',
 							content: 'export OS_USERNAME=admin\nexport OS_PASSWORD={{ADMIN_PASS}}\n',
 							mode: '0600',
+						},
+						{
+							kind: 'shell',
+							describe: 'show it, as services echo their config (the console masks the secret)',
+							script: 'cat {{DEMO_ROOT}}/{{NODE_NAME}}/admin-openrc',
 						},
 					],
 					verify: 'test -s {{DEMO_ROOT}}/{{NODE_NAME}}/admin-openrc',

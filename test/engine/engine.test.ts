@@ -1,0 +1,163 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../source/engine/engine.js';
+import { Journal } from '../../source/engine/journal.js';
+import { ProgressStore } from '../../source/engine/progress-store.js';
+import { Profile } from '../../source/profile/schema.js';
+import { loadOrCreateSecrets } from '../../source/profile/store.js';
+import { getRunbook } from '../../source/runbook/registry.js';
+import { LocalShellRunner } from '../helpers/local-runner.js';
+import { demoProfile, tempHome } from '../helpers/profiles.js';
+
+let root: string;
+
+function makeEngine(runner = new LocalShellRunner(), settings: Record<string, string> = {}) {
+	const profile = Profile.parse(demoProfile({ demoRoot: root, settings: { DEMO_ROOT: root, ...settings } } as never));
+	const runbook = getRunbook('demo');
+	const engine = new Engine({
+		runbook,
+		profile,
+		secrets: loadOrCreateSecrets(profile.name),
+		progress: new ProgressStore(profile.name, runbook.id),
+		runner,
+		journal: new Journal(profile.name),
+		operator: 'tester@host',
+	});
+	return { engine, runner, profile };
+}
+
+beforeEach(() => {
+	tempHome();
+	root = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-demo-'));
+});
+
+describe('engine', () => {
+	it('runs a step on every node it targets and records success, timing and output', async () => {
+		const { engine } = makeEngine();
+		expect(engine.stepStatus('environment/hosts')).toBe('pending');
+		expect(await engine.runStep('environment/hosts')).toBe(true);
+		for (const node of ['controller', 'compute1', 'compute2']) {
+			const s = engine.state('environment/hosts', node);
+			expect(s.status).toBe('succeeded');
+			expect(s.exitCode).toBe(0);
+			expect(s.attempt).toBe(1);
+			expect(Date.parse(s.endedAt!)).toBeGreaterThanOrEqual(Date.parse(s.startedAt!));
+			expect(fs.readFileSync(path.join(root, node, 'hosts'), 'utf8')).toContain('127.0.0.2 controller');
+		}
+		expect(engine.output('environment/hosts', 'compute1').join('\n')).toContain('wrote:');
+		expect(engine.sectionProgress('environment')).toEqual({ done: 1, total: 2, failed: 0, running: 0 });
+	});
+
+	it('targets roles: controller-only and compute-only steps', async () => {
+		const { engine, runner } = makeEngine();
+		await engine.runStep('environment/config');
+		expect(runner.runs.map((r) => r.node)).toEqual(['controller']);
+		await engine.runStep('services/compute-only');
+		expect(runner.runs.slice(1).map((r) => r.node).sort()).toEqual(['compute1', 'compute2']);
+	});
+
+	it('fails with the exit code, and a retry re-runs only the failed node', async () => {
+		const { engine, runner } = makeEngine();
+		fs.mkdirSync(path.join(root, 'compute1'), { recursive: true });
+		fs.writeFileSync(path.join(root, 'compute1', 'fail'), '');
+		expect(await engine.runStep('services/flaky')).toBe(false);
+		const failed = engine.state('services/flaky', 'compute1');
+		expect(failed.status).toBe('failed');
+		expect(failed.exitCode).toBe(3);
+		expect(failed.reason).toContain('exit code 3');
+		expect(engine.stderrTail('services/flaky', 'compute1')).toContain('flag file present: failing');
+		expect(engine.state('services/flaky', 'controller').status).toBe('succeeded');
+		expect(engine.stepStatus('services/flaky')).toBe('failed');
+
+		fs.rmSync(path.join(root, 'compute1', 'fail'));
+		const before = runner.runs.length;
+		expect(await engine.runStep('services/flaky')).toBe(true);
+		expect(runner.runs.slice(before).map((r) => r.node)).toEqual(['compute1']);
+		expect(engine.state('services/flaky', 'compute1')).toMatchObject({ status: 'succeeded', attempt: 2 });
+		expect(engine.state('services/flaky', 'controller').attempt).toBe(1);
+	});
+
+	it('skips a step and records who skipped it and when', () => {
+		const { engine } = makeEngine();
+		engine.skipStep('services/count');
+		const s = engine.state('services/count', 'compute2');
+		expect(s.status).toBe('skipped');
+		expect(s.skippedBy).toBe('tester@host');
+		expect(Number.isNaN(Date.parse(s.skippedAt!))).toBe(false);
+		expect(engine.stepStatus('services/count')).toBe('skipped');
+	});
+
+	it('reports already-done when the step check passes', async () => {
+		const { engine } = makeEngine();
+		expect(await engine.runStep('services/compute-only')).toBe(true);
+		expect(engine.state('services/compute-only', 'compute1').status).toBe('succeeded');
+		expect(await engine.runStep('services/compute-only', { force: true })).toBe(true);
+		expect(engine.state('services/compute-only', 'compute1').status).toBe('already-done');
+	});
+
+	it('runs a section in order and stops at the first failure; runAll continues after a fix', async () => {
+		const { engine } = makeEngine();
+		fs.mkdirSync(path.join(root, 'controller'), { recursive: true });
+		fs.writeFileSync(path.join(root, 'controller', 'fail'), '');
+		expect(await engine.runAll()).toBe(false);
+		expect(engine.stepStatus('services/count')).toBe('succeeded');
+		expect(engine.stepStatus('services/flaky')).toBe('failed');
+		expect(engine.stepStatus('services/compute-only')).toBe('pending');
+		expect(engine.stepStatus('finish/secret-file')).toBe('pending');
+		fs.rmSync(path.join(root, 'controller', 'fail'));
+		expect(await engine.runAll()).toBe(true);
+		for (const s of engine.steps) expect(['succeeded', 'already-done']).toContain(engine.stepStatus(s.key));
+	});
+
+	it('keeps progress across a restart (a new engine reads the saved state)', async () => {
+		const first = makeEngine();
+		await first.engine.runStep('environment/hosts');
+		first.engine.skipStep('services/count');
+		const second = makeEngine();
+		expect(second.engine.stepStatus('environment/hosts')).toBe('succeeded');
+		expect(second.engine.state('services/count', 'controller').skippedBy).toBe('tester@host');
+		const journal = new Journal('test-demo').read();
+		expect(journal.filter((e) => e.type === 'step-finished')).toHaveLength(3);
+		expect(journal.some((e) => e.type === 'operator' && e.action === 'skip')).toBe(true);
+	});
+
+	it('marks a running step whose run left no trace as interrupted on resume', async () => {
+		const { engine, profile } = makeEngine();
+		const store = new ProgressStore(profile.name, 'demo');
+		store.set('services/count', 'controller', { status: 'running', attempt: 1, runId: 'gone', startedAt: new Date().toISOString() });
+		const restarted = makeEngine();
+		await restarted.engine.resume();
+		expect(restarted.engine.state('services/count', 'controller').status).toBe('interrupted');
+		void engine;
+	});
+
+	it('times out a step and cancels on request, stopping the process group', async () => {
+		const { engine } = makeEngine(new LocalShellRunner(), { DEMO_LINES: '100', DEMO_DELAY: '0.1' });
+		const run = engine.runStep('services/count', { nodes: ['controller'] });
+		await new Promise((r) => setTimeout(r, 400));
+		expect(engine.isRunning()).toBe(true);
+		engine.cancel('services/count');
+		expect(await run).toBe(false);
+		const s = engine.state('services/count', 'controller');
+		expect(s.status).toBe('failed');
+		expect(s.reason).toContain('cancelled');
+	});
+
+	it('masks secrets in output, logs and state', async () => {
+		const { engine, profile } = makeEngine();
+		const secrets = loadOrCreateSecrets(profile.name);
+		const seen: string[] = [];
+		engine.on('output', (l) => seen.push(l.text));
+		await engine.runStep('finish/secret-file');
+		const node = 'controller';
+		// The step writes the secret into a file; print it through the engine to see masking.
+		const logFile = engine.logFile('finish/secret-file', node, 1);
+		expect(fs.readFileSync(logFile, 'utf8')).not.toContain(secrets.ADMIN_PASS);
+		expect(engine.mask(`pw=${secrets.ADMIN_PASS}!`)).toBe('pw=••••••••!');
+		expect(seen.join('\n')).not.toContain(secrets.ADMIN_PASS);
+		expect(seen).toContain('export OS_PASSWORD=••••••••');
+		expect(fs.readFileSync(logFile, 'utf8')).toContain('export OS_PASSWORD=••••••••');
+	});
+});
