@@ -12,7 +12,11 @@ export class UsageError extends Error {
 	override name = 'UsageError';
 }
 
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, command: string) {
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+	argv: string[],
+	options: T,
+	command: string,
+) {
 	try {
 		return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
 	} catch (error) {
@@ -23,7 +27,9 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
 
 export function requireProfileFlag(value: unknown, command: string): string {
 	if (typeof value !== 'string' || value === '') {
-		throw new UsageError(`--profile is required: a saved profile's name or a path to a profile file.\nRun "os-console ${command} --help" for the options.`);
+		throw new UsageError(
+			`--profile is required: a saved profile's name or a path to a profile file.\nRun "os-console ${command} --help" for the options.`,
+		);
 	}
 	return value;
 }

@@ -31,9 +31,15 @@ export async function run(argv: string[]): Promise<number> {
 		parseFlags(argv, {}, 'profiles');
 		const saved = listSavedProfiles();
 		process.stdout.write(`Saved profiles (${profilesDir()}):\n`);
-		process.stdout.write(saved.length ? saved.map((s) => `  ${s}\n`).join('') : '  (none yet: run os-console to create one)\n');
+		process.stdout.write(
+			saved.length ? saved.map((s) => `  ${s}\n`).join('') : '  (none yet: run os-console to create one)\n',
+		);
 		process.stdout.write('\nExample profiles (read-only; progress is kept with the saved profiles):\n');
-		process.stdout.write(listExamples().map((e) => `  ${e}\n`).join('') || '  (none)\n');
+		process.stdout.write(
+			listExamples()
+				.map((e) => `  ${e}\n`)
+				.join('') || '  (none)\n',
+		);
 		return EXIT_OK;
 	} catch (error) {
 		return reportError(error);

@@ -64,7 +64,9 @@ export async function run(argv: string[]): Promise<number> {
 		const nodes = flags.node;
 		for (const name of nodes ?? []) {
 			if (!engine.profile.nodes.some((n) => n.name === name)) {
-				throw new UsageError(`--node ${name}: no such node in the profile (nodes: ${engine.profile.nodes.map((n) => n.name).join(', ')})`);
+				throw new UsageError(
+					`--node ${name}: no such node in the profile (nodes: ${engine.profile.nodes.map((n) => n.name).join(', ')})`,
+				);
 			}
 		}
 		let stepKeys: string[];
@@ -82,7 +84,9 @@ export async function run(argv: string[]): Promise<number> {
 		} else if (flags.section) {
 			const section = runbook.sections.find((s) => s.id === flags.section);
 			if (!section) {
-				throw new UsageError(`--section ${flags.section}: no such section (sections: ${runbook.sections.map((s) => s.id).join(', ')})`);
+				throw new UsageError(
+					`--section ${flags.section}: no such section (sections: ${runbook.sections.map((s) => s.id).join(', ')})`,
+				);
 			}
 			stepKeys = engine.stepsOf(section.id).map((s) => s.key);
 		} else {
@@ -115,7 +119,9 @@ export async function run(argv: string[]): Promise<number> {
 		engine.on('connection', (node, connection) => {
 			if (json) write({ type: 'connection', node, ...connection });
 			else if (connection.state === 'reconnecting' || connection.state === 'failed') {
-				process.stderr.write(`${node.padEnd(width)} | connection ${connection.state}${connection.detail ? `: ${connection.detail}` : ''}\n`);
+				process.stderr.write(
+					`${node.padEnd(width)} | connection ${connection.state}${connection.detail ? `: ${connection.detail}` : ''}\n`,
+				);
 			}
 		});
 
@@ -131,7 +137,8 @@ export async function run(argv: string[]): Promise<number> {
 			const targetNodes = engine.planned(key).nodes.filter((n) => !nodes || nodes.includes(n.name));
 			const allDone = targetNodes.every((n) => isDone(engine.state(key, n.name).status));
 			if (allDone && !flags.force) {
-				if (!json) process.stdout.write(`${'*'.padEnd(width)} | ${key}: ${status} (already done; --force to run again)\n`);
+				if (!json)
+					process.stdout.write(`${'*'.padEnd(width)} | ${key}: ${status} (already done; --force to run again)\n`);
 				continue;
 			}
 			if (!json) process.stdout.write(`${'*'.padEnd(width)} | ==> ${key}: ${engine.planned(key).step.title}\n`);
@@ -151,7 +158,13 @@ export async function run(argv: string[]): Promise<number> {
 				.filter((x) => !isDone(x.state.status) && x.state.status !== 'pending'),
 		);
 		const seconds = ((Date.now() - started) / 1000).toFixed(1);
-		if (json) write({ type: 'summary', ok, seconds: Number(seconds), failed: failed.map((f) => ({ step: f.key, node: f.node, ...f.state })) });
+		if (json)
+			write({
+				type: 'summary',
+				ok,
+				seconds: Number(seconds),
+				failed: failed.map((f) => ({ step: f.key, node: f.node, ...f.state })),
+			});
 		else if (ok) process.stdout.write(`${'*'.padEnd(width)} | done: ${stepKeys.length} step(s) in ${seconds}s\n`);
 		else {
 			for (const f of failed) {

@@ -32,7 +32,9 @@ export async function run(argv: string[]): Promise<number> {
 			})),
 		}));
 		if (flags.json) {
-			process.stdout.write(`${JSON.stringify({ profile: engine.profile.name, runbook: runbook.id, sections }, null, 2)}\n`);
+			process.stdout.write(
+				`${JSON.stringify({ profile: engine.profile.name, runbook: runbook.id, sections }, null, 2)}\n`,
+			);
 			return EXIT_OK;
 		}
 		process.stdout.write(`profile ${engine.profile.name} · runbook ${runbook.id}\n`);

@@ -7,7 +7,15 @@ import { Engine, type StepRunner } from '../engine/engine.js';
 import { Journal } from '../engine/journal.js';
 import { ProgressStore } from '../engine/progress-store.js';
 import type { PromptQueue } from '../engine/prompts.js';
-import { consoleHome, type LoadedProfile, loadOrCreateSecrets, loadProfile, ProfileError, permissionWarning, secretsFile } from '../profile/store.js';
+import {
+	consoleHome,
+	type LoadedProfile,
+	loadOrCreateSecrets,
+	loadProfile,
+	ProfileError,
+	permissionWarning,
+	secretsFile,
+} from '../profile/store.js';
 import type { Runbook } from '../runbook/model.js';
 import { checkSettings, getRunbook } from '../runbook/registry.js';
 

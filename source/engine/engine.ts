@@ -379,7 +379,11 @@ export class Engine extends EventEmitter<EngineEvents> {
 		const id = `${planned.key}|${node.name}`;
 		const ring = this.buffer(this.buffers, id, this.bufferLines);
 		const stderrRing = this.buffer(this.stderrTails, id, 20);
-		const seen = { alreadyDone: false, lastLine: undefined as string | undefined, action: undefined as string | undefined };
+		const seen = {
+			alreadyDone: false,
+			lastLine: undefined as string | undefined,
+			action: undefined as string | undefined,
+		};
 		let lastPersist = 0;
 		const emitLine = (stream: OutputLine['stream'], raw: string) => {
 			let text = raw.replace(ANSI, '');
@@ -476,7 +480,12 @@ export class Engine extends EventEmitter<EngineEvents> {
 	private async attachOnNode(planned: PlannedStep, node: ProfileNode, state: NodeStepState): Promise<boolean> {
 		const key = planned.key;
 		if (!state.runId) {
-			this.update(key, node.name, { ...state, status: 'interrupted', reason: 'the console stopped before the step reached the node', endedAt: now() });
+			this.update(key, node.name, {
+				...state,
+				status: 'interrupted',
+				reason: 'the console stopped before the step reached the node',
+				endedAt: now(),
+			});
 			return false;
 		}
 		// Output is fetched again from the start, so the attempt's log is rewritten whole.
@@ -484,7 +493,9 @@ export class Engine extends EventEmitter<EngineEvents> {
 		await import('node:fs').then((fs) => fs.rmSync(file, { force: true }));
 		const log = new AttemptLog(file);
 		const h = this.handlers(planned, node, state.attempt, log);
-		h.note(`── re-attaching to ${planned.step.title} on ${node.name} (attempt ${state.attempt}, started ${state.startedAt})`);
+		h.note(
+			`── re-attaching to ${planned.step.title} on ${node.name} (attempt ${state.attempt}, started ${state.startedAt})`,
+		);
 		const controller = new AbortController();
 		this.controllers.set(`${key}|${node.name}`, controller);
 		const elapsed = state.startedAt ? Date.now() - Date.parse(state.startedAt) : 0;
@@ -530,20 +541,38 @@ export class Engine extends EventEmitter<EngineEvents> {
 				if (outcome.code === 0) {
 					next = { ...base, status: h.seen.alreadyDone ? 'already-done' : 'succeeded', exitCode: 0, reason: undefined };
 				} else {
-					next = { ...base, status: 'failed', exitCode: outcome.code, reason: `exit code ${outcome.code}${h.seen.action ? ` in action ${h.seen.action}` : ''}` };
+					next = {
+						...base,
+						status: 'failed',
+						exitCode: outcome.code,
+						reason: `exit code ${outcome.code}${h.seen.action ? ` in action ${h.seen.action}` : ''}`,
+					};
 				}
 				break;
 			case 'signaled':
 				next = { ...base, status: 'failed', signal: outcome.signal, reason: `killed by ${outcome.signal}` };
 				break;
 			case 'timeout':
-				next = { ...base, status: 'failed', reason: `timed out after ${planned.step.timeoutSec}s (the remote process group was stopped)` };
+				next = {
+					...base,
+					status: 'failed',
+					reason: `timed out after ${planned.step.timeoutSec}s (the remote process group was stopped)`,
+				};
 				break;
 			case 'cancelled':
-				next = { ...base, status: 'failed', exitCode: outcome.code, reason: 'cancelled by the operator (the remote process group was stopped)' };
+				next = {
+					...base,
+					status: 'failed',
+					exitCode: outcome.code,
+					reason: 'cancelled by the operator (the remote process group was stopped)',
+				};
 				break;
 			case 'no-trace':
-				next = { ...base, status: 'interrupted', reason: 'the node has no trace of this run (the console stopped before it started there)' };
+				next = {
+					...base,
+					status: 'interrupted',
+					reason: 'the node has no trace of this run (the console stopped before it started there)',
+				};
 				break;
 			case 'error':
 				next = { ...base, status: 'failed', reason: outcome.message };

@@ -146,7 +146,13 @@ export function providerInterfaceOf(profile: Profile, node: ProfileNode): string
 /** Turn zod issues into lines that name the field and the problem. */
 export function describeIssues(error: z.ZodError, file?: string): string[] {
 	return error.issues.map((issue) => {
-		const where = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
+		const where =
+			issue.path.length > 0
+				? issue.path
+						.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+						.join('')
+						.replace(/^\./, '')
+				: '(top level)';
 		return `${file ? `${file}: ` : ''}${where}: ${issue.message}`;
 	});
 }

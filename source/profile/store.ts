@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Conf from 'conf';
 import { z } from 'zod';
-import { type Secrets, SECRET_NAMES } from '../runbook/variables.js';
+import { SECRET_NAMES, type Secrets } from '../runbook/variables.js';
 import { describeIssues, Profile, secretValue } from './schema.js';
 
 export class ProfileError extends Error {
@@ -146,7 +146,10 @@ export function saveProfile(profile: Profile, options: { overwrite?: boolean } =
 	const parsed = parseProfile(profile, `(new profile ${profile.name})`);
 	const file = savedProfileFile(parsed.name);
 	if (!options.overwrite && fs.existsSync(file)) {
-		throw new ProfileError(`a saved profile named "${parsed.name}" already exists (${file}); choose another name`, file);
+		throw new ProfileError(
+			`a saved profile named "${parsed.name}" already exists (${file}); choose another name`,
+			file,
+		);
 	}
 	const conf = openConf(profilesDir(), parsed.name);
 	conf.store = parsed as unknown as Record<string, unknown>;

@@ -82,7 +82,9 @@ export function checkSettings(runbook: Runbook, settings: Record<string, string>
 	for (const [name, value] of Object.entries(settings)) {
 		const setting = runbook.settings.find((s) => s.name === name);
 		if (!setting) {
-			problems.push(`settings.${name}: runbook ${runbook.id} has no such setting (it has: ${runbook.settings.map((s) => s.name).join(', ') || 'none'})`);
+			problems.push(
+				`settings.${name}: runbook ${runbook.id} has no such setting (it has: ${runbook.settings.map((s) => s.name).join(', ') || 'none'})`,
+			);
 		} else if (!new RegExp(setting.pattern).test(value)) {
 			problems.push(`settings.${name}: "${value}" does not match ${setting.pattern} (${setting.describe})`);
 		}

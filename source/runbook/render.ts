@@ -42,7 +42,7 @@ export function actionTemplates(action: Action): string[] {
 		case 'shell':
 			return [action.script, action.describe];
 		case 'ini':
-			return [action.file, ...action.set.flatMap(([s, k, v]) => [s, k, v]), ...action.unset.flat()];
+			return [action.file, ...action.set.flat(), ...action.unset.flat()];
 		case 'file':
 			return [action.path, action.content];
 		case 'packages':
@@ -149,7 +149,8 @@ function renderAction(ctx: RenderContext, action: Action): string {
 					return "''";
 				}
 				const embedded = templateVariables(arg).find(isSecretName);
-				if (embedded) throw new Error(`openstack argument "${arg}" embeds secret ${embedded}: pass it as a whole argument`);
+				if (embedded)
+					throw new Error(`openstack argument "${arg}" embeds secret ${embedded}: pass it as a whole argument`);
 				return asShellWord(arg);
 			});
 			const run = `osc_openstack ${action.creds} ${shellQuoteAlways(secretSlots.join(' '))} ${words.join(' ')}`;
@@ -257,7 +258,10 @@ export function renderStep(
 	if (step.verify) {
 		use(ctx, [step.verify]);
 		descriptions.push(`verify: ${step.verify}`);
-		body.push(`osc_action ${total} ${total} ${shellQuoteAlways(`verify: ${step.verify}`)}`, `(\n${asScriptText(step.verify).trim()}\n)`);
+		body.push(
+			`osc_action ${total} ${total} ${shellQuoteAlways(`verify: ${step.verify}`)}`,
+			`(\n${asScriptText(step.verify).trim()}\n)`,
+		);
 	}
 	const header = [
 		`# os-console ${runbook.id}: ${section.id}/${step.id} on ${node.name}: ${step.title}`,

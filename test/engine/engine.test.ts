@@ -55,7 +55,12 @@ describe('engine', () => {
 		await engine.runStep('environment/config');
 		expect(runner.runs.map((r) => r.node)).toEqual(['controller']);
 		await engine.runStep('services/compute-only');
-		expect(runner.runs.slice(1).map((r) => r.node).sort()).toEqual(['compute1', 'compute2']);
+		expect(
+			runner.runs
+				.slice(1)
+				.map((r) => r.node)
+				.sort(),
+		).toEqual(['compute1', 'compute2']);
 	});
 
 	it('fails with the exit code, and a retry re-runs only the failed node', async () => {
@@ -126,7 +131,12 @@ describe('engine', () => {
 	it('marks a running step whose run left no trace as interrupted on resume', async () => {
 		const { engine, profile } = makeEngine();
 		const store = new ProgressStore(profile.name, 'demo');
-		store.set('services/count', 'controller', { status: 'running', attempt: 1, runId: 'gone', startedAt: new Date().toISOString() });
+		store.set('services/count', 'controller', {
+			status: 'running',
+			attempt: 1,
+			runId: 'gone',
+			startedAt: new Date().toISOString(),
+		});
 		const restarted = makeEngine();
 		await restarted.engine.resume();
 		expect(restarted.engine.state('services/count', 'controller').status).toBe('interrupted');

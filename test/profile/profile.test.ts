@@ -51,14 +51,21 @@ describe('profile schema', () => {
 		input.nodes[0] = { ...input.nodes[0]!, ...patch } as never;
 		const result = Profile.safeParse(input);
 		expect(result.success).toBe(false);
-		const paths = result.error!.issues.map((i) => i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, ''));
+		const paths = result.error!.issues.map((i) =>
+			i.path
+				.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+				.join('')
+				.replace(/^\./, ''),
+		);
 		expect(paths).toContain(field);
 	});
 
 	it('requires exactly one controller and unique node names', () => {
 		const two = demoProfile({ demoRoot: '/tmp/x' });
 		two.nodes[1] = { ...two.nodes[1]!, roles: ['controller'] };
-		expect(Profile.safeParse(two).error?.issues[0]?.message).toContain('exactly one node must have the controller role');
+		expect(Profile.safeParse(two).error?.issues[0]?.message).toContain(
+			'exactly one node must have the controller role',
+		);
 		const dup = demoProfile({ demoRoot: '/tmp/x' });
 		dup.nodes[2] = { ...dup.nodes[2]!, name: 'compute1' };
 		expect(Profile.safeParse(dup).error?.issues[0]?.message).toContain('already used');
@@ -80,7 +87,11 @@ describe('profile files', () => {
 		['not JSON', '{"version": 1,', 'is not valid JSON'],
 		['empty (truncated)', '', 'is empty'],
 		['wrong version', JSON.stringify({ ...demoProfile({ demoRoot: '/x' }), version: 7 }), 'version: must be 1'],
-		['schema-invalid', JSON.stringify({ ...demoProfile({ demoRoot: '/x' }), network: { option: 'maybe' } }), 'network.'],
+		[
+			'schema-invalid',
+			JSON.stringify({ ...demoProfile({ demoRoot: '/x' }), network: { option: 'maybe' } }),
+			'network.',
+		],
 	])('a %s profile gets a message naming the file and the field, and is left untouched', (_what, text, expected) => {
 		const file = path.join(home, 'broken.json');
 		fs.writeFileSync(file, text);
@@ -90,7 +101,10 @@ describe('profile files', () => {
 
 	it('refuses to overwrite a saved profile by accident', () => {
 		saveProfile(Profile.parse(demoProfile({ demoRoot: '/tmp/x', name: 'keep' } as never)));
-		expectProfileError(() => saveProfile(Profile.parse(demoProfile({ demoRoot: '/tmp/y', name: 'keep' } as never))), 'already exists');
+		expectProfileError(
+			() => saveProfile(Profile.parse(demoProfile({ demoRoot: '/tmp/y', name: 'keep' } as never))),
+			'already exists',
+		);
 		expect(loadProfile('keep').profile.settings.DEMO_ROOT).toBe('/tmp/x');
 	});
 
@@ -128,7 +142,10 @@ describe('progress file', () => {
 		store.set('a/b', 'n1', { status: 'succeeded', attempt: 1, exitCode: 0 });
 		expect(new ProgressStore('p3', 'demo').get('a/b', 'n1').status).toBe('succeeded');
 		expectProfileError(() => new ProgressStore('p3', 'other'), 'belongs to runbook');
-		fs.writeFileSync(store.file, '{"version":1,"profile":"p3","runbook":"demo","steps":{"a/b":{"n1":{"status":"exploded","attempt":1}}}}');
+		fs.writeFileSync(
+			store.file,
+			'{"version":1,"profile":"p3","runbook":"demo","steps":{"a/b":{"n1":{"status":"exploded","attempt":1}}}}',
+		);
 		expectProfileError(() => new ProgressStore('p3', 'demo'), store.file, 'steps.a/b.n1.status');
 	});
 });

@@ -9,28 +9,9 @@ import { validateRunbook } from '../../source/runbook/registry.js';
 import { renderSecretsEnv, renderStep } from '../../source/runbook/render.js';
 import { asShellWord, parseTemplate } from '../../source/runbook/template.js';
 import { SECRET_NAMES, type Secrets } from '../../source/runbook/variables.js';
+import { HOSTILE_VALUES } from '../helpers/hostile.js';
 import { demoProfile } from '../helpers/profiles.js';
 
-/** Values that break naive quoting: every one must come back byte for byte and run nothing. */
-export const HOSTILE_VALUES = [
-	"it's",
-	'say "hi"',
-	'$(touch PWNED)',
-	'`touch PWNED`',
-	'a; touch PWNED',
-	'a | touch PWNED',
-	'a && touch PWNED',
-	'${HOME} $HOME $1 $@',
-	'%s %n %d',
-	'-rf --help',
-	'back\\slash \\n \\',
-	'ünïcödé 中文 🚀',
-	'{{ADMIN_PASS}}',
-	'OSC_EOF',
-	'tab\there',
-	'x'.repeat(8192),
-	"'\"'\"$(touch PWNED)\"'",
-];
 const MULTILINE = ['line1\nline2', 'a\nOSC_EOF\nb', 'ends with newline\n'];
 
 function hostileRunbook(): RunbookInput {
@@ -58,7 +39,11 @@ function hostileRunbook(): RunbookInput {
 						actions: [
 							{ kind: 'shell', describe: 'printf the value', script: 'printf "%s" {{VALUE}} > {{OUT}}/shell.out' },
 							{ kind: 'file', path: '{{OUT}}/file.out', content: '{{VALUE}}', mode: '0600' },
-							{ kind: 'shell', describe: 'secret into a file', script: 'printf "%s" {{ADMIN_PASS}} > {{OUT}}/secret.out' },
+							{
+								kind: 'shell',
+								describe: 'secret into a file',
+								script: 'printf "%s" {{ADMIN_PASS}} > {{OUT}}/secret.out',
+							},
 						],
 					},
 					{
@@ -66,7 +51,12 @@ function hostileRunbook(): RunbookInput {
 						title: 'make an ini file',
 						on: 'all',
 						actions: [
-							{ kind: 'shell', describe: 'make ini', script: 'printf "[DEFAULT]\\nother = 1\\n[database]\\n#connection = old\\nconnection = old\\n" > {{OUT}}/x.ini' },
+							{
+								kind: 'shell',
+								describe: 'make ini',
+								script:
+									'printf "[DEFAULT]\\nother = 1\\n[database]\\n#connection = old\\nconnection = old\\n" > {{OUT}}/x.ini',
+							},
 						],
 					},
 					{
@@ -74,7 +64,14 @@ function hostileRunbook(): RunbookInput {
 						title: 'ini value',
 						on: 'all',
 						actions: [
-							{ kind: 'ini', file: '{{OUT}}/x.ini', set: [['database', 'connection', '{{VALUE}}'], ['new', 'key', 'v$my_ip']] },
+							{
+								kind: 'ini',
+								file: '{{OUT}}/x.ini',
+								set: [
+									['database', 'connection', '{{VALUE}}'],
+									['new', 'key', 'v$my_ip'],
+								],
+							},
 						],
 					},
 				],
@@ -89,7 +86,9 @@ function secrets(): Secrets {
 
 function render(value: string, out: string, stepIndex = 0) {
 	const runbook = validateRunbook(hostileRunbook());
-	const profile = Profile.parse(demoProfile({ demoRoot: '/tmp/unused', settings: { VALUE: value, OUT: out } } as never));
+	const profile = Profile.parse(
+		demoProfile({ demoRoot: '/tmp/unused', settings: { VALUE: value, OUT: out } } as never),
+	);
 	const section = runbook.sections[0]!;
 	return renderStep(runbook, section, section.steps[stepIndex]!, profile, profile.nodes[0]!);
 }
@@ -98,12 +97,21 @@ function runScript(shell: string, script: string, secretsEnv: string, cwd: strin
 	const file = path.join(cwd, 'script.sh');
 	fs.writeFileSync(file, script);
 	fs.writeFileSync(path.join(cwd, 'secrets.env'), secretsEnv, { mode: 0o600 });
-	return spawnSync(shell, [file], { cwd, env: { ...process.env, OSC_SECRETS: path.join(cwd, 'secrets.env'), OSC_RUN_DIR: cwd }, encoding: 'utf8' });
+	return spawnSync(shell, [file], {
+		cwd,
+		env: { ...process.env, OSC_SECRETS: path.join(cwd, 'secrets.env'), OSC_RUN_DIR: cwd },
+		encoding: 'utf8',
+	});
 }
 
 describe('templates', () => {
 	it('parses placeholders and literals', () => {
-		expect(parseTemplate('a {{X}} b{{ Y }}')).toEqual([{ literal: 'a ' }, { variable: 'X' }, { literal: ' b' }, { variable: 'Y' }]);
+		expect(parseTemplate('a {{X}} b{{ Y }}')).toEqual([
+			{ literal: 'a ' },
+			{ variable: 'X' },
+			{ literal: ' b' },
+			{ variable: 'Y' },
+		]);
 		expect(asShellWord("it's {{X}}")).toBe(`'it'\\''s '"\${X}"`);
 	});
 });
@@ -131,7 +139,7 @@ describe('rendering with hostile profile values', () => {
 
 describe('ini action', () => {
 	it('sets keys in place, never duplicates, keeps $ literal, and is idempotent', () => {
-		for (const value of ["mysql+pymysql://k:p@h/db", "it's $(x) `y`", 'ünï 中']) {
+		for (const value of ['mysql+pymysql://k:p@h/db', "it's $(x) `y`", 'ünï 中']) {
 			const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-ini-'));
 			expect(runScript('sh', render(value, dir, 1).script, '', dir).status).toBe(0);
 			const rendered = render(value, dir, 2);
@@ -139,7 +147,9 @@ describe('ini action', () => {
 			expect(first.status, first.stderr).toBe(0);
 			expect(first.stdout).toContain('set:');
 			const once = fs.readFileSync(path.join(dir, 'x.ini'), 'utf8');
-			expect(once).toBe(`[DEFAULT]\nother = 1\n[database]\n#connection = old\nconnection = ${value}\n\n[new]\nkey = v$my_ip\n`);
+			expect(once).toBe(
+				`[DEFAULT]\nother = 1\n[database]\n#connection = old\nconnection = ${value}\n\n[new]\nkey = v$my_ip\n`,
+			);
 			const second = runScript('sh', rendered.script, '', dir);
 			expect(second.status, second.stderr).toBe(0);
 			expect(second.stdout).toContain('unchanged:');

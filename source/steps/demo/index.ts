@@ -16,7 +16,12 @@ export const demoRunbook: RunbookInput = {
 		demo: { OS_USERNAME: 'demo', OS_PASSWORD: '{{DEMO_PASS}}', OS_AUTH_URL: 'http://{{CONTROLLER_HOST}}:5000/v3' },
 	},
 	settings: [
-		{ name: 'DEMO_ROOT', default: '/tmp/os-console-demo', describe: 'directory the demo writes under', pattern: '^/[A-Za-z0-9._/-]+$' },
+		{
+			name: 'DEMO_ROOT',
+			default: '/tmp/os-console-demo',
+			describe: 'directory the demo writes under',
+			pattern: '^/[A-Za-z0-9._/-]+$',
+		},
 		{ name: 'DEMO_LINES', default: '5', describe: 'lines the "count" step prints', pattern: '^[0-9]+$' },
 		{ name: 'DEMO_DELAY', default: '0', describe: 'seconds between those lines', pattern: '^[0-9.]+$' },
 	],
@@ -79,7 +84,8 @@ export const demoRunbook: RunbookInput = {
 						{
 							kind: 'shell',
 							describe: 'print numbered lines',
-							script: 'i=1\nwhile [ "$i" -le {{DEMO_LINES}} ]; do echo "line $i of {{DEMO_LINES}} on {{NODE_NAME}}"; i=$((i + 1)); sleep {{DEMO_DELAY}}; done',
+							script:
+								'i=1\nwhile [ "$i" -le {{DEMO_LINES}} ]; do echo "line $i of {{DEMO_LINES}} on {{NODE_NAME}}"; i=$((i + 1)); sleep {{DEMO_DELAY}}; done',
 						},
 					],
 					timeoutSec: 300,
@@ -92,7 +98,8 @@ export const demoRunbook: RunbookInput = {
 						{
 							kind: 'shell',
 							describe: 'fail when DEMO_ROOT/NODE/fail exists',
-							script: 'if [ -e {{DEMO_ROOT}}/{{NODE_NAME}}/fail ]; then echo "flag file present: failing" >&2; exit 3; fi\necho ok',
+							script:
+								'if [ -e {{DEMO_ROOT}}/{{NODE_NAME}}/fail ]; then echo "flag file present: failing" >&2; exit 3; fi\necho ok',
 						},
 					],
 					timeoutSec: 60,
@@ -103,7 +110,11 @@ export const demoRunbook: RunbookInput = {
 					on: 'compute',
 					check: 'test -f {{DEMO_ROOT}}/{{NODE_NAME}}/compute-marked',
 					actions: [
-						{ kind: 'shell', describe: 'mark this compute node', script: 'mkdir -p {{DEMO_ROOT}}/{{NODE_NAME}}\ntouch {{DEMO_ROOT}}/{{NODE_NAME}}/compute-marked' },
+						{
+							kind: 'shell',
+							describe: 'mark this compute node',
+							script: 'mkdir -p {{DEMO_ROOT}}/{{NODE_NAME}}\ntouch {{DEMO_ROOT}}/{{NODE_NAME}}/compute-marked',
+						},
 					],
 					timeoutSec: 60,
 				},

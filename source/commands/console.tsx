@@ -1,0 +1,58 @@
+/**
+ * `os-console` (no command): the interactive console. With --profile it opens that profile; otherwise it
+ * shows the saved profiles, or the first-run form when there are none.
+ */
+import { render } from 'ink';
+import { App } from '../app.js';
+import { openProfile } from '../console/open-profile.js';
+import { PromptQueue } from '../engine/prompts.js';
+import { Profile } from '../profile/schema.js';
+import { listSavedProfiles, saveProfile } from '../profile/store.js';
+import { EXIT_USAGE, parseFlags, reportError, UsageError } from './common.js';
+
+export const usage = `Usage: os-console [--profile NAME_OR_PATH] [--accept-new]
+
+Opens the interactive console. Without --profile it lists the saved profiles (or opens the form that
+creates the first one). Keys: ? shows every key binding.
+
+Options:
+  --profile NAME_OR_PATH  open this saved profile or profile file directly
+  --known-hosts FILE      also trust the host keys in FILE (repeatable)`;
+
+export async function run(argv: string[]): Promise<number> {
+	let flags: ReturnType<typeof parseFlags>;
+	try {
+		flags = parseFlags(argv, { profile: { type: 'string' }, 'known-hosts': { type: 'string', multiple: true } }, 'console');
+		if (!process.stdin.isTTY) {
+			throw new UsageError('the console needs a terminal; for unattended runs use "os-console run --profile ... --yes"');
+		}
+	} catch (error) {
+		return reportError(error);
+	}
+	const knownHostsFiles = flags['known-hosts'] as string[] | undefined;
+	let exitCode = 0;
+	const engines: { close(): Promise<void> }[] = [];
+	const services = {
+		listProfiles: () => listSavedProfiles(),
+		openProfile: async (nameOrPath: string) => {
+			const prompts = new PromptQueue();
+			const opened = await openProfile(nameOrPath, { prompts, hostKeys: { mode: 'ask', knownHostsFiles } });
+			engines.push(opened.engine);
+			void opened.engine.resume();
+			return { engine: opened.engine, prompts, warnings: opened.warnings };
+		},
+		createProfile: (profile: Profile) => {
+			saveProfile(Profile.parse(profile));
+		},
+		exit: (code = 0) => {
+			exitCode = code;
+			instance.unmount();
+		},
+	};
+	const instance = render(<App services={services} initialProfile={flags.profile as string | undefined} />, {
+		exitOnCtrlC: false,
+	});
+	await instance.waitUntilExit();
+	await Promise.all(engines.map((e) => e.close()));
+	return exitCode === EXIT_USAGE ? EXIT_USAGE : exitCode;
+}

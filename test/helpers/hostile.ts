@@ -1,0 +1,20 @@
+/** Values that break naive quoting: every one must come back byte for byte and run nothing. */
+export const HOSTILE_VALUES = [
+	"it's",
+	'say "hi"',
+	'$(touch PWNED)',
+	'`touch PWNED`',
+	'a; touch PWNED',
+	'a | touch PWNED',
+	'a && touch PWNED',
+	'${HOME} $HOME $1 $@',
+	'%s %n %d',
+	'-rf --help',
+	'back\\slash \\n \\',
+	'ünïcödé 中文 🚀',
+	'{{ADMIN_PASS}}',
+	'OSC_EOF',
+	'tab\there',
+	'x'.repeat(8192),
+	'\'"\'"$(touch PWNED)"\'',
+];
