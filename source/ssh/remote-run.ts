@@ -1,0 +1,593 @@
+/**
+ * Detached remote runs: each (step, node, attempt) runs on the node independently of the SSH connection, so a
+ * dropped connection or a restarted console never kills or loses a step.
+ *
+ * Node-side layout, `<runsDir>/<runId>/` (mode 0700, umask 077; runsDir defaults to /var/lib/os-console/runs):
+ *   lpid        pid of the launcher (written right after mkdir; lets `attach` tell a dead launch from a slow one)
+ *   secrets.env secrets (KEY='value' lines), removed by the wrapper when the script ends
+ *   script.sh   the step script (run by its #! interpreter if it has one, else by sh)
+ *   wrap.sh / inner.sh  the wrapper; stdout / stderr  the script's output files
+ *   wpid        pid of the wrapper (exists => the run was started)
+ *   pgid        process group (= session) id of the script, for cancel
+ *   cancelled   reason ('cancel' | 'timeout') when a cancel was requested
+ *   exit        the script's exit code (exists => finished); 128+N when killed by signal N
+ *
+ * ONE exec channel per step: payload in on stdin, wrapper started detached (double fork + setsid), then the same
+ * channel follows the output files with `tail -f` from byte offsets until the run ends; the channel's exit code
+ * is the script's exit code. After a drop, `attach` follows again from the byte offsets the console received,
+ * so no byte is lost or duplicated.
+ *
+ * Channel framing (deviation from the first design, found necessary in tests/analysis):
+ * - stdout starts with one header line `OSC-RUN 1 <state...>` and stderr with a marker line `OSC-RUN 1`; only
+ *   bytes after them are the run's output and are counted for offsets. Anything before them is noise from sudo
+ *   ("unable to resolve host ...", lectures) or a runner error, and must not shift the offsets.
+ * - The follower does not use `tail --pid=<wrapper>`: the wrapper is an orphan, and where init does not reap
+ *   orphans (containers) its zombie would look alive forever. Instead a watcher child of the follower polls for
+ *   the `exit` file (or the wrapper's death, read from /proc/<pid>/stat ignoring zombies) and the tails use
+ *   `--pid=<watcher>`; tail does a final read after that pid dies, so all output is delivered.
+ * - The payload carries the script length too, so a payload cut by a lost connection is detected: the launcher
+ *   then removes the run dir (attach reports no-trace and runDetached may launch again: nothing ran).
+ */
+import { isSshError, SshError, shQuote } from './errors.js';
+import type { NodeSession } from './node-session.js';
+
+export const DEFAULT_RUNS_DIR = '/var/lib/os-console/runs';
+export const PAYLOAD_MARKER = 'OSC-PAYLOAD-BEGIN';
+const HEADER_PREFIX = 'OSC-RUN 1 ';
+const ERR_MARKER = 'OSC-RUN 1';
+
+export type RunOutcome =
+	| { kind: 'exited'; code: number; runnerError?: string }
+	/** The follower on the node was killed by a signal (the run itself may go on: attach again). */
+	| { kind: 'signaled'; signal: string }
+	| { kind: 'no-trace'; reason: string }
+	/** `code`: the exit code recorded after the remote process group was killed (usually 143 or 137). */
+	| { kind: 'timeout'; code?: number }
+	| { kind: 'cancelled'; code?: number };
+
+export interface RunOffsets {
+	stdout: number;
+	stderr: number;
+}
+
+export interface RunnerOptions {
+	/** Default /var/lib/os-console/runs. */
+	runsDir?: string;
+	/** TERM -> KILL grace period for cancel/timeout. Default 5000 ms. */
+	cancelGraceMs?: number;
+}
+
+export interface RunHandlers {
+	onStdout?(chunk: Buffer): void;
+	onStderr?(chunk: Buffer): void;
+	/** The connection dropped mid-run; reconnecting (with backoff) and re-attaching from `offsets`. */
+	onReconnecting?(detail: string, offsets: RunOffsets): void;
+	/** Re-attached after a drop. */
+	onReattached?(offsets: RunOffsets): void;
+	/** Text the node printed outside the run's output (sudo warnings, runner errors). */
+	onRunnerMessage?(text: string): void;
+}
+
+export interface RunDetachedOptions extends RunHandlers, RunnerOptions {
+	runId: string;
+	script: string | Buffer;
+	/** Secrets file content; a record becomes `KEY='value'` lines (sourceable with `. "$OSC_SECRETS"`). */
+	secretsEnv?: string | Buffer | Record<string, string>;
+	/** Cancel the remote process group after this long; outcome 'timeout'. */
+	timeoutMs?: number;
+	/** Abort: cancel the remote process group; outcome 'cancelled'. */
+	signal?: AbortSignal;
+	/** Relaunches allowed when a drop happened before the run started (nothing ran). Default 2. */
+	maxRelaunches?: number;
+}
+
+export interface AttachOptions extends RunHandlers, RunnerOptions {
+	runId: string;
+	/** Bytes of stdout/stderr already received. Default 0/0 (everything). */
+	offsets?: RunOffsets;
+	timeoutMs?: number;
+	signal?: AbortSignal;
+}
+
+export type CancelResult = 'no-trace' | 'finished' | 'terminated' | 'killed';
+
+const RUN_ID_RE = /^[A-Za-z0-9._-]{1,200}$/;
+
+export function validateRunId(runId: string): void {
+	if (!RUN_ID_RE.test(runId) || runId === '.' || runId === '..') {
+		throw new Error(`invalid run id ${JSON.stringify(runId)}: use 1-200 characters from [A-Za-z0-9._-]`);
+	}
+}
+
+function validateRunsDir(dir: string): void {
+	if (!/^\/[A-Za-z0-9._/-]*$/.test(dir) || dir.split('/').includes('..')) {
+		throw new Error(`invalid runs dir ${JSON.stringify(dir)}`);
+	}
+}
+
+function serializeSecrets(s: RunDetachedOptions['secretsEnv']): Buffer {
+	if (s === undefined) return Buffer.alloc(0);
+	if (typeof s === 'string' || Buffer.isBuffer(s)) return Buffer.from(s);
+	let out = '';
+	for (const [k, v] of Object.entries(s)) {
+		if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid secret name ${JSON.stringify(k)}`);
+		out += `${k}=${shQuote(v)}\n`;
+	}
+	return Buffer.from(out);
+}
+
+// ------------------------------------------------------------------ node-side scripts (POSIX sh, GNU tail)
+
+function prelude(runsDir: string, runId: string): string {
+	validateRunsDir(runsDir);
+	validateRunId(runId);
+	return `set -u
+umask 077
+B=${shQuote(runsDir)}
+R="$B/${runId}"
+die() { printf 'os-console-runner: %s\\n' "$*" >&2; exit 255; }
+alive() {
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+  { IFS= read -r st < "/proc/$1/stat"; } 2>/dev/null || return 1
+  st=\${st##*) }
+  [ "\${st%% *}" != Z ]
+}
+follow() {
+  cd "$R" || die "cannot enter $R"
+  read -r WP < wpid || die "cannot read $R/wpid"
+  printf '${HEADER_PREFIX}%s\\n' "$1"
+  printf '${ERR_MARKER}\\n' >&2
+  ( while [ ! -e exit ]; do alive "$WP" || break; sleep 0.05; done ) &
+  W=$!
+  tail -c "+$(($2 + 1))" -s 0.01 --pid="$W" -f stdout &
+  T1=$!
+  tail -c "+$(($3 + 1))" -s 0.01 --pid="$W" -f stderr >&2 &
+  T2=$!
+  wait "$T1"; wait "$T2"
+  [ -e exit ] || die "the run's wrapper (pid $WP) ended without recording an exit code: the node rebooted or the wrapper was killed"
+  read -r c < exit || die "cannot read $R/exit"
+  exit "$c"
+}
+`;
+}
+
+/** The launch command (fixed text; contains only the runs dir and the run id: no secrets). */
+export function launchCommand(runId: string, runsDir = DEFAULT_RUNS_DIR): string {
+	return `${prelude(runsDir, runId)}mkdir -p "$B" 2>/dev/null
+[ -d "$B" ] && [ -w "$B" ] || die "cannot create or write $B: run as root (or enable sudo for this node)"
+mkdir "$R" 2>/dev/null || die "cannot create $R (does a run with this id exist already?)"
+{ echo $$ > "$R/lpid.tmp" && mv "$R/lpid.tmp" "$R/lpid"; } || { rm -rf "$R"; die "cannot write in $R"; }
+fail() { cd /; rm -rf "$R"; die "$@"; }
+cd "$R" || fail "cannot enter $R"
+l=
+while IFS= read -r l; do [ "$l" = ${PAYLOAD_MARKER} ] && break; done
+[ "$l" = ${PAYLOAD_MARKER} ] || fail "payload marker missing on stdin (connection lost during upload?)"
+IFS= read -r n || fail "secrets length missing (connection lost during upload?)"
+case $n in ''|*[!0-9]*) fail "bad secrets length";; esac
+head -c "$n" > secrets.env || fail "cannot write $R/secrets.env"
+[ "$(wc -c < secrets.env)" -eq "$n" ] || fail "secrets cut short (connection lost during upload?)"
+IFS= read -r m || fail "script length missing (connection lost during upload?)"
+case $m in ''|*[!0-9]*) fail "bad script length";; esac
+cat > script.sh || fail "cannot write $R/script.sh"
+[ "$(wc -c < script.sh)" -eq "$m" ] || fail "script cut short (connection lost during upload?)"
+chmod 700 script.sh
+: > stdout && : > stderr || fail "cannot create output files in $R"
+cat > inner.sh <<'OSC_EOF'
+echo $$ > pgid.tmp && mv pgid.tmp pgid || exit 255
+case $(head -c 2 script.sh) in
+'#!') exec ./script.sh ;;
+*) exec sh ./script.sh ;;
+esac
+OSC_EOF
+cat > wrap.sh <<'OSC_EOF'
+echo $$ > wpid.tmp && mv wpid.tmp wpid
+OSC_RUN_DIR=$(pwd)
+OSC_SECRETS="$OSC_RUN_DIR/secrets.env"
+export OSC_RUN_DIR OSC_SECRETS
+setsid -w sh ./inner.sh < /dev/null >> stdout 2>> stderr
+echo $? > rc.tmp
+rm -f secrets.env
+mv rc.tmp exit
+OSC_EOF
+( setsid sh ./wrap.sh < /dev/null > /dev/null 2>&1 & )
+i=0
+while [ ! -e wpid ]; do
+  i=$((i + 1))
+  [ "$i" -gt 1000 ] && die "the wrapper did not start within 10 s"
+  sleep 0.01
+done
+follow started 0 0
+`;
+}
+
+/** Follow-only command: re-attach after a dropped connection or a console restart. */
+export function attachCommand(runId: string, offsets: RunOffsets, runsDir = DEFAULT_RUNS_DIR): string {
+	const o = Math.floor(offsets.stdout);
+	const e = Math.floor(offsets.stderr);
+	if (!(o >= 0 && e >= 0)) throw new Error('offsets must be >= 0');
+	return `${prelude(runsDir, runId)}[ -d "$R" ] || { printf '${HEADER_PREFIX}no-trace absent\\n'; exit 0; }
+i=0
+d=0
+while [ ! -e "$R/wpid" ]; do
+  [ -d "$R" ] || { printf '${HEADER_PREFIX}no-trace absent\\n'; exit 0; }
+  LP=
+  [ -r "$R/lpid" ] && { read -r LP < "$R/lpid"; } 2>/dev/null
+  if [ -n "$LP" ] && ! alive "$LP"; then
+    d=$((d + 1))
+    if [ "$d" -gt 50 ] && [ ! -e "$R/wpid" ]; then
+      rm -rf "$R"
+      printf '${HEADER_PREFIX}no-trace launch-incomplete\\n'
+      exit 0
+    fi
+  fi
+  i=$((i + 1))
+  [ "$i" -gt 1500 ] && { printf '${HEADER_PREFIX}no-trace launch-stalled\\n'; exit 0; }
+  sleep 0.01
+done
+CR=-
+[ -r "$R/cancelled" ] && read -r CR < "$R/cancelled"
+follow "attached cancelled=$CR" ${o} ${e}
+`;
+}
+
+/** Cancel: TERM the run's process group/session, KILL what is left after the grace period. Prints the result. */
+export function cancelCommand(
+	runId: string,
+	opts: { reason?: 'cancel' | 'timeout'; graceMs?: number; runsDir?: string } = {},
+): string {
+	const reason = opts.reason ?? 'cancel';
+	const ticks = Math.max(0, Math.ceil((opts.graceMs ?? 5000) / 100));
+	return `${prelude(opts.runsDir ?? DEFAULT_RUNS_DIR, runId)}[ -d "$R" ] || { echo no-trace; exit 0; }
+cd "$R" || die "cannot enter $R"
+[ -e exit ] && { echo finished; exit 0; }
+[ -e cancelled ] || { echo ${reason} > cancelled.tmp && mv cancelled.tmp cancelled; }
+i=0
+while [ ! -e pgid ]; do
+  [ -e exit ] && { echo finished; exit 0; }
+  i=$((i + 1))
+  [ "$i" -gt 1000 ] && die "the run has no process group after 10 s"
+  sleep 0.01
+done
+read -r P < pgid || die "cannot read $R/pgid"
+case $P in ''|*[!0-9]*) die "bad pgid";; esac
+members() {
+  for f in /proc/[0-9]*/stat; do
+    { IFS= read -r l < "$f"; } 2>/dev/null || continue
+    set -- \${l##*) }
+    [ "$1" != Z ] || continue
+    if [ "$3" = "$P" ] || [ "$4" = "$P" ]; then p=\${f#/proc/}; echo "\${p%/stat}"; fi
+  done
+}
+kill -15 "-$P" 2>/dev/null
+for p in $(members); do kill -15 "$p" 2>/dev/null; done
+i=0
+while [ -n "$(members)" ]; do
+  i=$((i + 1))
+  [ "$i" -gt ${ticks} ] && break
+  sleep 0.1
+done
+m=$(members)
+if [ -n "$m" ]; then
+  kill -9 "-$P" 2>/dev/null
+  for p in $m; do kill -9 "$p" 2>/dev/null; done
+  echo killed
+else
+  echo terminated
+fi
+`;
+}
+
+export function cleanupCommand(runId: string, opts: { force?: boolean; runsDir?: string } = {}): string {
+	return `${prelude(opts.runsDir ?? DEFAULT_RUNS_DIR, runId)}[ -d "$R" ] || { echo absent; exit 0; }
+${opts.force ? '' : '[ -e "$R/exit" ] || { echo running; exit 0; }\n'}rm -rf "$R" && echo removed
+`;
+}
+
+// ------------------------------------------------------------------------------------------- console side
+
+async function capture(
+	session: NodeSession,
+	command: string,
+): Promise<{ code: number | null; out: string; err: string }> {
+	let out = '';
+	let err = '';
+	const r = await session.exec(command, {
+		onStdout: (c) => {
+			out += c.toString('utf8');
+		},
+		onStderr: (c) => {
+			err += c.toString('utf8');
+		},
+	});
+	return { code: r.code, out, err };
+}
+
+/** Cancel a run (on its own channel). */
+export async function cancelRun(
+	session: NodeSession,
+	runId: string,
+	opts: { reason?: 'cancel' | 'timeout'; graceMs?: number; runsDir?: string } = {},
+): Promise<CancelResult> {
+	const r = await capture(session, cancelCommand(runId, opts));
+	const word = r.out.trim().split('\n').pop() ?? '';
+	if (word === 'no-trace' || word === 'finished' || word === 'terminated' || word === 'killed') return word;
+	throw new Error(
+		`cancel of run ${runId} on node ${session.name} failed (exit ${r.code}): ${r.err.trim() || r.out.trim()}`,
+	);
+}
+
+/** Remove a finished run's directory (or any, with force). Returns true when removed. */
+export async function cleanupRun(
+	session: NodeSession,
+	runId: string,
+	opts: { force?: boolean; runsDir?: string } = {},
+): Promise<boolean> {
+	const r = await capture(session, cleanupCommand(runId, opts));
+	return r.out.trim() === 'removed';
+}
+
+interface FollowState {
+	runId: string;
+	offsets: RunOffsets;
+	/** The launcher/attacher confirmed the run exists (header started/attached seen). */
+	started: boolean;
+	remoteCancel?: string;
+}
+
+interface FollowResult {
+	header?: string;
+	code: number | null;
+	signal?: string;
+	noise: string;
+}
+
+/** One channel: send `stdin`, parse header/marker, deliver and count the run's bytes. */
+async function followOnce(
+	session: NodeSession,
+	command: string,
+	stdin: Buffer | undefined,
+	st: FollowState,
+	h: RunHandlers,
+	onHeader: (header: string) => void,
+): Promise<FollowResult> {
+	let outPre: Buffer | undefined = Buffer.alloc(0); // until the header line
+	let errPre: Buffer | undefined = Buffer.alloc(0); // until the marker line
+	let header: string | undefined;
+	let noise = '';
+	const addNoise = (b: Buffer) => {
+		if (b.length === 0) return;
+		const t = b.toString('utf8');
+		noise += t;
+		h.onRunnerMessage?.(t);
+	};
+	const deliverOut = (b: Buffer) => {
+		if (b.length === 0) return;
+		st.offsets.stdout += b.length;
+		h.onStdout?.(b);
+	};
+	const deliverErr = (b: Buffer) => {
+		if (b.length === 0) return;
+		st.offsets.stderr += b.length;
+		h.onStderr?.(b);
+	};
+	// find a line equal to / starting with `prefix` at the start of a line; returns [lineStart, lineEnd] or undefined
+	const findLine = (buf: Buffer, prefix: string, exact: boolean): [number, number] | undefined => {
+		let start = 0;
+		while (start < buf.length) {
+			const nl = buf.indexOf(0x0a, start);
+			if (nl < 0) return undefined;
+			const line = buf.subarray(start, nl).toString('utf8');
+			if (exact ? line === prefix : line.startsWith(prefix)) return [start, nl];
+			start = nl + 1;
+		}
+		return undefined;
+	};
+	const opts: Parameters<NodeSession['exec']>[1] = {
+		onStdout: (chunk) => {
+			if (!outPre) return deliverOut(chunk);
+			outPre = Buffer.concat([outPre, chunk]);
+			const hit = findLine(outPre, HEADER_PREFIX, false);
+			if (!hit) {
+				if (outPre.length > 65536) {
+					addNoise(outPre);
+					outPre = Buffer.alloc(0);
+				}
+				return;
+			}
+			addNoise(outPre.subarray(0, hit[0]));
+			header = outPre.subarray(hit[0] + HEADER_PREFIX.length, hit[1]).toString('utf8');
+			const rest = outPre.subarray(hit[1] + 1);
+			outPre = undefined;
+			onHeader(header);
+			deliverOut(rest);
+		},
+		onStderr: (chunk) => {
+			if (!errPre) return deliverErr(chunk);
+			errPre = Buffer.concat([errPre, chunk]);
+			const hit = findLine(errPre, ERR_MARKER, true);
+			if (!hit) {
+				if (errPre.length > 65536) {
+					addNoise(errPre);
+					errPre = Buffer.alloc(0);
+				}
+				return;
+			}
+			addNoise(errPre.subarray(0, hit[0]));
+			const rest = errPre.subarray(hit[1] + 1);
+			errPre = undefined;
+			deliverErr(rest);
+		},
+	};
+	if (stdin) opts.stdin = stdin;
+	const r = await session.exec(command, opts);
+	if (outPre) addNoise(outPre);
+	if (errPre) addNoise(errPre);
+	const res: FollowResult = { code: r.code, noise };
+	if (header !== undefined) res.header = header;
+	if (r.signal) res.signal = r.signal;
+	return res;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Mode = { kind: 'launch'; payload: Buffer } | { kind: 'attach'; afterLaunchDrop: boolean };
+
+async function runLoop(
+	session: NodeSession,
+	initial: Mode,
+	st: FollowState,
+	opts: RunHandlers & RunnerOptions & { timeoutMs?: number; signal?: AbortSignal; maxRelaunches?: number },
+): Promise<RunOutcome> {
+	const runsDir = opts.runsDir ?? DEFAULT_RUNS_DIR;
+	const launchPayload = initial.kind === 'launch' ? initial.payload : undefined;
+	let mode: Mode = initial;
+	let relaunches = 0;
+	let cancelReason: 'cancel' | 'timeout' | undefined;
+	let cancelPromise: Promise<void> | undefined;
+
+	const fireCancel = () => {
+		if (!cancelReason || cancelPromise || !st.started) return;
+		const reason = cancelReason;
+		cancelPromise = (async () => {
+			for (let attempt = 0; attempt < 1000; attempt++) {
+				try {
+					await session.ensureConnected();
+					const r = await cancelRun(session, st.runId, { reason, runsDir, graceMs: opts.cancelGraceMs ?? 5000 });
+					if (r === 'no-trace' && !st.started) continue;
+					return;
+				} catch (err) {
+					if (session.isClosed || !(err instanceof SshError) || !err.retriable) {
+						opts.onRunnerMessage?.(`os-console: cancel of run ${st.runId} failed: ${(err as Error).message}\n`);
+						return;
+					}
+					await sleep(250);
+				}
+			}
+		})();
+	};
+	const requestCancel = (reason: 'cancel' | 'timeout') => {
+		if (cancelReason) return;
+		cancelReason = reason;
+		fireCancel();
+	};
+	const timer = opts.timeoutMs !== undefined ? setTimeout(() => requestCancel('timeout'), opts.timeoutMs) : undefined;
+	const onAbort = () => requestCancel('cancel');
+	opts.signal?.addEventListener('abort', onAbort, { once: true });
+	if (opts.signal?.aborted) cancelReason = 'cancel';
+
+	const onHeader = (header: string) => {
+		if (header === 'started' || header.startsWith('attached')) {
+			st.started = true;
+			const m = /cancelled=(\S+)/.exec(header);
+			if (m?.[1] && m[1] !== '-') st.remoteCancel = m[1];
+			fireCancel();
+		}
+	};
+	const finishWith = async (o: RunOutcome): Promise<RunOutcome> => {
+		if (cancelPromise) await cancelPromise;
+		return o;
+	};
+
+	try {
+		for (;;) {
+			if (mode.kind === 'launch' && cancelReason && !st.started) {
+				// cancelled (or timed out) before anything was started on the node
+				return cancelReason === 'timeout' ? { kind: 'timeout' } : { kind: 'cancelled' };
+			}
+			let r: FollowResult;
+			try {
+				await session.ensureConnected();
+				if (mode.kind === 'launch') {
+					r = await followOnce(session, launchCommand(st.runId, runsDir), mode.payload, st, opts, onHeader);
+				} else {
+					r = await followOnce(session, attachCommand(st.runId, st.offsets, runsDir), undefined, st, opts, onHeader);
+					if (r.header !== undefined) opts.onReattached?.({ ...st.offsets });
+				}
+			} catch (err) {
+				if (
+					isSshError(err) &&
+					(err.code === 'connection-closed' || err.code === 'channel-failed') &&
+					!session.isClosed
+				) {
+					opts.onReconnecting?.(err.message, { ...st.offsets });
+					mode = { kind: 'attach', afterLaunchDrop: mode.kind === 'launch' || mode.afterLaunchDrop };
+					if (err.code === 'channel-failed') await sleep(250);
+					continue;
+				}
+				throw err;
+			}
+
+			if (r.header === undefined) {
+				// no header: the runner failed before starting/following (or sudo refused)
+				if (/(^|\n)sudo: /.test(r.noise) && r.code === 1) {
+					throw new SshError(
+						'sudo-failed',
+						`sudo on node ${session.name} refused to start run ${st.runId}: ${r.noise.trim()}`,
+						{ node: session.name },
+					);
+				}
+				if (r.code === null) return finishWith({ kind: 'signaled', signal: r.signal ?? 'unknown' });
+				const o: RunOutcome = { kind: 'exited', code: r.code };
+				if (r.noise.trim()) o.runnerError = r.noise.trim();
+				return finishWith(o);
+			}
+			if (r.header.startsWith('no-trace')) {
+				const reason = r.header.slice('no-trace'.length).trim() || 'absent';
+				const nothingRan = !st.started && st.offsets.stdout === 0 && st.offsets.stderr === 0;
+				if (
+					mode.kind === 'attach' &&
+					mode.afterLaunchDrop &&
+					launchPayload &&
+					nothingRan &&
+					(reason === 'absent' || reason === 'launch-incomplete') &&
+					relaunches < (opts.maxRelaunches ?? 2)
+				) {
+					relaunches++;
+					mode = { kind: 'launch', payload: launchPayload };
+					continue;
+				}
+				return finishWith({ kind: 'no-trace', reason });
+			}
+			if (r.code === null) return finishWith({ kind: 'signaled', signal: r.signal ?? 'unknown' });
+			const why = cancelReason ?? st.remoteCancel;
+			if (why === 'timeout') return finishWith({ kind: 'timeout', code: r.code });
+			if (why === 'cancel') return finishWith({ kind: 'cancelled', code: r.code });
+			return finishWith({ kind: 'exited', code: r.code });
+		}
+	} finally {
+		if (timer) clearTimeout(timer);
+		opts.signal?.removeEventListener('abort', onAbort);
+	}
+}
+
+/**
+ * Launch `script` detached on the node and follow it to the end, surviving connection drops (reconnect with
+ * the session's backoff and re-attach from the byte offsets received so far).
+ */
+export async function runDetached(session: NodeSession, opts: RunDetachedOptions): Promise<RunOutcome> {
+	validateRunId(opts.runId);
+	const secrets = serializeSecrets(opts.secretsEnv);
+	const script = Buffer.from(opts.script);
+	const payload = Buffer.concat([
+		Buffer.from(`${PAYLOAD_MARKER}\n${secrets.length}\n`),
+		secrets,
+		Buffer.from(`${script.length}\n`),
+		script,
+	]);
+	const st: FollowState = { runId: opts.runId, offsets: { stdout: 0, stderr: 0 }, started: false };
+	return runLoop(session, { kind: 'launch', payload }, st, opts);
+}
+
+/**
+ * Follow an existing run from `offsets` (re-attach after a console restart). Unknown run -> no-trace.
+ * `timeoutMs` / `signal` cancel the run as in runDetached.
+ */
+export async function attach(session: NodeSession, opts: AttachOptions): Promise<RunOutcome> {
+	validateRunId(opts.runId);
+	const st: FollowState = {
+		runId: opts.runId,
+		offsets: { stdout: opts.offsets?.stdout ?? 0, stderr: opts.offsets?.stderr ?? 0 },
+		started: false,
+	};
+	return runLoop(session, { kind: 'attach', afterLaunchDrop: false }, st, opts);
+}
