@@ -47,7 +47,8 @@ KNOWN_HOSTS="$STATE_DIR/known_hosts"
 DNSMASQ_CONF="$STATE_DIR/dnsmasq-$MGMT_BRIDGE.conf"
 NFT_TABLE=osc_acc
 
-HOST_PACKAGES="lxc debootstrap debian-archive-keyring rsync openssh-client nftables dnsmasq-base iproute2 util-linux"
+# lxc-templates ships /usr/share/lxc/config/debian.common.conf (only a Recommends of lxc).
+HOST_PACKAGES="lxc lxc-templates debootstrap debian-archive-keyring rsync openssh-client nftables dnsmasq-base iproute2 util-linux"
 # Packages of the node image (debootstrap --include, dependencies resolved, no Recommends).
 BASE_PACKAGES="systemd-sysv,libpam-systemd,dbus,openssh-server,ifupdown,iproute2,iputils-ping,netbase,\
 ca-certificates,locales,tzdata,apt-utils,chrony,iptables,ebtables,ipset,bridge-utils,python3,procps,kmod,\
@@ -85,8 +86,21 @@ ensure_packages() {
 	for p in $HOST_PACKAGES; do pkg_installed "$p" || need+=("$p"); done
 	[ ${#need[@]} -eq 0 ] && return 0
 	log "installing host packages: ${need[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	# Only Debian's own archive: other repositories configured on the host are neither contacted nor used.
+	local codename list="$STATE_DIR/host-debian.list"
+	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	local signed="[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+	[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || signed=""
+	mkdir -p "$STATE_DIR/empty.d"
+	cat >"$list" <<EOF
+deb $signed$MIRROR $codename main
+deb $signed$MIRROR $codename-updates main
+deb $signed$SECURITY_MIRROR $codename-security main
+EOF
+	local -a apt_opts=(-q -o "Dir::Etc::SourceList=$list" -o "Dir::Etc::SourceParts=$STATE_DIR/empty.d"
+		-o APT::Get::List-Cleanup=false)
+	DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" update >&2
+	DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y --no-install-recommends \
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${need[@]}" >&2
 }
 
