@@ -137,8 +137,13 @@ describe('LXC node harness', () => {
 	it('provides /dev/net/tun and the container settings for libvirt', async () => {
 		for (const node of [controller, compute]) {
 			expect(await run(node, 'stat -c %F /dev/net/tun')).toBe('character special file');
-			// cgroup:rw:force: the cpu and cpuacct hierarchies are mounted writable in the node.
-			expect(await run(node, 'grep -c " /sys/fs/cgroup/cpu[a-z,]* .*rw" /proc/mounts')).not.toBe('0');
+			// cgroup:rw:force: a writable cpu controller (v1 hierarchy on hybrid hosts, else cgroup2) for libvirt.
+			const cpu = await run(
+				node,
+				`awk '$2 ~ "^/sys/fs/cgroup/cpu(,cpuacct)?$" && $4 ~ /^rw/ { print "v1" }' /proc/mounts;` +
+					' grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null && echo v2 || true',
+			);
+			expect(cpu).toMatch(/v1|v2/);
 		}
 	});
 
