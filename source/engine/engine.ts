@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { Profile, ProfileNode } from '../profile/schema.js';
-import { type Runbook, type RunbookSection, type RunbookStep, stepKey } from '../runbook/model.js';
+import { type ActionInput, type Runbook, type RunbookSection, RunbookStep, stepKey } from '../runbook/model.js';
 import { MARKER_ACTION, MARKER_ALREADY_DONE, MARKER_PREFIX } from '../runbook/prelude.js';
 import { MASK, nodesForStep, renderSecretsEnv, renderStep } from '../runbook/render.js';
 import type { Secrets } from '../runbook/variables.js';
@@ -24,6 +24,17 @@ export type RunOutcome =
 	| { kind: 'no-trace' }
 	| { kind: 'timeout' }
 	| { kind: 'cancelled'; code?: number };
+
+export interface ExecResult {
+	ok: boolean;
+	code?: number;
+	outcome: RunOutcome | { kind: 'error'; message: string };
+	/** Masked output, marker lines removed. */
+	stdout: string;
+	stderr: string;
+	/** The script that ran (no secret values in it). */
+	script: string;
+}
 
 export interface StreamHandlers {
 	onStdout(chunk: Buffer): void;
@@ -331,6 +342,72 @@ export class Engine extends EventEmitter<EngineEvents> {
 
 	async close(): Promise<void> {
 		await this.runner.close?.();
+	}
+
+	/**
+	 * Run ad-hoc actions on one node through the same renderer and runner as steps (verification checks,
+	 * the launch form, the doctor), without touching the checklist's progress. Output is masked; marker
+	 * lines are removed from stdout.
+	 */
+	async exec(
+		nodeName: string,
+		request: {
+			title: string;
+			actions: ActionInput[];
+			timeoutSec?: number;
+			signal?: AbortSignal;
+			onLine?: (stream: 'stdout' | 'stderr', text: string) => void;
+		},
+	): Promise<ExecResult> {
+		const node = this.profile.nodes.find((n) => n.name === nodeName);
+		if (!node) throw new Error(`no node "${nodeName}" in profile ${this.profile.name}`);
+		const step = RunbookStep.parse({
+			id: 'adhoc',
+			title: request.title,
+			on: 'all',
+			actions: request.actions,
+			timeoutSec: request.timeoutSec ?? 300,
+		});
+		const section: RunbookSection = { id: 'adhoc', title: request.title, guide: 'ad hoc', steps: [step] };
+		const rendered = renderStep(this.runbook, section, step, this.profile, node);
+		const collected = { stdout: [] as string[], stderr: [] as string[] };
+		const out = new LineSplitter();
+		const err = new LineSplitter();
+		const take = (stream: 'stdout' | 'stderr') => (line: string) => {
+			if (stream === 'stdout' && line.startsWith(MARKER_PREFIX)) return;
+			const text = this.mask(line.replace(ANSI, ''));
+			collected[stream].push(text);
+			request.onLine?.(stream, text);
+		};
+		const controller = new AbortController();
+		request.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+		const runId = `adhoc.${this.profile.name}.${nodeName}.${randomBytes(6).toString('hex')}`.replace(/[^A-Za-z0-9._-]/g, '_');
+		let outcome: RunOutcome | { kind: 'error'; message: string };
+		try {
+			outcome = await this.runner.run(node, {
+				runId,
+				script: rendered.script,
+				secretsEnv: renderSecretsEnv(this.secrets, rendered.secrets),
+				timeoutMs: step.timeoutSec * 1000,
+				signal: controller.signal,
+				onStdout: (c) => out.push(c, take('stdout')),
+				onStderr: (c) => err.push(c, take('stderr')),
+				onConnection: (c) => this.setConnection(node.name, c),
+			});
+		} catch (error) {
+			outcome = { kind: 'error', message: this.mask((error as Error).message) };
+		}
+		out.flush(take('stdout'));
+		err.flush(take('stderr'));
+		const code = outcome.kind === 'exited' ? outcome.code : undefined;
+		return {
+			ok: code === 0,
+			code,
+			outcome,
+			stdout: collected.stdout.join('\n'),
+			stderr: collected.stderr.join('\n'),
+			script: rendered.script,
+		};
 	}
 
 	// ----- internals -----------------------------------------------------------------------------------

@@ -171,3 +171,20 @@ describe('engine', () => {
 		expect(fs.readFileSync(logFile, 'utf8')).toContain('export OS_PASSWORD=••••••••');
 	});
 });
+
+describe('engine.exec (ad-hoc actions for checks and forms)', () => {
+	it('runs actions on one node without touching progress, masking output', async () => {
+		const { engine, profile } = makeEngine();
+		const secrets = loadOrCreateSecrets(profile.name);
+		const result = await engine.exec('compute1', {
+			title: 'probe',
+			actions: [{ kind: 'shell', describe: 'print', script: 'echo "name={{NODE_NAME}} pw={{ADMIN_PASS}}"; echo oops >&2; exit 4' }],
+		});
+		expect(result.ok).toBe(false);
+		expect(result.code).toBe(4);
+		expect(result.stdout).toBe('name=compute1 pw=••••••••');
+		expect(result.stderr).toBe('oops');
+		expect(result.script).not.toContain(secrets.ADMIN_PASS);
+		expect(engine.stepStatus('environment/hosts')).toBe('pending');
+	});
+});
