@@ -2,13 +2,14 @@
  * Every runbook the console ships, validated on load: zod checks the shape, and every placeholder must be
  * a known variable so a typo fails here, in tests, and not on a node.
  */
+import { centos7OcataRunbook } from '../steps/centos7-ocata/index.js';
 import { demoRunbook } from '../steps/demo/index.js';
 import { Runbook, type RunbookInput } from './model.js';
 import { actionTemplates } from './render.js';
 import { templateVariables } from './template.js';
 import { isKnownVariable } from './variables.js';
 
-const SOURCES: RunbookInput[] = [demoRunbook];
+const SOURCES: RunbookInput[] = [demoRunbook, centos7OcataRunbook];
 
 export function registerRunbook(source: RunbookInput): void {
 	if (!SOURCES.some((s) => s.id === source.id)) SOURCES.push(source);

@@ -1,0 +1,344 @@
+/**
+ * 6. Neutron (Networking service), controller node, for networking option 1 (provider networks) and option 2
+ * (self-service networks: router service plugin, VXLAN, l2population, L3 agent). Linux bridge agent.
+ */
+import type { ActionInput, RunbookSectionInput } from '../../runbook/model.js';
+import {
+	createDatabases,
+	dbUrl,
+	endpoints,
+	KEYSTONE_ADMIN,
+	keystoneAuthtoken,
+	NOVA_NEUTRON,
+	serviceEntity,
+	serviceUser,
+	TRANSPORT_URL,
+} from './common.js';
+
+const provider = { networking: 'provider' } as const;
+const selfservice = { networking: 'selfservice' } as const;
+
+/** linuxbridge_agent.ini, the same on every node that runs the agent (local_ip is the node's own). */
+export const LINUXBRIDGE_AGENT: ActionInput[] = [
+	{
+		kind: 'ini',
+		file: '/etc/neutron/plugins/ml2/linuxbridge_agent.ini',
+		set: [
+			['linux_bridge', 'physical_interface_mappings', 'provider:{{PROVIDER_IFACE}}'],
+			['securitygroup', 'enable_security_group', 'true'],
+			['securitygroup', 'firewall_driver', 'neutron.agent.linux.iptables_firewall.IptablesFirewallDriver'],
+		],
+	},
+	{
+		kind: 'ini',
+		when: provider,
+		file: '/etc/neutron/plugins/ml2/linuxbridge_agent.ini',
+		set: [['vxlan', 'enable_vxlan', 'false']],
+	},
+	{
+		kind: 'ini',
+		when: selfservice,
+		file: '/etc/neutron/plugins/ml2/linuxbridge_agent.ini',
+		set: [
+			['vxlan', 'enable_vxlan', 'true'],
+			['vxlan', 'local_ip', '{{NODE_IP}}'],
+			['vxlan', 'l2_population', 'true'],
+		],
+	},
+];
+
+/** neutron.conf keys the controller and the compute nodes share. */
+export const NEUTRON_COMMON: [string, string, string][] = [
+	['DEFAULT', 'transport_url', TRANSPORT_URL],
+	['DEFAULT', 'auth_strategy', 'keystone'],
+	...keystoneAuthtoken('neutron', 'NEUTRON_PASS'),
+	['oslo_concurrency', 'lock_path', '/var/lib/neutron/tmp'],
+];
+
+/** A wait condition: every agent of `binaries` is alive on each host of `hosts` (space-separated), per `openstack network agent list`. */
+export function agentsAlive(binaries: string[], hosts: string): string {
+	return [
+		'osc_list=$(osc_openstack admin "" network agent list -f value -c Binary -c Host -c Alive)',
+		`osc_hosts=${hosts}`,
+		`osc_bins='${binaries.join(' ')}'`,
+		'# shellcheck disable=SC2086',
+		'for osc_h in $osc_hosts; do',
+		'\t# shellcheck disable=SC2086',
+		'\tfor osc_b in $osc_bins; do',
+		'\t\t# columns in any order; Alive is ":-)" in this client, True in later ones',
+		'\t\tprintf \'%s\\n\' "$osc_list" | grep -F -e "$osc_b" | grep -E -e "(^| )$osc_h(\\.[^ ]*)?( |$)" | grep -Eq -e \'(:-\\)|True)\' || exit 1',
+		'\tdone',
+		'done',
+	].join('\n');
+}
+
+export const neutronController: RunbookSectionInput = {
+	id: 'neutron-controller',
+	title: 'Neutron (Networking service), controller node',
+	guide: '6. Neutron, controller',
+	steps: [
+		{
+			id: 'database',
+			title: 'Create the neutron database',
+			guide: '6 CREATE DATABASE neutron; GRANT ... IDENTIFIED BY NEUTRON_DBPASS',
+			on: 'controller',
+			actions: [createDatabases(['neutron'], 'neutron', 'NEUTRON_DBPASS')],
+			timeoutSec: 120,
+		},
+		{
+			id: 'identity',
+			title: 'Create the neutron user, network service and endpoints',
+			guide: '6 user neutron (admin in service), service network, endpoints on 9696',
+			on: 'controller',
+			actions: [
+				...serviceUser('neutron', 'NEUTRON_PASS'),
+				serviceEntity('neutron', 'network', 'OpenStack Networking'),
+				...endpoints('network', 'http://{{CONTROLLER_HOST}}:9696'),
+			],
+			timeoutSec: 300,
+		},
+		{
+			id: 'packages',
+			title: 'Install the Networking components',
+			guide: '6 yum install openstack-neutron openstack-neutron-ml2 openstack-neutron-linuxbridge ebtables',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'packages',
+					names: ['openstack-neutron', 'openstack-neutron-ml2', 'openstack-neutron-linuxbridge', 'ebtables'],
+				},
+			],
+			timeoutSec: 1800,
+		},
+		{
+			id: 'server-config',
+			title: 'Configure the server component (neutron.conf)',
+			guide: '6 neutron.conf: [database], [DEFAULT] core_plugin, service_plugins, notify_nova_*, [keystone_authtoken], [nova]',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'ini',
+					file: '/etc/neutron/neutron.conf',
+					set: [
+						['database', 'connection', dbUrl('neutron', 'NEUTRON_DBPASS', 'neutron')],
+						['DEFAULT', 'core_plugin', 'ml2'],
+						...NEUTRON_COMMON,
+						['DEFAULT', 'notify_nova_on_port_status_changes', 'true'],
+						['DEFAULT', 'notify_nova_on_port_data_changes', 'true'],
+						['nova', 'auth_url', KEYSTONE_ADMIN],
+						['nova', 'auth_type', 'password'],
+						['nova', 'project_domain_name', 'default'],
+						['nova', 'user_domain_name', 'default'],
+						['nova', 'region_name', '{{REGION}}'],
+						['nova', 'project_name', 'service'],
+						['nova', 'username', 'nova'],
+						['nova', 'password', '{{NOVA_PASS}}'],
+					],
+				},
+				{
+					kind: 'ini',
+					describe: 'option 1: [DEFAULT] service_plugins = (none)',
+					when: provider,
+					file: '/etc/neutron/neutron.conf',
+					set: [['DEFAULT', 'service_plugins', '']],
+					unset: [['DEFAULT', 'allow_overlapping_ips']],
+				},
+				{
+					kind: 'ini',
+					describe: 'option 2: [DEFAULT] service_plugins = router, allow_overlapping_ips = true',
+					when: selfservice,
+					file: '/etc/neutron/neutron.conf',
+					set: [
+						['DEFAULT', 'service_plugins', 'router'],
+						['DEFAULT', 'allow_overlapping_ips', 'true'],
+					],
+				},
+			],
+			timeoutSec: 60,
+		},
+		{
+			id: 'ml2',
+			title: 'Configure the Modular Layer 2 plug-in (ml2_conf.ini)',
+			guide: '6 ml2_conf.ini: type_drivers, tenant_network_types, mechanism_drivers, flat_networks, vni_ranges, enable_ipset',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'ini',
+					file: '/etc/neutron/plugins/ml2/ml2_conf.ini',
+					set: [
+						['ml2', 'extension_drivers', 'port_security'],
+						['ml2_type_flat', 'flat_networks', 'provider'],
+						['securitygroup', 'enable_ipset', 'true'],
+					],
+				},
+				{
+					kind: 'ini',
+					when: provider,
+					file: '/etc/neutron/plugins/ml2/ml2_conf.ini',
+					set: [
+						['ml2', 'type_drivers', 'flat,vlan'],
+						['ml2', 'tenant_network_types', ''],
+						['ml2', 'mechanism_drivers', 'linuxbridge'],
+					],
+				},
+				{
+					kind: 'ini',
+					when: selfservice,
+					file: '/etc/neutron/plugins/ml2/ml2_conf.ini',
+					set: [
+						['ml2', 'type_drivers', 'flat,vlan,vxlan'],
+						['ml2', 'tenant_network_types', 'vxlan'],
+						['ml2', 'mechanism_drivers', 'linuxbridge,l2population'],
+						['ml2_type_vxlan', 'vni_ranges', '1:1000'],
+					],
+				},
+			],
+			timeoutSec: 60,
+		},
+		{
+			id: 'linuxbridge',
+			title: 'Configure the Linux bridge agent',
+			guide: '6 linuxbridge_agent.ini: physical_interface_mappings, [vxlan], [securitygroup]',
+			on: 'controller',
+			actions: [...LINUXBRIDGE_AGENT],
+			timeoutSec: 60,
+		},
+		{
+			id: 'l3-agent',
+			title: 'Configure the layer-3 agent (option 2)',
+			guide: '6 l3_agent.ini: [DEFAULT] interface_driver = linuxbridge',
+			on: 'controller',
+			when: selfservice,
+			actions: [{ kind: 'ini', file: '/etc/neutron/l3_agent.ini', set: [['DEFAULT', 'interface_driver', 'linuxbridge']] }],
+			timeoutSec: 60,
+		},
+		{
+			id: 'dhcp-agent',
+			title: 'Configure the DHCP agent',
+			guide: '6 dhcp_agent.ini: interface_driver, dhcp_driver, enable_isolated_metadata',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'ini',
+					file: '/etc/neutron/dhcp_agent.ini',
+					set: [
+						['DEFAULT', 'interface_driver', 'linuxbridge'],
+						['DEFAULT', 'dhcp_driver', 'neutron.agent.linux.dhcp.Dnsmasq'],
+						['DEFAULT', 'enable_isolated_metadata', 'true'],
+					],
+				},
+			],
+			timeoutSec: 60,
+		},
+		{
+			id: 'metadata-agent',
+			title: 'Configure the metadata agent',
+			guide: '6 metadata_agent.ini: nova_metadata_ip = controller, metadata_proxy_shared_secret',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'ini',
+					file: '/etc/neutron/metadata_agent.ini',
+					set: [
+						['DEFAULT', 'nova_metadata_ip', '{{CONTROLLER_HOST}}'],
+						['DEFAULT', 'metadata_proxy_shared_secret', '{{METADATA_SECRET}}'],
+					],
+				},
+			],
+			timeoutSec: 60,
+		},
+		{
+			id: 'nova-config',
+			title: 'Configure the Compute service to use the Networking service',
+			guide: '6 nova.conf [neutron] with service_metadata_proxy and metadata_proxy_shared_secret',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'ini',
+					file: '/etc/nova/nova.conf',
+					set: [
+						...NOVA_NEUTRON,
+						['neutron', 'service_metadata_proxy', 'true'],
+						['neutron', 'metadata_proxy_shared_secret', '{{METADATA_SECRET}}'],
+					],
+				},
+			],
+			timeoutSec: 60,
+		},
+		{
+			id: 'db-sync',
+			title: 'Link plugin.ini and populate the database',
+			guide: '6 ln -s ml2_conf.ini /etc/neutron/plugin.ini; neutron-db-manage ... upgrade head',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'shell',
+					describe: 'ln -s /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini',
+					script: [
+						'if [ -e /etc/neutron/plugin.ini ]; then echo "exists: /etc/neutron/plugin.ini"; else',
+						'\tln -s /etc/neutron/plugins/ml2/ml2_conf.ini /etc/neutron/plugin.ini',
+						'fi',
+					].join('\n'),
+				},
+				{
+					kind: 'shell',
+					describe: 'neutron-db-manage upgrade head (as neutron)',
+					script:
+						'su -s /bin/sh -c "neutron-db-manage --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini upgrade head" neutron',
+				},
+			],
+			timeoutSec: 900,
+		},
+		{
+			id: 'services',
+			title: 'Restart the Compute API and start the Networking services',
+			guide: '6 restart openstack-nova-api; enable and start neutron-server and the agents (+ neutron-l3-agent for option 2)',
+			on: 'controller',
+			actions: [
+				{ kind: 'service', names: ['openstack-nova-api.service'], state: 'restarted', enable: false },
+				{
+					kind: 'service',
+					names: [
+						'neutron-server.service',
+						'neutron-linuxbridge-agent.service',
+						'neutron-dhcp-agent.service',
+						'neutron-metadata-agent.service',
+					],
+					state: 'restarted',
+				},
+				{ kind: 'service', when: selfservice, names: ['neutron-l3-agent.service'], state: 'restarted' },
+			],
+			timeoutSec: 300,
+		},
+		{
+			id: 'verify',
+			title: 'Verify: the controller agents are alive',
+			guide: 'Verify: openstack network agent list',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'wait',
+					when: provider,
+					describe: 'the Linux bridge, DHCP and metadata agents on the controller are alive',
+					until: agentsAlive(
+						['neutron-linuxbridge-agent', 'neutron-dhcp-agent', 'neutron-metadata-agent'],
+						'{{CONTROLLER_HOST}}',
+					),
+					timeoutSec: 300,
+				},
+				{
+					kind: 'wait',
+					when: selfservice,
+					describe: 'the Linux bridge, DHCP, metadata and L3 agents on the controller are alive',
+					until: agentsAlive(
+						['neutron-linuxbridge-agent', 'neutron-dhcp-agent', 'neutron-metadata-agent', 'neutron-l3-agent'],
+						'{{CONTROLLER_HOST}}',
+					),
+					timeoutSec: 300,
+				},
+				{ kind: 'openstack', creds: 'admin', args: ['network', 'agent', 'list'] },
+			],
+			timeoutSec: 600,
+		},
+	],
+};
