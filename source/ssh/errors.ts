@@ -19,12 +19,19 @@ export class SshError extends Error {
 	readonly code: SshErrorCode;
 	/** Node name (profile name), when known. */
 	readonly node: string | undefined;
+	/** 'connect': establishing the connection failed (after any retries); 'session': an established one failed. */
+	readonly phase: 'connect' | 'session';
 
-	constructor(code: SshErrorCode, message: string, options: { node?: string; cause?: unknown } = {}) {
+	constructor(
+		code: SshErrorCode,
+		message: string,
+		options: { node?: string; cause?: unknown; phase?: 'connect' | 'session' } = {},
+	) {
 		super(message, options.cause === undefined ? undefined : { cause: options.cause });
 		this.name = 'SshError';
 		this.code = code;
 		this.node = options.node;
+		this.phase = options.phase ?? 'session';
 	}
 
 	get retriable(): boolean {

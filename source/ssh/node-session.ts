@@ -205,13 +205,23 @@ export class NodeSession {
 	/** Connect if not connected: the first connection is one attempt; after a loss, reconnects with backoff. */
 	async ensureConnected(): Promise<void> {
 		if (this.closedByUser) {
-			throw this.err('connection-closed', `the session to ${this.where} was closed by the console`);
+			throw new SshError('connection-closed', `the session to ${this.where} was closed by the console`, {
+				node: this.target.name,
+				phase: 'connect',
+			});
 		}
 		if (this.isConnected) return;
 		if (!this.connecting) {
-			this.connecting = (this.everConnected ? this.reconnectLoop() : this.firstConnect()).finally(() => {
-				this.connecting = undefined;
-			});
+			this.connecting = (this.everConnected ? this.reconnectLoop() : this.firstConnect())
+				.catch((e: unknown) => {
+					// mark as a connect failure: callers must not treat it as "lost while running" and retry
+					throw e instanceof SshError && e.phase !== 'connect'
+						? new SshError(e.code, e.message, { node: e.node, cause: e.cause, phase: 'connect' })
+						: e;
+				})
+				.finally(() => {
+					this.connecting = undefined;
+				});
 		}
 		return this.connecting;
 	}
@@ -664,11 +674,29 @@ export class NodeSession {
 		);
 	}
 
-	/** Run exactly `command` (no sudo wrapping) on a new exec channel. */
-	private execRaw(command: string, opts: ExecOptions): Promise<ExecResult> {
+	/**
+	 * Run exactly `command` (no sudo wrapping) on a new exec channel. When the channel could not even be opened
+	 * (the connection was dying: the command never started), reconnect and try again.
+	 */
+	private async execRaw(command: string, opts: ExecOptions): Promise<ExecResult> {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				await this.ensureConnected();
+				return await this.execChannel(command, opts);
+			} catch (err) {
+				if (attempt >= 4 || !this.notStarted.has(err as Error) || this.closedByUser) throw err;
+			}
+		}
+	}
+
+	private readonly notStarted = new WeakSet<Error>();
+
+	private execChannel(command: string, opts: ExecOptions): Promise<ExecResult> {
 		const client = this.client;
 		if (!client || !this.isConnected) {
-			return Promise.reject(this.err('connection-closed', `not connected to ${this.where}`));
+			const e = this.err('connection-closed', `not connected to ${this.where}`);
+			this.notStarted.add(e);
+			return Promise.reject(e);
 		}
 		return new Promise<ExecResult>((resolve, reject) => {
 			let done = false;
@@ -694,17 +722,15 @@ export class NodeSession {
 				client.exec(command, (err, stream) => {
 					if (err) {
 						const closed = !this.isConnected || /No response|Not connected/i.test(err.message);
-						finish(() =>
-							reject(
-								closed
-									? this.err('connection-closed', `the connection to ${this.where} closed while opening a channel`, err)
-									: this.err(
-											'channel-failed',
-											`node ${this.target.name}: the server refused a new session channel (${err.message}); it may limit sessions (MaxSessions).`,
-											err,
-										),
-							),
-						);
+						const e = closed
+							? this.err('connection-closed', `the connection to ${this.where} closed while opening a channel`, err)
+							: this.err(
+									'channel-failed',
+									`node ${this.target.name}: the server refused a new session channel (${err.message}); it may limit sessions (MaxSessions).`,
+									err,
+								);
+						if (closed) this.notStarted.add(e);
+						finish(() => reject(e));
 						return;
 					}
 					channel = stream;
@@ -738,7 +764,9 @@ export class NodeSession {
 					else stream.end();
 				});
 			} catch (e) {
-				finish(() => reject(this.err('connection-closed', `not connected to ${this.where}`, e)));
+				const err = this.err('connection-closed', `not connected to ${this.where}`, e);
+				this.notStarted.add(err);
+				finish(() => reject(err));
 			}
 		});
 	}

@@ -62,8 +62,10 @@ export interface RunHandlers {
 	onStderr?(chunk: Buffer): void;
 	/** The connection dropped mid-run; reconnecting (with backoff) and re-attaching from `offsets`. */
 	onReconnecting?(detail: string, offsets: RunOffsets): void;
-	/** Re-attached after a drop. */
+	/** Re-attached after a drop (the run exists on the node). */
 	onReattached?(offsets: RunOffsets): void;
+	/** The connection dropped before the run started on the node (nothing ran): launching it again. */
+	onRelaunch?(reason: string): void;
 	/** Text the node printed outside the run's output (sudo warnings, runner errors). */
 	onRunnerMessage?(text: string): void;
 }
@@ -184,6 +186,7 @@ echo $$ > wpid.tmp && mv wpid.tmp wpid
 OSC_RUN_DIR=$(pwd)
 OSC_SECRETS="$OSC_RUN_DIR/secrets.env"
 export OSC_RUN_DIR OSC_SECRETS
+unset SSH_CONNECTION SSH_CLIENT SSH_TTY SSH_AUTH_SOCK SSH_ORIGINAL_COMMAND
 setsid -w sh ./inner.sh < /dev/null >> stdout 2>> stderr
 echo $? > rc.tmp
 rm -f secrets.env
@@ -324,6 +327,15 @@ export async function cleanupRun(
 ): Promise<boolean> {
 	const r = await capture(session, cleanupCommand(runId, opts));
 	return r.out.trim() === 'removed';
+}
+
+async function readCancelMarker(session: NodeSession, runId: string, runsDir: string): Promise<string | undefined> {
+	try {
+		const r = await capture(session, `${prelude(runsDir, runId)}cat "$R/cancelled" 2>/dev/null; exit 0\n`);
+		return r.out.trim() || undefined;
+	} catch {
+		return undefined; // best effort: the exit code is still right
+	}
 }
 
 interface FollowState {
@@ -494,19 +506,22 @@ async function runLoop(
 				// cancelled (or timed out) before anything was started on the node
 				return cancelReason === 'timeout' ? { kind: 'timeout' } : { kind: 'cancelled' };
 			}
+			// Not inside the try below: failing to (re)connect (after the session's own backoff) ends the run
+			// with that error; only a connection lost while following means "re-attach".
+			await session.ensureConnected();
 			let r: FollowResult;
 			try {
-				await session.ensureConnected();
 				if (mode.kind === 'launch') {
 					r = await followOnce(session, launchCommand(st.runId, runsDir), mode.payload, st, opts, onHeader);
 				} else {
 					r = await followOnce(session, attachCommand(st.runId, st.offsets, runsDir), undefined, st, opts, onHeader);
-					if (r.header !== undefined) opts.onReattached?.({ ...st.offsets });
+					if (r.header?.startsWith('attached')) opts.onReattached?.({ ...st.offsets });
 				}
 			} catch (err) {
 				if (
 					isSshError(err) &&
 					(err.code === 'connection-closed' || err.code === 'channel-failed') &&
+					err.phase === 'session' &&
 					!session.isClosed
 				) {
 					opts.onReconnecting?.(err.message, { ...st.offsets });
@@ -543,12 +558,17 @@ async function runLoop(
 					relaunches < (opts.maxRelaunches ?? 2)
 				) {
 					relaunches++;
+					opts.onRelaunch?.(reason);
 					mode = { kind: 'launch', payload: launchPayload };
 					continue;
 				}
 				return finishWith({ kind: 'no-trace', reason });
 			}
 			if (r.code === null) return finishWith({ kind: 'signaled', signal: r.signal ?? 'unknown' });
+			if (!cancelReason && !st.remoteCancel && r.code > 128) {
+				// killed by a signal: was it a cancel requested by someone else (another console, cancelRun)?
+				st.remoteCancel = await readCancelMarker(session, st.runId, runsDir);
+			}
 			const why = cancelReason ?? st.remoteCancel;
 			if (why === 'timeout') return finishWith({ kind: 'timeout', code: r.code });
 			if (why === 'cancel') return finishWith({ kind: 'cancelled', code: r.code });

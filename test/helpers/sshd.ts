@@ -9,6 +9,14 @@ import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import {
+	type HostKeyPrompt,
+	NodeSession,
+	type NodeSessionOptions,
+	type NodeTarget,
+	type SecretKind,
+	type SessionCallbacks,
+} from '../../source/ssh/node-session.js';
 
 export const SSHD_BIN = '/usr/sbin/sshd';
 
@@ -313,4 +321,87 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<TestSshd> 
 		}
 		return victims.length;
 	}
+}
+
+export interface SessionRecorder {
+	hostKeyPrompts: HostKeyPrompt[];
+	secretPrompts: SecretKind[];
+	states: string[];
+}
+
+export interface SessionForOptions {
+	address?: string;
+	user?: string;
+	auth?: NodeTarget['auth'];
+	sudo?: boolean;
+	name?: string;
+	/** Default: a file holding knownHostsLine(address). */
+	knownHostsFiles?: string[];
+	acceptedKnownHostsFile?: string;
+	verifyHostKey?: SessionCallbacks['verifyHostKey'];
+	secrets?: Partial<Record<SecretKind, string>>;
+	options?: Partial<NodeSessionOptions>;
+}
+
+let sessionCounter = 0;
+
+/** A NodeSession to the test sshd, with recording callbacks. Host key known by default. */
+export async function sessionFor(
+	sshd: TestSshd,
+	o: SessionForOptions = {},
+): Promise<{ session: NodeSession; rec: SessionRecorder }> {
+	const address = o.address ?? sshd.host;
+	const n = ++sessionCounter;
+	let knownHostsFiles = o.knownHostsFiles;
+	if (!knownHostsFiles) {
+		const f = path.join(sshd.dir, `known_hosts.${n}`);
+		await fs.writeFile(f, `${sshd.knownHostsLine(address)}\n`);
+		knownHostsFiles = [f];
+	}
+	const rec: SessionRecorder = { hostKeyPrompts: [], secretPrompts: [], states: [] };
+	const session = new NodeSession(
+		{
+			name: o.name ?? `node-${address}`,
+			host: address,
+			port: sshd.port,
+			user: o.user ?? 'root',
+			auth: o.auth ?? { type: 'key', keyFile: sshd.clientKeyPath },
+			sudo: o.sudo ?? false,
+		},
+		{
+			verifyHostKey: async (info) => {
+				rec.hostKeyPrompts.push(info);
+				return o.verifyHostKey ? o.verifyHostKey(info) : false;
+			},
+			askSecret: async (kind) => {
+				rec.secretPrompts.push(kind);
+				return o.secrets?.[kind];
+			},
+			onStateChange: (state) => {
+				rec.states.push(state);
+			},
+		},
+		{
+			knownHostsFiles,
+			acceptedKnownHostsFile: o.acceptedKnownHostsFile ?? path.join(sshd.dir, `accepted_known_hosts.${n}`),
+			connectTimeoutMs: 10_000,
+			keepaliveIntervalMs: 2_000,
+			reconnect: { initialDelayMs: 100, maxDelayMs: 1_000, maxTotalMs: 20_000 },
+			...o.options,
+		},
+	);
+	return { session, rec };
+}
+
+/** A port on 127.0.0.1 where nothing listens. */
+export async function closedPort(): Promise<number> {
+	return freePort(['127.0.0.1']);
+}
+
+/** `ssh-keygen -lf` fingerprint of a public key file. */
+export function sshKeygenFingerprint(pubFile: string): string {
+	const out = run('ssh-keygen', ['-lf', pubFile]);
+	const fp = out.split(' ')[1];
+	if (!fp) throw new Error(`unexpected ssh-keygen -lf output: ${out}`);
+	return fp;
 }
