@@ -1,0 +1,523 @@
+/**
+ * The console's root. `App({services})` owns the application state (routes, overlays, notices, the open
+ * profile's engine) and exposes it through two contexts: a read-only view and the actions. Screens render
+ * from the view and call actions; every engine operation, every question and the one exit point live here.
+ */
+import { Box, Text } from 'ink';
+import { type ReactNode, useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { ConfirmDialog } from './components/confirm-dialog.js';
+import { KeyHints } from './components/key-hints.js';
+import { NoticeLine } from './components/notice-line.js';
+import { HostKeyModal, SecretModal } from './components/prompt-modal.js';
+import { Spinner } from './components/spinner.js';
+import { isDone } from './engine/types.js';
+import type { Profile } from './profile/schema.js';
+import { Dashboard } from './screens/dashboard.js';
+import { HelpOverlay } from './screens/help-overlay.js';
+import { ProfileForm } from './screens/profile-form.js';
+import { ProfilePicker } from './screens/profile-picker.js';
+import { SectionChecklist } from './screens/section-checklist.js';
+import { StepView } from './screens/step-view.js';
+import { runningSteps } from './screens/use-checklist-state.js';
+import {
+	type AppState,
+	appReducer,
+	type ConfirmRequest,
+	currentRoute,
+	initialAppState,
+	type Route,
+	type Services,
+	type Session,
+	type Tone,
+} from './ui/app-state.js';
+import {
+	type AppActions,
+	AppActionsContext,
+	AppStateContext,
+	type AppView,
+	useAppActions,
+	useAppState,
+} from './ui/context.js';
+import { EngineStore, useEngineVersion } from './ui/engine-store.js';
+import { KeyRouterProvider } from './ui/key-router.js';
+import type { ScreenId } from './ui/keybindings.js';
+import { theme } from './ui/theme.js';
+import { useKeyBindings } from './ui/use-key-bindings.js';
+import { promptId, usePrompt } from './ui/use-prompt.js';
+import { useTerminalSize } from './ui/use-terminal-size.js';
+
+export type { Services, Session } from './ui/app-state.js';
+
+export interface AppProps {
+	services: Services;
+	/** Open this profile (saved name or path) straight away, e.g. from `--profile`. */
+	initialProfile?: string;
+}
+
+/** How long a notice stays on the notice line. */
+const NOTICE_MS = 8000;
+/** Closing the engine (SSH connections) may not hang the exit. */
+const CLOSE_TIMEOUT_MS = 2000;
+
+function messageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+function listProfilesSafely(services: Services): string[] {
+	try {
+		return services.listProfiles();
+	} catch {
+		return [];
+	}
+}
+
+/** State, actions and their contexts; `children` render from them. */
+export function AppProviders({ services, initialProfile, children }: AppProps & { children: ReactNode }) {
+	const [profiles, setProfiles] = useState(() => listProfilesSafely(services));
+	const [state, dispatch] = useReducer(appReducer, undefined, () => initialAppState(profiles, initialProfile));
+	const stateRef = useRef<AppState>(state);
+	stateRef.current = state;
+	/** Set synchronously, so two quick key presses cannot start two operations. */
+	const operationRef = useRef<string | undefined>(undefined);
+	const mounted = useRef(true);
+	useEffect(() => {
+		mounted.current = true;
+		return () => {
+			mounted.current = false;
+		};
+	}, []);
+
+	const version = useEngineVersion(state.session?.store);
+	const prompt = usePrompt(state.session?.prompts);
+
+	const actions = useMemo<AppActions>(() => {
+		const notify = (text: string, tone: Tone = 'info') => {
+			if (mounted.current) dispatch({ type: 'notice', text, tone });
+		};
+		const engineOf = () => stateRef.current.session?.engine;
+		const isBusy = () => Boolean(operationRef.current || engineOf()?.isRunning());
+		const mask = (text: string) => engineOf()?.mask(text) ?? text;
+
+		let exiting = false;
+		/** The one exit point: close the engine (bounded wait), then leave through services.exit. */
+		const exit = (code: number) => {
+			if (exiting) return;
+			exiting = true;
+			dispatch({ type: 'exiting' });
+			const engine = engineOf();
+			const closed = engine ? engine.close().catch(() => undefined) : Promise.resolve();
+			const timeout = new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
+			void Promise.race([closed, timeout]).then(() => services.exit(code));
+		};
+
+		const operation = (label: string, work: () => Promise<boolean>) => {
+			const engine = engineOf();
+			if (!engine) return;
+			if (isBusy()) {
+				notify(`${operationRef.current ?? 'a step'} is running: wait for it, or press c to cancel it`, 'warning');
+				return;
+			}
+			operationRef.current = label;
+			dispatch({ type: 'operation', label });
+			let result: Promise<boolean>;
+			try {
+				result = work();
+			} catch (error) {
+				result = Promise.reject(error);
+			}
+			result
+				.then(
+					(ok) =>
+						notify(
+							ok ? `${label}: done` : `${label}: stopped at a failure (r retries the failed nodes)`,
+							ok ? 'success' : 'error',
+						),
+					(error) => notify(`${label}: ${mask(messageOf(error))}`, 'error'),
+				)
+				.finally(() => {
+					operationRef.current = undefined;
+					if (mounted.current) dispatch({ type: 'operation', label: undefined });
+				});
+		};
+
+		const openProfile = (nameOrPath: string) => {
+			dispatch({ type: 'reset', route: { screen: 'opening', name: nameOrPath } });
+			services.openProfile(nameOrPath).then(
+				({ engine, prompts, warnings }) => {
+					if (!mounted.current) return;
+					const session: Session = {
+						name: engine.profile.name,
+						engine,
+						prompts,
+						warnings,
+						store: new EngineStore(engine),
+					};
+					stateRef.current = { ...stateRef.current, session };
+					dispatch({ type: 'opened', session });
+					const left = runningSteps(engine);
+					if (left.length > 0) {
+						notify(
+							`${left.length} step${left.length > 1 ? 's were' : ' was'} left running: re-attaching (${left.map((s) => s.key).join(', ')})`,
+							'warning',
+						);
+					}
+				},
+				(error) => {
+					if (mounted.current) dispatch({ type: 'open-failed', error: messageOf(error) });
+				},
+			);
+		};
+
+		const confirm = (request: ConfirmRequest) => dispatch({ type: 'overlay', overlay: { kind: 'confirm', request } });
+
+		const describeRunning = (): string[] => {
+			const engine = engineOf();
+			const running = engine ? runningSteps(engine) : [];
+			if (running.length === 0)
+				return [operationRef.current ? `Running: ${operationRef.current}.` : 'A step is running.'];
+			return running.map((r) => `Running: ${r.key} (${r.title}) on ${r.nodes.join(', ')}`);
+		};
+
+		const quit = () => {
+			if (!isBusy()) {
+				exit(0);
+				return;
+			}
+			confirm({
+				id: 'quit',
+				title: 'Quit while a step is running?',
+				lines: [
+					...describeRunning(),
+					'It keeps running on the node; progress is saved, and opening this profile again re-attaches to it.',
+				],
+				yesLabel: 'quit',
+				noLabel: 'stay',
+				onYes: () => exit(0),
+			});
+		};
+
+		return {
+			push: (route: Route) => dispatch({ type: 'push', route }),
+			back: () => {
+				const { stack } = stateRef.current;
+				if (stack.length > 1) dispatch({ type: 'back' });
+				else if (currentRoute(stateRef.current).screen === 'form')
+					dispatch({ type: 'reset', route: { screen: 'picker' } });
+			},
+			openProfile,
+			newProfile: () => dispatch({ type: 'push', route: { screen: 'form', firstRun: false } }),
+			createProfile: (profile: Profile) => {
+				try {
+					services.createProfile(profile);
+				} catch (error) {
+					return messageOf(error);
+				}
+				setProfiles(listProfilesSafely(services));
+				openProfile(profile.name);
+				return undefined;
+			},
+			closeProfile: () => {
+				if (isBusy()) {
+					notify('a step is running: wait for it or cancel it (c) before switching profile', 'warning');
+					return;
+				}
+				const engine = engineOf();
+				void engine?.close().catch(() => undefined);
+				setProfiles(listProfilesSafely(services));
+				dispatch({ type: 'closed' });
+			},
+			showHelp: (screen: ScreenId) => dispatch({ type: 'overlay', overlay: { kind: 'help', screen } }),
+			closeOverlay: () => dispatch({ type: 'overlay', overlay: undefined }),
+			confirm,
+			notify,
+			runStep: (key: string) => {
+				const engine = engineOf();
+				if (!engine) return;
+				const planned = engine.planned(key);
+				if (planned.nodes.length === 0) {
+					notify(`${planned.step.title}: not for this profile, nothing to run`, 'warning');
+					return;
+				}
+				const states = planned.nodes.map((n) => ({ node: n.name, status: engine.state(key, n.name).status }));
+				const open = states.filter((s) => !isDone(s.status));
+				const label =
+					open.length === 0
+						? `run ${planned.step.title} again on ${states.map((s) => s.node).join(', ')}`
+						: open.some((s) => s.status === 'failed' || s.status === 'interrupted')
+							? `retry ${planned.step.title} on ${open.map((s) => s.node).join(', ')}`
+							: `run ${planned.step.title}`;
+				operation(label, () => engine.runStep(key));
+			},
+			skipStep: (key: string) => {
+				const engine = engineOf();
+				if (!engine) return;
+				const planned = engine.planned(key);
+				const states = planned.nodes.map((n) => ({ node: n.name, state: engine.state(key, n.name) }));
+				if (states.some((s) => s.state.status === 'running')) {
+					notify(`${planned.step.title} is running: cancel it (c) before skipping`, 'warning');
+					return;
+				}
+				const open = states.filter((s) => !isDone(s.state.status));
+				if (open.length === 0) {
+					notify(
+						`${planned.step.title} is already done${states.length ? '' : ' (not for this profile)'}: nothing to skip`,
+						'info',
+					);
+					return;
+				}
+				try {
+					engine.skipStep(key);
+				} catch (error) {
+					notify(`skip failed: ${mask(messageOf(error))}`, 'error');
+					return;
+				}
+				const by = engine.state(key, open[0]!.node).skippedBy;
+				notify(
+					`skipped ${planned.step.title} on ${open.map((s) => s.node).join(', ')}${by ? ` (recorded: by ${by})` : ''}`,
+					'warning',
+				);
+			},
+			runSection: (sectionId: string) => {
+				const engine = engineOf();
+				const section = engine?.runbook.sections.find((s) => s.id === sectionId);
+				if (!engine || !section) return;
+				operation(`run section ${section.title}`, () => engine.runSection(sectionId));
+			},
+			runAll: () => {
+				const engine = engineOf();
+				if (!engine) return;
+				operation('run everything not done', () => engine.runAll());
+			},
+			cancel: () => {
+				const engine = engineOf();
+				if (!engine || !isBusy()) {
+					notify('nothing is running', 'info');
+					return;
+				}
+				confirm({
+					title: 'Cancel the running step?',
+					lines: [
+						...describeRunning(),
+						'The remote process group is stopped; the step is marked failed and r retries it.',
+					],
+					yesLabel: 'cancel it',
+					noLabel: 'keep it running',
+					danger: true,
+					onYes: () => {
+						engine.cancel();
+						notify('cancelling: stopping the remote processes', 'warning');
+					},
+				});
+			},
+			quit,
+			interrupt: () => {
+				const session = stateRef.current.session;
+				const pending = session?.prompts.current();
+				if (pending) session?.prompts.answer(pending.kind === 'host-key' ? false : undefined);
+				const overlay = stateRef.current.overlay;
+				if (overlay?.kind === 'confirm' && overlay.request.id === 'quit') {
+					exit(0);
+					return;
+				}
+				quit();
+			},
+		};
+	}, [services]);
+
+	// Opening the initial profile happens once, on mount.
+	// biome-ignore lint/correctness/useExhaustiveDependencies: mount only
+	useEffect(() => {
+		if (initialProfile) actions.openProfile(initialProfile);
+	}, []);
+
+	useEffect(() => {
+		const id = state.notice?.id;
+		if (id === undefined) return;
+		const timer = setTimeout(() => dispatch({ type: 'clear-notice', id }), NOTICE_MS);
+		return () => clearTimeout(timer);
+	}, [state.notice?.id]);
+
+	const engine = state.session?.engine;
+	const view: AppView = {
+		route: currentRoute(state),
+		stack: state.stack,
+		session: state.session,
+		notice: state.notice,
+		operation: state.operation,
+		openError: state.openError,
+		profiles,
+		busy: Boolean(state.operation || engine?.isRunning()),
+		version,
+		overlayOpen: Boolean(prompt || state.overlay),
+		prompt,
+		overlay: state.overlay,
+		exiting: state.exiting,
+	};
+
+	return (
+		<KeyRouterProvider>
+			<AppActionsContext.Provider value={actions}>
+				<AppStateContext.Provider value={view}>{children}</AppStateContext.Provider>
+			</AppActionsContext.Provider>
+		</KeyRouterProvider>
+	);
+}
+
+const SCREEN_OF: Record<Route['screen'], ScreenId | undefined> = {
+	picker: 'picker',
+	form: 'form',
+	opening: undefined,
+	dashboard: 'dashboard',
+	checklist: 'checklist',
+	step: 'step',
+};
+
+function routeKey(route: Route, index: number): string {
+	switch (route.screen) {
+		case 'checklist':
+			return `${index}:checklist:${route.sectionId}`;
+		case 'step':
+			return `${index}:step:${route.key}`;
+		case 'opening':
+			return `${index}:opening:${route.name}`;
+		default:
+			return `${index}:${route.screen}`;
+	}
+}
+
+function Header() {
+	const { session, operation, route } = useAppState();
+	return (
+		<Box>
+			<Text wrap="truncate-end">
+				<Text bold color={theme.text.heading}>
+					os-console
+				</Text>
+				{session ? (
+					<Text color={theme.text.muted}>
+						{'  '}profile <Text color={theme.text.primary}>{session.name}</Text> · runbook {session.engine.runbook.id}
+					</Text>
+				) : null}
+				{operation ? (
+					<Text>
+						{'  '}
+						<Spinner /> <Text color={theme.status.running}>{operation}</Text>
+					</Text>
+				) : route.screen === 'picker' || route.screen === 'form' ? (
+					<Text color={theme.text.muted}>{'  '}install OpenStack section by section, over SSH</Text>
+				) : null}
+			</Text>
+		</Box>
+	);
+}
+
+function Opening({ name }: { name: string }) {
+	return (
+		<Text>
+			<Spinner /> Opening profile {name}: reading the profile, its secrets and its progress…
+		</Text>
+	);
+}
+
+function RouteScreen({ route, isActive, height }: { route: Route; isActive: boolean; height: number }) {
+	switch (route.screen) {
+		case 'picker':
+			return <ProfilePicker isActive={isActive} height={height} />;
+		case 'form':
+			return <ProfileForm isActive={isActive} height={height} firstRun={route.firstRun} />;
+		case 'opening':
+			return <Opening name={route.name} />;
+		case 'dashboard':
+			return <Dashboard isActive={isActive} height={height} />;
+		case 'checklist':
+			return <SectionChecklist isActive={isActive} height={height} sectionId={route.sectionId} />;
+		case 'step':
+			return <StepView isActive={isActive} height={height} stepKey={route.key} />;
+	}
+}
+
+/** Keys that work whatever is on top (ctrl+c: the console renders with exitOnCtrlC off). */
+function GlobalKeys() {
+	const actions = useAppActions();
+	useKeyBindings('global', { interrupt: () => actions.interrupt() });
+	return null;
+}
+
+/** Header, the screens on the route stack (only the top one visible), the overlay, notice and key hints. */
+export function AppShell() {
+	const view = useAppState();
+	const actions = useAppActions();
+	const { rows } = useTerminalSize();
+	const { stack, prompt, overlay, session } = view;
+	const bodyHeight = Math.max(8, rows - 3);
+	const top = stack.length - 1;
+	const answerConfirm = useCallback(
+		(request: ConfirmRequest, yes: boolean) => {
+			actions.closeOverlay();
+			if (yes) request.onYes();
+		},
+		[actions],
+	);
+
+	let layer: ScreenId | undefined;
+	let overlayNode: ReactNode = null;
+	if (prompt && session) {
+		layer = prompt.kind === 'host-key' ? 'host-key' : 'secret';
+		overlayNode =
+			prompt.kind === 'host-key' ? (
+				<HostKeyModal key={promptId(prompt)} prompt={prompt} queue={session.prompts} isActive />
+			) : (
+				<SecretModal key={promptId(prompt)} prompt={prompt} queue={session.prompts} isActive />
+			);
+	} else if (overlay?.kind === 'confirm') {
+		layer = 'confirm';
+		overlayNode = (
+			<ConfirmDialog request={overlay.request} onAnswer={(yes) => answerConfirm(overlay.request, yes)} isActive />
+		);
+	} else if (overlay?.kind === 'help') {
+		layer = 'help';
+		overlayNode = <HelpOverlay screen={overlay.screen} height={bodyHeight} isActive />;
+	}
+	const topRoute = stack[top];
+	const screen = layer ?? (topRoute ? SCREEN_OF[topRoute.screen] : undefined);
+	const showScreens = overlay?.kind !== 'help' && !prompt;
+
+	if (view.exiting) {
+		return (
+			<Box>
+				<Text color={theme.text.muted}>Closing connections…</Text>
+			</Box>
+		);
+	}
+
+	return (
+		<Box flexDirection="column">
+			<GlobalKeys />
+			<Header />
+			{stack.map((route, index) => (
+				<Box
+					key={routeKey(route, index)}
+					flexDirection="column"
+					display={index === top && showScreens ? 'flex' : 'none'}
+				>
+					<RouteScreen
+						route={route}
+						isActive={index === top && !layer}
+						height={overlay?.kind === 'confirm' ? Math.max(4, bodyHeight - 6) : bodyHeight}
+					/>
+				</Box>
+			))}
+			{overlayNode}
+			<NoticeLine notice={view.notice} />
+			{screen ? <KeyHints screen={screen} /> : <Text> </Text>}
+		</Box>
+	);
+}
+
+export function App(props: AppProps) {
+	return (
+		<AppProviders {...props}>
+			<AppShell />
+		</AppProviders>
+	);
+}

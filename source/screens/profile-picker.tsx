@@ -1,0 +1,81 @@
+/** The profile picker: saved profiles, then "create a new profile"; why the last one failed to open. */
+import { Box, Text } from 'ink';
+import { useReducer } from 'react';
+import { useAppActions, useAppState } from '../ui/context.js';
+import { clampIndex, cursorReducer } from '../ui/list-cursor.js';
+import { symbols, theme } from '../ui/theme.js';
+import { useKeyBindings } from '../ui/use-key-bindings.js';
+
+export const CREATE_ITEM = '+ create a new profile';
+
+export interface ScreenProps {
+	isActive: boolean;
+	/** Rows available to the screen. */
+	height: number;
+}
+
+export function ProfilePicker({ isActive, height }: ScreenProps) {
+	const { profiles, openError } = useAppState();
+	const actions = useAppActions();
+	const items = [...profiles, CREATE_ITEM];
+	const [rawCursor, move] = useReducer(
+		(index: number, action: Parameters<typeof cursorReducer>[1]) => cursorReducer(index, action, items.length),
+		0,
+	);
+	const cursor = clampIndex(rawCursor, items.length);
+	useKeyBindings(
+		'picker',
+		{
+			'move-up': () => move({ type: 'up' }),
+			'move-down': () => move({ type: 'down' }),
+			open: () => {
+				const name = profiles[cursor];
+				if (name === undefined) actions.newProfile();
+				else actions.openProfile(name);
+			},
+			'new-profile': () => actions.newProfile(),
+			help: () => actions.showHelp('picker'),
+			quit: () => actions.quit(),
+		},
+		{ isActive },
+	);
+	const errorLines = openError ? openError.split('\n') : [];
+	const listHeight = Math.max(3, height - 3 - (errorLines.length ? errorLines.length + 3 : 0));
+	const start = Math.min(Math.max(0, cursor - listHeight + 1), Math.max(0, items.length - listHeight));
+	const visible = items.slice(start, start + listHeight);
+	return (
+		<Box flexDirection="column">
+			<Text bold>Choose a profile</Text>
+			<Text color={theme.text.muted}>
+				{profiles.length === 0
+					? 'No saved profile yet.'
+					: `${profiles.length} saved profile${profiles.length > 1 ? 's' : ''}`}
+			</Text>
+			{visible.map((item, i) => {
+				const selected = start + i === cursor;
+				return (
+					<Text
+						key={item}
+						color={selected ? theme.focus.selected : item === CREATE_ITEM ? theme.text.accent : undefined}
+						wrap="truncate-end"
+					>
+						{selected ? symbols.pointer : ' '} {item}
+					</Text>
+				);
+			})}
+			{errorLines.length > 0 ? (
+				<Box flexDirection="column" borderStyle="round" borderColor={theme.border.danger} paddingX={1}>
+					<Text color={theme.text.error} bold>
+						Could not open the profile
+					</Text>
+					{errorLines.map((line, i) => (
+						// biome-ignore lint/suspicious/noArrayIndexKey: lines of one message
+						<Text key={i} wrap="wrap">
+							{line}
+						</Text>
+					))}
+				</Box>
+			) : null}
+		</Box>
+	);
+}

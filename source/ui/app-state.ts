@@ -1,0 +1,126 @@
+/**
+ * The application's own state (not the engine's): where the operator is (a stack of routes), which overlay
+ * is on top, the notice line, and the operation the console started. A pure reducer; app.tsx owns it.
+ */
+import type { Engine } from '../engine/engine.js';
+import type { PromptQueue } from '../engine/prompts.js';
+import type { Profile } from '../profile/schema.js';
+import type { EngineStore } from './engine-store.js';
+import type { ScreenId } from './keybindings.js';
+
+/** What the App needs from the outside world; the console command wires the real ones. */
+export interface Services {
+	/** Saved profile names, sorted. */
+	listProfiles(): string[];
+	/**
+	 * Load a profile (saved name or path), its runbook, secrets and progress, and build an engine with the
+	 * SSH runner. Rejects with a message the operator can act on (a ProfileError's message is shown as is).
+	 * Steps the progress file says were left running are the services' to resume (`void engine.resume()`
+	 * before returning, as commands/console.tsx does); the App shows them as running and says so.
+	 */
+	openProfile(nameOrPath: string): Promise<{ engine: Engine; prompts: PromptQueue; warnings: string[] }>;
+	/** Save a new profile (validated); throws (e.g. ProfileError) when it cannot. */
+	createProfile(profile: Profile): void;
+	/** Leave the console with this exit code (unmount Ink, close connections). Called once. */
+	exit(code: number): void;
+}
+
+export interface Session {
+	name: string;
+	engine: Engine;
+	prompts: PromptQueue;
+	warnings: string[];
+	store: EngineStore;
+}
+
+export type Route =
+	| { screen: 'picker' }
+	| { screen: 'form'; firstRun: boolean }
+	| { screen: 'opening'; name: string }
+	| { screen: 'dashboard' }
+	| { screen: 'checklist'; sectionId: string }
+	| { screen: 'step'; key: string };
+
+export interface ConfirmRequest {
+	/** Identifies the question ('quit' lets a second ctrl+c confirm). */
+	id?: string;
+	title: string;
+	lines: string[];
+	yesLabel: string;
+	noLabel: string;
+	onYes: () => void;
+	danger?: boolean;
+}
+
+export type Overlay = { kind: 'help'; screen: ScreenId } | { kind: 'confirm'; request: ConfirmRequest };
+
+export type Tone = 'info' | 'success' | 'warning' | 'error';
+export interface Notice {
+	text: string;
+	tone: Tone;
+	id: number;
+}
+
+export interface AppState {
+	stack: Route[];
+	overlay?: Overlay;
+	notice?: Notice;
+	session?: Session;
+	/** What the console started and is waiting for ("run section Keystone"). */
+	operation?: string;
+	/** Why the last profile could not be opened (shown on the picker). */
+	openError?: string;
+	exiting: boolean;
+}
+
+export type AppAction =
+	| { type: 'push'; route: Route }
+	| { type: 'back' }
+	| { type: 'reset'; route: Route }
+	| { type: 'opened'; session: Session }
+	| { type: 'open-failed'; error: string }
+	| { type: 'closed' }
+	| { type: 'overlay'; overlay: Overlay | undefined }
+	| { type: 'notice'; text: string; tone: Tone }
+	| { type: 'clear-notice'; id: number }
+	| { type: 'operation'; label: string | undefined }
+	| { type: 'exiting' };
+
+let noticeId = 0;
+
+export function initialAppState(profiles: string[], initialProfile?: string): AppState {
+	if (initialProfile) return { stack: [{ screen: 'opening', name: initialProfile }], exiting: false };
+	if (profiles.length === 0) return { stack: [{ screen: 'form', firstRun: true }], exiting: false };
+	return { stack: [{ screen: 'picker' }], exiting: false };
+}
+
+export function currentRoute(state: AppState): Route {
+	return state.stack[state.stack.length - 1] ?? { screen: 'picker' };
+}
+
+export function appReducer(state: AppState, action: AppAction): AppState {
+	switch (action.type) {
+		case 'push':
+			return { ...state, stack: [...state.stack, action.route] };
+		case 'back':
+			return state.stack.length > 1 ? { ...state, stack: state.stack.slice(0, -1) } : state;
+		case 'reset':
+			return { ...state, stack: [action.route] };
+		case 'opened':
+			return { ...state, session: action.session, openError: undefined, stack: [{ screen: 'dashboard' }] };
+		case 'open-failed':
+			return { ...state, session: undefined, openError: action.error, stack: [{ screen: 'picker' }] };
+		case 'closed':
+			return { ...state, session: undefined, operation: undefined, stack: [{ screen: 'picker' }] };
+		case 'overlay':
+			return { ...state, overlay: action.overlay };
+		case 'notice':
+			return { ...state, notice: { text: action.text, tone: action.tone, id: ++noticeId } };
+		case 'clear-notice':
+			return state.notice?.id === action.id ? { ...state, notice: undefined } : state;
+		case 'operation':
+			return { ...state, operation: action.label };
+		case 'exiting':
+			return { ...state, exiting: true };
+	}
+}

@@ -1,0 +1,95 @@
+/**
+ * Engine → React, throttled. The engine bumps `version` on every output line; under a flood that is
+ * hundreds of thousands of changes a second. The store listens with O(1) work per event and tells React
+ * about a new snapshot at most once per frame interval (leading edge, then trailing), so rendering cost is
+ * bounded by the frame rate, not by the output rate. Key presses are not throttled: they change React
+ * state directly.
+ */
+import { useSyncExternalStore } from 'react';
+import type { Engine } from '../engine/engine.js';
+import type { OutputLine } from '../engine/types.js';
+
+/** ~20 frames per second. */
+export const FRAME_INTERVAL_MS = 50;
+
+export class EngineStore {
+	private snapshot: number;
+	private listeners = new Set<() => void>();
+	private timer: NodeJS.Timeout | undefined;
+	private lastFire = 0;
+	/** Lines emitted per (step, node) for the current attempt: anchors scrollback while the ring rotates. */
+	private counts = new Map<string, { attempt: number; total: number }>();
+	private detach: (() => void) | undefined;
+
+	constructor(
+		readonly engine: Engine,
+		private readonly intervalMs = FRAME_INTERVAL_MS,
+	) {
+		this.snapshot = engine.version;
+	}
+
+	private onChange = (): void => {
+		if (this.timer) return;
+		const wait = this.lastFire + this.intervalMs - Date.now();
+		if (wait <= 0) this.fire();
+		else this.timer = setTimeout(this.fire, wait);
+	};
+
+	private onOutput = (line: OutputLine): void => {
+		const id = `${line.stepKey}|${line.node}`;
+		const count = this.counts.get(id);
+		if (!count || count.attempt !== line.attempt) this.counts.set(id, { attempt: line.attempt, total: 1 });
+		else count.total++;
+		this.onChange();
+	};
+
+	private fire = (): void => {
+		this.timer = undefined;
+		this.lastFire = Date.now();
+		if (this.snapshot === this.engine.version) return;
+		this.snapshot = this.engine.version;
+		for (const listener of this.listeners) listener();
+	};
+
+	subscribe = (listener: () => void): (() => void) => {
+		if (this.listeners.size === 0) this.attach();
+		this.listeners.add(listener);
+		return () => {
+			this.listeners.delete(listener);
+			if (this.listeners.size === 0) this.stop();
+		};
+	};
+
+	getSnapshot = (): number => this.snapshot;
+
+	/** Lines the engine has emitted for (step, node) in this attempt (at least what the ring holds). */
+	outputTotal(key: string, node: string, ringLength: number): number {
+		return Math.max(this.counts.get(`${key}|${node}`)?.total ?? 0, ringLength);
+	}
+
+	private attach(): void {
+		this.engine.on('state', this.onChange);
+		this.engine.on('connection', this.onChange);
+		this.engine.on('output', this.onOutput);
+		this.detach = () => {
+			this.engine.off('state', this.onChange);
+			this.engine.off('connection', this.onChange);
+			this.engine.off('output', this.onOutput);
+		};
+	}
+
+	private stop(): void {
+		this.detach?.();
+		this.detach = undefined;
+		if (this.timer) clearTimeout(this.timer);
+		this.timer = undefined;
+	}
+}
+
+/** The throttled engine version: re-render when the engine changed, at most once per frame. */
+export function useEngineVersion(store: EngineStore | undefined): number {
+	return useSyncExternalStore(store?.subscribe ?? noopSubscribe, store?.getSnapshot ?? zero);
+}
+
+const noopSubscribe = () => () => {};
+const zero = () => 0;

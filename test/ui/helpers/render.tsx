@@ -1,0 +1,216 @@
+/**
+ * Rendering the console in tests: real services over a temp OS_CONSOLE_HOME (profiles, secrets, progress
+ * and logs really written), engines running the demo runbook through the LocalShellRunner, and helpers to
+ * press keys (as the bytes a terminal sends) and wait for frames.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { render } from 'ink-testing-library';
+import type { ReactElement } from 'react';
+import { App, AppProviders, type Services } from '../../../source/app.js';
+import { Engine } from '../../../source/engine/engine.js';
+import { Journal } from '../../../source/engine/journal.js';
+import { ProgressStore } from '../../../source/engine/progress-store.js';
+import { PromptQueue } from '../../../source/engine/prompts.js';
+import { type Profile, type ProfileInput, Profile as ProfileSchema } from '../../../source/profile/schema.js';
+import { listSavedProfiles, loadOrCreateSecrets, loadProfile, saveProfile } from '../../../source/profile/store.js';
+import { getRunbook } from '../../../source/runbook/registry.js';
+import { terminalSequence } from '../../../source/ui/keybindings.js';
+import { LocalShellRunner } from './local-shell-runner.js';
+
+export interface TestEnv {
+	home: string;
+	demoRoot: string;
+}
+
+/** A fresh console home and demo root; OS_CONSOLE_HOME points at the home. */
+export function setupEnv(): TestEnv {
+	const home = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-ui-home-'));
+	const demoRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-ui-demo-'));
+	process.env.OS_CONSOLE_HOME = home;
+	return { home, demoRoot };
+}
+
+/** A two-node demo profile (controller, compute1) on loopback addresses, writing under demoRoot. */
+export function demoProfile(env: TestEnv, overrides: Partial<ProfileInput> = {}): ProfileInput {
+	return {
+		version: 1,
+		name: 'lab',
+		runbook: 'demo',
+		network: {
+			managementCidr: '127.0.0.0/8',
+			providerInterface: 'lo',
+			providerCidr: '127.200.0.0/24',
+			providerGateway: '127.200.0.1',
+			providerPoolStart: '127.200.0.100',
+			providerPoolEnd: '127.200.0.200',
+			option: 'provider',
+		},
+		nodes: [
+			{ name: 'controller', host: '127.0.0.2', roles: ['controller'], managementIp: '127.0.0.2' },
+			{ name: 'compute1', host: '127.0.0.3', roles: ['compute'], managementIp: '127.0.0.3' },
+		],
+		settings: { DEMO_ROOT: env.demoRoot },
+		...overrides,
+	};
+}
+
+export function saveDemoProfile(env: TestEnv, overrides: Partial<ProfileInput> = {}): Profile {
+	const profile = ProfileSchema.parse(demoProfile(env, overrides));
+	saveProfile(profile);
+	return profile;
+}
+
+export interface TestServices extends Services {
+	exits: number[];
+	created: Profile[];
+	opened: { engine: Engine; prompts: PromptQueue; runner: LocalShellRunner }[];
+	/** The engine of the last opened profile. */
+	engine(): Engine;
+	prompts(): PromptQueue;
+	closeAll(): Promise<void>;
+}
+
+/** The same wiring as the console command, with the LocalShellRunner instead of SSH. */
+export function makeServices(): TestServices {
+	const services: TestServices = {
+		exits: [],
+		created: [],
+		opened: [],
+		listProfiles: () => listSavedProfiles(),
+		openProfile: async (nameOrPath) => {
+			const { profile } = loadProfile(nameOrPath);
+			const runbook = getRunbook(profile.runbook);
+			const secrets = loadOrCreateSecrets(profile.name);
+			const progress = new ProgressStore(profile.name, runbook.id);
+			const runner = new LocalShellRunner();
+			const prompts = new PromptQueue();
+			const engine = new Engine({
+				runbook,
+				profile,
+				secrets,
+				progress,
+				runner,
+				journal: new Journal(profile.name),
+				operator: 'tester@console',
+			});
+			services.opened.push({ engine, prompts, runner });
+			return { engine, prompts, warnings: [] };
+		},
+		createProfile: (profile) => {
+			saveProfile(profile);
+			services.created.push(profile);
+		},
+		exit: (code) => {
+			services.exits.push(code);
+		},
+		engine: () => {
+			const last = services.opened[services.opened.length - 1];
+			if (!last) throw new Error('no profile was opened');
+			return last.engine;
+		},
+		prompts: () => {
+			const last = services.opened[services.opened.length - 1];
+			if (!last) throw new Error('no profile was opened');
+			return last.prompts;
+		},
+		closeAll: async () => {
+			for (const { engine } of services.opened) {
+				engine.cancel();
+				await engine.close();
+			}
+		},
+	};
+	return services;
+}
+
+export type Rendered = ReturnType<typeof render> & {
+	/** Press keys by spec: 'r', 'down', 'ctrl+s', 'escape'. */
+	press(...specs: string[]): Promise<void>;
+	/** Type text (one write, like a paste or fast typing of one chunk per character). */
+	type(text: string): Promise<void>;
+	frame(): string;
+	waitFor(
+		check: string | RegExp | ((frame: string) => boolean),
+		options?: { timeout?: number; what?: string },
+	): Promise<string>;
+};
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 15));
+
+function withHelpers(instance: ReturnType<typeof render>): Rendered {
+	const frame = () => instance.lastFrame() ?? '';
+	return Object.assign(instance, {
+		frame,
+		press: async (...specs: string[]) => {
+			for (const spec of specs) {
+				instance.stdin.write(terminalSequence(spec));
+				await tick();
+			}
+		},
+		type: async (text: string) => {
+			for (const char of text) {
+				instance.stdin.write(char);
+				await tick();
+			}
+		},
+		waitFor: async (
+			check: string | RegExp | ((frame: string) => boolean),
+			options: { timeout?: number; what?: string } = {},
+		) => {
+			const test =
+				typeof check === 'string'
+					? (f: string) => f.includes(check)
+					: check instanceof RegExp
+						? (f: string) => check.test(f)
+						: check;
+			const deadline = Date.now() + (options.timeout ?? 10_000);
+			for (;;) {
+				const current = frame();
+				if (test(current)) return current;
+				if (Date.now() > deadline) {
+					throw new Error(`timed out waiting for ${options.what ?? String(check)}; last frame:\n${current}`);
+				}
+				await tick();
+			}
+		},
+	});
+}
+
+/** Any element inside the App's providers (state and actions contexts) with the given services. */
+export function renderWithProviders(
+	ui: ReactElement,
+	options: { services: Services; initialProfile?: string },
+): Rendered {
+	return withHelpers(
+		render(
+			<AppProviders services={options.services} initialProfile={options.initialProfile}>
+				{ui}
+			</AppProviders>,
+		),
+	);
+}
+
+/** The whole console. */
+export function renderApp(services: Services, initialProfile?: string): Rendered {
+	return withHelpers(render(<App services={services} initialProfile={initialProfile} />));
+}
+
+/** The line of the frame the pointer (›) is on. */
+export function selectedLine(frame: string): string {
+	return frame.split('\n').find((line) => /^\s*›/.test(line)) ?? '';
+}
+
+/** The frame line that contains a text. */
+export function lineWith(frame: string, text: string): string {
+	return frame.split('\n').find((line) => line.includes(text)) ?? '';
+}
+
+export async function waitUntil(check: () => boolean, what: string, timeout = 10_000): Promise<void> {
+	const deadline = Date.now() + timeout;
+	while (!check()) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await tick();
+	}
+}
