@@ -3,13 +3,14 @@
  * a known variable so a typo fails here, in tests, and not on a node.
  */
 import { centos7OcataRunbook } from '../steps/centos7-ocata/index.js';
+import { debian12ZedRunbook } from '../steps/debian12-zed/index.js';
 import { demoRunbook } from '../steps/demo/index.js';
 import { Runbook, type RunbookInput } from './model.js';
 import { actionTemplates } from './render.js';
 import { templateVariables } from './template.js';
 import { isKnownVariable } from './variables.js';
 
-const SOURCES: RunbookInput[] = [demoRunbook, centos7OcataRunbook];
+const SOURCES: RunbookInput[] = [demoRunbook, centos7OcataRunbook, debian12ZedRunbook];
 
 export function registerRunbook(source: RunbookInput): void {
 	if (!SOURCES.some((s) => s.id === source.id)) SOURCES.push(source);

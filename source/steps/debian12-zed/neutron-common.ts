@@ -1,0 +1,85 @@
+/**
+ * Neutron settings shared by the controller and the compute sections (one definition, so a node with both
+ * roles gets the same values from both and re-runs change nothing).
+ */
+import type { ActionInput } from '../../runbook/model.js';
+import { authtoken } from './lib.js';
+
+type IniSetting = [string, string, string];
+
+export const NEUTRON_CONF = '/etc/neutron/neutron.conf';
+export const LINUXBRIDGE_INI = '/etc/neutron/plugins/ml2/linuxbridge_agent.ini';
+
+/** neutron.conf keys every neutron node needs. */
+export function neutronCommonSettings(): IniSetting[] {
+	return [
+		['DEFAULT', 'transport_url', 'rabbit://openstack:{{RABBIT_PASS}}@{{CONTROLLER_HOST}}'],
+		['DEFAULT', 'auth_strategy', 'keystone'],
+		// Debian: debconf set openvswitch, and every agent's init script reads neutron.conf first.
+		['DEFAULT', 'interface_driver', 'linuxbridge'],
+		// This neutron (21.0.0, Debian) refuses to load the Linux bridge driver and agent without it.
+		['experimental', 'linuxbridge', 'true'],
+		...authtoken('neutron', 'NEUTRON_PASS'),
+		['oslo_concurrency', 'lock_path', '/var/lib/neutron/tmp'],
+	];
+}
+
+/** linuxbridge_agent.ini for networking option 1 or 2 (the provider interface is this node's). */
+export function linuxbridgeAgentActions(): ActionInput[] {
+	return [
+		{
+			kind: 'ini',
+			file: LINUXBRIDGE_INI,
+			set: [
+				['linux_bridge', 'physical_interface_mappings', 'provider:{{PROVIDER_IFACE}}'],
+				['securitygroup', 'enable_security_group', 'true'],
+				['securitygroup', 'firewall_driver', 'neutron.agent.linux.iptables_firewall.IptablesFirewallDriver'],
+			],
+		},
+		{
+			kind: 'ini',
+			describe: 'option 1 (provider networks): no VXLAN overlay',
+			when: { networking: 'provider' },
+			file: LINUXBRIDGE_INI,
+			set: [['vxlan', 'enable_vxlan', 'false']],
+			unset: [
+				['vxlan', 'local_ip'],
+				['vxlan', 'l2_population'],
+			],
+		},
+		{
+			kind: 'ini',
+			describe: 'option 2 (self-service networks): VXLAN overlay on the management address, l2population',
+			when: { networking: 'selfservice' },
+			file: LINUXBRIDGE_INI,
+			set: [
+				['vxlan', 'enable_vxlan', 'true'],
+				['vxlan', 'local_ip', '{{NODE_IP}}'],
+				['vxlan', 'l2_population', 'true'],
+			],
+		},
+		{
+			kind: 'shell',
+			describe: 'bridge netfilter: net.bridge.bridge-nf-call-iptables and -ip6tables are 1',
+			script: String.raw`if [ ! -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+	modprobe br_netfilter 2>/dev/null || true
+fi
+if [ ! -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+	echo "this kernel has no bridge netfilter (br_netfilter): security groups cannot filter bridged traffic" >&2
+	exit 1
+fi
+if [ ! -e /etc/modules-load.d/br_netfilter.conf ] && [ -d /sys/module/br_netfilter ] && [ -f /proc/modules ] && grep -q '^br_netfilter ' /proc/modules; then
+	echo br_netfilter > /etc/modules-load.d/br_netfilter.conf
+	echo "wrote:     /etc/modules-load.d/br_netfilter.conf"
+fi
+for osc_k in bridge-nf-call-iptables bridge-nf-call-ip6tables; do
+	if [ "$(cat /proc/sys/net/bridge/$osc_k)" = 1 ]; then
+		echo "unchanged: net.bridge.$osc_k = 1"
+	else
+		sysctl -w "net.bridge.$osc_k=1"
+		printf 'net.bridge.%s = 1\n' "$osc_k" >> /etc/sysctl.d/90-os-console-bridge.conf
+	fi
+done`,
+		},
+	];
+}

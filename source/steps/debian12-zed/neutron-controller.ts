@@ -1,0 +1,261 @@
+/**
+ * Networking service, controller node (Neutron 21, Zed), Linux bridge, option 1 (provider) or 2 (self-service).
+ * Debian specifics: neutron-server is neutron-api (uwsgi on :9696) plus neutron-rpc-server; the packaged
+ * defaults are Open vSwitch-oriented and are replaced by the guide's Linux bridge values.
+ */
+import type { RunbookSectionInput } from '../../runbook/model.js';
+import {
+	ADMIN_RC,
+	asUser,
+	authtoken,
+	databaseStep,
+	ensureServices,
+	serviceAndEndpoints,
+	serviceUser,
+	uwsgiProcesses,
+	waitAgentsAlive,
+	waitHttp,
+} from './lib.js';
+import { linuxbridgeAgentActions, NEUTRON_CONF, neutronCommonSettings } from './neutron-common.js';
+import { NOVA_CONF, novaNeutronSettings } from './nova-common.js';
+
+const ML2 = '/etc/neutron/plugins/ml2/ml2_conf.ini';
+
+export const neutronController: RunbookSectionInput = {
+	id: 'neutron-controller',
+	title: 'Networking service (Neutron): controller node',
+	guide: 'Neutron Zed install guide: Install and configure controller node, networking option 1 or 2 (Linux bridge)',
+	steps: [
+		databaseStep(
+			'database',
+			'Neutron database',
+			'Neutron controller: Prerequisites (database)',
+			['neutron'],
+			'neutron',
+			'NEUTRON_DBPASS',
+		),
+		{
+			id: 'service-entities',
+			title: 'Neutron user, network service entity and API endpoints',
+			guide: 'Neutron controller: Prerequisites (user neutron, service network, endpoints :9696)',
+			on: 'controller',
+			actions: [
+				...serviceUser('neutron', 'NEUTRON_PASS'),
+				...serviceAndEndpoints('neutron', 'network', 'OpenStack Networking', 'http://{{CONTROLLER_HOST}}:9696'),
+			],
+			timeoutSec: 300,
+		},
+		{
+			id: 'install',
+			title: 'Install the neutron server, Linux bridge, DHCP and metadata agents',
+			guide: 'Neutron controller, option 1/2: Install the components (Debian: neutron-api + neutron-rpc-server)',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'packages',
+					names: [
+						'neutron-api',
+						'neutron-rpc-server',
+						'neutron-linuxbridge-agent',
+						'neutron-dhcp-agent',
+						'neutron-metadata-agent',
+					],
+					noRecommends: true,
+					noStart: true,
+				},
+				{
+					kind: 'packages',
+					describe: 'option 2: the L3 agent',
+					when: { networking: 'selfservice' },
+					names: ['neutron-l3-agent'],
+					noRecommends: true,
+					noStart: true,
+				},
+			],
+			timeoutSec: 1500,
+		},
+		{
+			id: 'configure-server',
+			title: 'Configure the server component and the ML2 plug-in',
+			guide: 'Neutron controller, option 1/2: neutron.conf, ml2_conf.ini (Debian defaults are Open vSwitch)',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'ini',
+					file: NEUTRON_CONF,
+					set: [
+						// Debian: the pre-filled connection is sqlite.
+						['database', 'connection', 'mysql+pymysql://neutron:{{NEUTRON_DBPASS}}@{{CONTROLLER_HOST}}/neutron'],
+						['DEFAULT', 'core_plugin', 'ml2'],
+						['DEFAULT', 'notify_nova_on_port_status_changes', 'true'],
+						['DEFAULT', 'notify_nova_on_port_data_changes', 'true'],
+						...neutronCommonSettings(),
+						...authtoken('nova', 'NOVA_PASS', 'nova').filter(
+							([, k]) => !['www_authenticate_uri', 'memcached_servers'].includes(k),
+						),
+					],
+				},
+				{
+					kind: 'ini',
+					describe: 'option 1: no service plug-ins (Debian enables router, metering, qos)',
+					when: { networking: 'provider' },
+					file: NEUTRON_CONF,
+					set: [['DEFAULT', 'service_plugins', '']],
+				},
+				{
+					kind: 'ini',
+					describe: 'option 2: the router plug-in and overlapping addresses',
+					when: { networking: 'selfservice' },
+					file: NEUTRON_CONF,
+					set: [
+						['DEFAULT', 'service_plugins', 'router'],
+						['DEFAULT', 'allow_overlapping_ips', 'true'],
+					],
+				},
+				{
+					kind: 'ini',
+					describe: 'option 1: flat and VLAN provider networks, Linux bridge (Debian: Open vSwitch, VXLAN)',
+					when: { networking: 'provider' },
+					file: ML2,
+					set: [
+						['ml2', 'type_drivers', 'flat,vlan'],
+						['ml2', 'tenant_network_types', ''],
+						['ml2', 'mechanism_drivers', 'linuxbridge'],
+						['ml2', 'extension_drivers', 'port_security'],
+						['ml2_type_flat', 'flat_networks', 'provider'],
+						['securitygroup', 'enable_ipset', 'true'],
+					],
+				},
+				{
+					kind: 'ini',
+					describe: 'option 2: flat, VLAN and VXLAN, Linux bridge with l2population',
+					when: { networking: 'selfservice' },
+					file: ML2,
+					set: [
+						['ml2', 'type_drivers', 'flat,vlan,vxlan'],
+						['ml2', 'tenant_network_types', 'vxlan'],
+						['ml2', 'mechanism_drivers', 'linuxbridge,l2population'],
+						['ml2', 'extension_drivers', 'port_security'],
+						['ml2_type_flat', 'flat_networks', 'provider'],
+						['ml2_type_vxlan', 'vni_ranges', '1:1000'],
+						['securitygroup', 'enable_ipset', 'true'],
+					],
+				},
+				uwsgiProcesses('/etc/neutron/neutron-api-uwsgi.ini'),
+				{
+					kind: 'shell',
+					describe: 'lock directory /var/lib/neutron/tmp',
+					script: 'install -d -o neutron -g neutron -m 0750 /var/lib/neutron/tmp',
+				},
+			],
+			timeoutSec: 120,
+		},
+		{
+			id: 'configure-agents',
+			title: 'Configure the Linux bridge, DHCP, metadata (and L3) agents',
+			guide: 'Neutron controller: linuxbridge_agent.ini, dhcp_agent.ini, l3_agent.ini, metadata_agent.ini',
+			on: 'controller',
+			actions: [
+				...linuxbridgeAgentActions(),
+				{
+					kind: 'ini',
+					file: '/etc/neutron/dhcp_agent.ini',
+					set: [
+						['DEFAULT', 'interface_driver', 'linuxbridge'],
+						['DEFAULT', 'dhcp_driver', 'neutron.agent.linux.dhcp.Dnsmasq'],
+						['DEFAULT', 'enable_isolated_metadata', 'true'],
+					],
+				},
+				{
+					kind: 'ini',
+					when: { networking: 'selfservice' },
+					file: '/etc/neutron/l3_agent.ini',
+					set: [['DEFAULT', 'interface_driver', 'linuxbridge']],
+				},
+				{
+					kind: 'ini',
+					file: '/etc/neutron/metadata_agent.ini',
+					set: [
+						['DEFAULT', 'nova_metadata_host', '{{CONTROLLER_HOST}}'],
+						['DEFAULT', 'metadata_proxy_shared_secret', '{{METADATA_SECRET}}'],
+					],
+				},
+			],
+			timeoutSec: 120,
+		},
+		{
+			id: 'configure-nova',
+			title: 'Configure the Compute service to use the Networking service',
+			guide: 'Neutron controller: nova.conf [neutron] (with the metadata proxy)',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'ini',
+					file: NOVA_CONF,
+					set: [
+						...novaNeutronSettings(),
+						['neutron', 'service_metadata_proxy', 'true'],
+						['neutron', 'metadata_proxy_shared_secret', '{{METADATA_SECRET}}'],
+					],
+					// Debian: debconf pre-filled a floating IP pool that does not exist.
+					unset: [['neutron', 'default_floating_pool']],
+				},
+			],
+			timeoutSec: 60,
+		},
+		{
+			id: 'populate',
+			title: 'Populate the neutron database',
+			guide: 'Neutron controller: neutron-db-manage upgrade head',
+			on: 'controller',
+			actions: [
+				{
+					kind: 'shell',
+					describe: 'neutron-db-manage upgrade head (as user neutron)',
+					script: asUser(
+						'neutron',
+						'neutron-db-manage --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini upgrade head',
+					),
+				},
+			],
+			timeoutSec: 900,
+		},
+		{
+			id: 'start',
+			title: 'Start the networking services (and restart the nova APIs for the new settings)',
+			guide: 'Neutron controller: Finalize installation (Debian: neutron-api, neutron-rpc-server; nova-api-metadata)',
+			on: 'controller',
+			actions: [
+				ensureServices(['nova-api', 'nova-api-metadata']),
+				ensureServices([
+					'neutron-api',
+					'neutron-rpc-server',
+					'neutron-linuxbridge-agent',
+					'neutron-dhcp-agent',
+					'neutron-metadata-agent',
+				]),
+				{ ...ensureServices(['neutron-l3-agent']), when: { networking: 'selfservice' } },
+				waitHttp('http://{{CONTROLLER_HOST}}:9696', 'neutron-api', '/var/log/neutron/neutron-api.log'),
+				waitAgentsAlive(
+					'linux-bridge',
+					'{{CONTROLLER_HOST}}',
+					'the Linux bridge agent of the controller',
+					'/var/log/neutron/neutron-linuxbridge-agent.log',
+				),
+				waitAgentsAlive('dhcp', '{{CONTROLLER_HOST}}', 'the DHCP agent', '/var/log/neutron/neutron-dhcp-agent.log'),
+				waitAgentsAlive(
+					'metadata',
+					'{{CONTROLLER_HOST}}',
+					'the metadata agent',
+					'/var/log/neutron/neutron-metadata-agent.log',
+				),
+				{
+					...waitAgentsAlive('l3', '{{CONTROLLER_HOST}}', 'the L3 agent', '/var/log/neutron/neutron-l3-agent.log'),
+					when: { networking: 'selfservice' },
+				},
+			],
+			verify: `${ADMIN_RC}\nopenstack network agent list`,
+			timeoutSec: 600,
+		},
+	],
+};
