@@ -19,4 +19,6 @@ export const COMMANDS: CommandEntry[] = [
 	{ name: 'run', summary: 'run steps headless, with line-prefixed output per node', load: () => import('./run.js') },
 	{ name: 'status', summary: 'print the checklist state of a profile', load: () => import('./status.js') },
 	{ name: 'profiles', summary: 'list saved profiles and the example profiles', load: () => import('./profiles.js') },
+	{ name: 'plan', summary: 'print what would run: each step, node, action and script (secrets masked)', load: () => import('./plan.js') },
+	{ name: 'export', summary: 'write the runbook as files to run without the console (--format bash)', load: () => import('./export.js') },
 ];
