@@ -124,6 +124,10 @@ export function ensureTestUser(spec: TestUserSpec): void {
 	if (spec.password !== undefined) {
 		const pw = spec.password;
 		withPasswdLockRetry(() => run('chpasswd', [], `${spec.name}:${pw}\n`));
+	} else {
+		// useradd leaves the account locked ('!'), and sshd (UsePAM no) refuses even key logins to locked
+		// accounts: '*' means "no password" without locking.
+		withPasswdLockRetry(() => run('usermod', ['-p', '*', spec.name]));
 	}
 	const sudoersFile = `/etc/sudoers.d/osc-test-${spec.name}`;
 	if (spec.sudo && spec.sudo !== 'none') {
