@@ -185,8 +185,20 @@ export const KEY_BINDINGS = [
 		hint: 'save',
 	},
 	// --- dialogs --------------------------------------------------------------------------------------------
-	{ keys: ['y'], action: 'yes', description: 'yes', screens: ['confirm', 'host-key'], hint: 'yes' },
-	{ keys: ['n', 'escape'], action: 'no', description: 'no', screens: ['confirm', 'host-key'], hint: 'no' },
+	{
+		keys: ['y'],
+		action: 'yes',
+		description: 'yes: do it (quit, cancel) or trust the host key',
+		screens: ['confirm', 'host-key'],
+		hint: 'yes',
+	},
+	{
+		keys: ['n', 'escape'],
+		action: 'no',
+		description: 'no: leave things as they are, or refuse the host key',
+		screens: ['confirm', 'host-key'],
+		hint: 'no',
+	},
 	{ keys: ['return'], action: 'submit', description: 'send the answer', screens: ['secret'], hint: 'send' },
 	{
 		keys: ['escape'],

@@ -1,0 +1,153 @@
+/**
+ * The key-binding table and the handlers agree: every key of every row reaches its action on every screen
+ * it names (through ink's real key parsing), no key is bound twice on a screen, and every screen of the
+ * running console registers a handler for exactly the actions the table gives it.
+ */
+import { Text } from 'ink';
+import { cleanup, render } from 'ink-testing-library';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { KeyRouterProvider } from '../../source/ui/key-router.js';
+import {
+	bindingsFor,
+	hintsFor,
+	KEY_BINDINGS,
+	type KeyEvent,
+	type KeyHandlers,
+	SCREENS,
+	type ScreenId,
+	terminalSequence,
+} from '../../source/ui/keybindings.js';
+import { registeredHandlers, useKeyBindings } from '../../source/ui/use-key-bindings.js';
+import { makeServices, renderApp, saveDemoProfile, setupEnv, waitUntil } from './helpers/render.js';
+
+afterEach(() => {
+	cleanup();
+});
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+function Probe({ screen, handlers }: { screen: ScreenId; handlers: Record<string, (event: KeyEvent) => void> }) {
+	useKeyBindings(screen, handlers as KeyHandlers<ScreenId>);
+	return <Text>{screen}</Text>;
+}
+
+describe('key-binding table', () => {
+	it('binds no key twice on one screen', () => {
+		for (const screen of SCREENS) {
+			const seen = new Map<string, string>();
+			for (const row of bindingsFor(screen)) {
+				for (const key of row.keys) {
+					expect(seen.get(key), `${screen}: "${key}" is bound to ${seen.get(key)} and ${row.action}`).toBeUndefined();
+					seen.set(key, row.action);
+				}
+			}
+		}
+	});
+
+	it('has a description for every row, and every screen a footer hint or help', () => {
+		for (const row of KEY_BINDINGS) {
+			expect(row.description.length).toBeGreaterThan(3);
+			expect(row.screens.length).toBeGreaterThan(0);
+		}
+		for (const screen of SCREENS.filter((s) => s !== 'global')) expect(hintsFor(screen).length).toBeGreaterThan(0);
+	});
+
+	it('delivers every key of every row to its action, through ink, on every screen the row names', async () => {
+		for (const screen of SCREENS) {
+			const rows = bindingsFor(screen);
+			const calls: { action: string; spec: string }[] = [];
+			const handlers = Object.fromEntries(
+				rows.map((row) => [
+					row.action,
+					vi.fn((event: KeyEvent) => calls.push({ action: row.action, spec: event.spec })),
+				]),
+			);
+			const app = render(
+				<KeyRouterProvider>
+					<Probe screen={screen} handlers={handlers} />
+				</KeyRouterProvider>,
+			);
+			await settle();
+			for (const row of rows) {
+				for (const key of row.keys) {
+					calls.length = 0;
+					app.stdin.write(terminalSequence(key));
+					await settle();
+					expect(calls, `${screen}: key "${key}"`).toEqual([{ action: row.action, spec: key }]);
+				}
+			}
+			// A key the table does not bind here reaches no handler.
+			calls.length = 0;
+			app.stdin.write('Z');
+			await settle();
+			expect(calls).toEqual([]);
+			app.unmount();
+		}
+	});
+
+	it('every screen of the console registers a handler for exactly the actions the table gives it', async () => {
+		const env = setupEnv();
+		const services = makeServices();
+		saveDemoProfile(env, { settings: { DEMO_ROOT: env.demoRoot, DEMO_LINES: '100', DEMO_DELAY: '0.1' } });
+		registeredHandlers.clear();
+		const app = renderApp(services);
+		try {
+			await app.waitFor('Choose a profile');
+			await app.press('?');
+			await app.waitFor('(this screen)');
+			await app.press('escape', 'n');
+			await app.waitFor('New profile');
+			await app.press('escape', 'return');
+			await app.waitFor('Sections');
+			await app.press('down', 'return');
+			await app.waitFor('1. Count slowly');
+			await app.press('return');
+			await app.waitFor('output ·');
+			await app.press('r');
+			await app.waitFor(/line \d+ of 100/);
+			await app.press('q');
+			await app.waitFor('Quit while a step is running?');
+			await app.press('n');
+			const prompts = services.prompts();
+			const hostKey = prompts.ask({
+				kind: 'host-key',
+				node: 'controller',
+				host: 'h',
+				port: 22,
+				keyType: 'k',
+				fingerprint: 'f',
+			});
+			await app.waitFor('Unknown host key');
+			await app.press('n');
+			await hostKey;
+			const secret = prompts.ask({ kind: 'secret', node: 'controller', secret: 'password', message: 'm' });
+			await app.waitFor('SSH password');
+			await app.press('escape');
+			await secret;
+
+			for (const screen of SCREENS) {
+				const expected = [...new Set(bindingsFor(screen).map((r) => r.action))].sort();
+				const registered = [...(registeredHandlers.get(screen) ?? [])].sort();
+				expect(registered, `handlers registered by the ${screen} screen`).toEqual(expected);
+			}
+		} finally {
+			await services.closeAll();
+		}
+	});
+
+	it('keys typed right after a screen changes reach the new screen (type-ahead)', async () => {
+		const env = setupEnv();
+		const services = makeServices();
+		saveDemoProfile(env);
+		const app = renderApp(services, 'lab');
+		try {
+			await app.waitFor('Sections');
+			// Enter opens the checklist; r, arriving before React has drawn it, must still reach it.
+			app.stdin.write(terminalSequence('return'));
+			app.stdin.write(terminalSequence('r'));
+			await waitUntil(() => services.engine().stepStatus('environment/hosts') === 'succeeded', 'the step to run');
+		} finally {
+			await services.closeAll();
+		}
+	});
+});
