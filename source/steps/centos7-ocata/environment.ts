@@ -97,7 +97,7 @@ export const environment: RunbookSectionInput = {
 		{
 			id: 'ping',
 			title: 'Verify connectivity between the nodes',
-			guide: '1a. Verify: ping -c 4 controller from compute nodes, ping -c 4 compute1 from the controller',
+			guide: '1a. Verify: ping -c 4 the controller from the compute nodes, and each compute node from the controller',
 			on: 'all',
 			actions: [
 				{

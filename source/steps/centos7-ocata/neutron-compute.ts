@@ -31,7 +31,7 @@ export const neutronCompute: RunbookSectionInput = {
 					kind: 'shell',
 					describe: 'remove [database] connection: compute nodes do not use the database (kept on an all-in-one controller)',
 					script: [
-						`if ${IS_CONTROLLER}; then echo "this compute node is the controller: [database] connection stays"; else`,
+						`if ${IS_CONTROLLER}; then echo "all-in-one node: [database] connection stays"; else`,
 						'\tosc_ini /etc/neutron/neutron.conf database connection --unset',
 						'fi',
 					].join('\n'),

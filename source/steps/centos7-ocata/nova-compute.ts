@@ -40,7 +40,7 @@ export const novaCompute: RunbookSectionInput = {
 					describe: '[vnc] vncserver_listen = 0.0.0.0 (an all-in-one controller keeps $my_ip)',
 					script: [
 						`if ${IS_CONTROLLER}; then`,
-						'\techo "this compute node is the controller: [vnc] vncserver_listen stays \\$my_ip"',
+						'\techo "all-in-one node: [vnc] vncserver_listen stays \\$my_ip"',
 						'else',
 						"\tosc_ini /etc/nova/nova.conf vnc vncserver_listen '0.0.0.0'",
 						'fi',
