@@ -139,7 +139,7 @@ follow() {
   read -r WP < wpid || die "cannot read $R/wpid"
   printf '${HEADER_PREFIX}%s\\n' "$1"
   printf '${ERR_MARKER}\\n' >&2
-  ( while [ ! -e exit ]; do alive "$WP" || break; sleep 0.05; done ) &
+  ( while [ ! -e exit ]; do alive "$WP" || break; sleep 0.1; done ) &
   W=$!
   tail -c "+$(($2 + 1))" -s 0.01 --pid="$W" -f stdout &
   T1=$!
@@ -288,13 +288,18 @@ ${opts.force ? '' : '[ -e "$R/exit" ] || { echo running; exit 0; }\n'}rm -rf "$R
 
 // ------------------------------------------------------------------------------------------- console side
 
+/** The node scripts are POSIX sh: run them with sh whatever the user's login shell is. */
+function viaSh(script: string): string {
+	return `sh -c ${shQuote(script)}`;
+}
+
 async function capture(
 	session: NodeSession,
 	command: string,
 ): Promise<{ code: number | null; out: string; err: string }> {
 	let out = '';
 	let err = '';
-	const r = await session.exec(command, {
+	const r = await session.exec(viaSh(command), {
 		onStdout: (c) => {
 			out += c.toString('utf8');
 		},
@@ -431,7 +436,7 @@ async function followOnce(
 		},
 	};
 	if (stdin) opts.stdin = stdin;
-	const r = await session.exec(command, opts);
+	const r = await session.exec(viaSh(command), opts);
 	if (outPre) addNoise(outPre);
 	if (errPre) addNoise(errPre);
 	const res: FollowResult = { code: r.code, noise };

@@ -245,18 +245,22 @@ describe('exec', () => {
 	it('streams stdout and stderr as they come, passes stdin, returns exit codes', async () => {
 		const { session } = await track(sessionFor(sshd));
 		const events: string[] = [];
-		const t0 = Date.now();
-		let firstChunkAt = 0;
+		const at: number[] = [];
 		const r = await session.exec('echo one; sleep 0.5; echo two >&2; sleep 0.3; echo three; exit 3', {
 			onStdout: (c) => {
-				firstChunkAt ||= Date.now() - t0;
+				at.push(Date.now());
 				events.push(`out:${c}`);
 			},
-			onStderr: (c) => events.push(`err:${c}`),
+			onStderr: (c) => {
+				at.push(Date.now());
+				events.push(`err:${c}`);
+			},
 		});
 		expect(r).toEqual({ code: 3 });
 		expect(events).toEqual(['out:one\n', 'err:two\n', 'out:three\n']);
-		expect(firstChunkAt).toBeLessThan(500); // streamed, not buffered to the end
+		// streamed as produced, not buffered to the end
+		expect((at[1] as number) - (at[0] as number)).toBeGreaterThan(350);
+		expect((at[2] as number) - (at[1] as number)).toBeGreaterThan(200);
 
 		expect(await run(session, 'cat; echo done', 'from stdin\n')).toMatchObject({
 			code: 0,

@@ -272,7 +272,11 @@ exit 0
 			onReconnecting: (d) => reconnects.push(d),
 			onRelaunch: (r) => relaunches.push(r),
 		});
-		await sleep(150);
+		// cut the connection as soon as the script upload has begun (the node is local: watch the file grow)
+		const scriptFile = path.join(runsDir, runId, 'script.sh');
+		const deadline = Date.now() + 10_000;
+		while (!(existsSync(scriptFile) && statSync(scriptFile).size > 0) && Date.now() < deadline) await sleep(2);
+		expect(statSync(scriptFile).size).toBeLessThan(script.length);
 		await sshd.killConnectionChildren();
 		expect(await p).toEqual({ kind: 'exited', code: 4 });
 		expect(c.out()).toBe('done\n');
