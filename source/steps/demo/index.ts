@@ -55,7 +55,7 @@ export const demoRunbook: RunbookInput = {
 						{
 							kind: 'shell',
 							describe: 'create an empty config file',
-							script: 'touch {{DEMO_ROOT}}/{{NODE_NAME}}/demo.conf',
+							script: 'mkdir -p {{DEMO_ROOT}}/{{NODE_NAME}}\ntouch {{DEMO_ROOT}}/{{NODE_NAME}}/demo.conf',
 						},
 						{
 							kind: 'ini',

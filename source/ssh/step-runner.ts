@@ -1,0 +1,167 @@
+/**
+ * The engine's StepRunner over SSH: one NodeSession per node, reused by every step; each step is one
+ * detached run (remote-run.ts) that survives dropped connections and console restarts.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { AttachRequest, RunOutcome, StepRunner, StepRunRequest } from '../engine/engine.js';
+import type { PromptQueue } from '../engine/prompts.js';
+import type { NodeConnection } from '../engine/types.js';
+import type { Profile, ProfileNode } from '../profile/schema.js';
+import { consoleHome } from '../profile/store.js';
+import { isSshError } from './errors.js';
+import { NodeSession, type NodeSessionOptions } from './node-session.js';
+import { attach, type RunOutcome as RemoteOutcome, runDetached } from './remote-run.js';
+
+export interface SshStepRunnerOptions {
+	profile: Profile;
+	prompts?: PromptQueue;
+	hostKeys: { mode: 'ask' | 'strict' | 'accept-new'; knownHostsFiles?: string[] };
+	session?: Partial<NodeSessionOptions>;
+}
+
+export function userKnownHostsFile(): string {
+	return path.join(os.homedir(), '.ssh', 'known_hosts');
+}
+
+export function acceptedKnownHostsFile(): string {
+	return path.join(consoleHome(), 'known_hosts');
+}
+
+function mapOutcome(outcome: RemoteOutcome): RunOutcome {
+	switch (outcome.kind) {
+		case 'exited':
+			if (outcome.runnerError) throw new Error(`the runner on the node failed: ${outcome.runnerError}`);
+			return { kind: 'exited', code: outcome.code };
+		case 'no-trace':
+			return { kind: 'no-trace' };
+		case 'signaled':
+			return { kind: 'signaled', signal: outcome.signal };
+		case 'timeout':
+			return { kind: 'timeout' };
+		case 'cancelled':
+			return { kind: 'cancelled', code: outcome.code };
+	}
+}
+
+export class SshStepRunner implements StepRunner {
+	private readonly sessions = new Map<string, NodeSession>();
+	/** Connection listeners of the runs in flight, per node (several steps may share one connection). */
+	private readonly listeners = new Map<string, Set<(c: NodeConnection) => void>>();
+
+	constructor(private readonly options: SshStepRunnerOptions) {}
+
+	session(node: ProfileNode): NodeSession {
+		let session = this.sessions.get(node.name);
+		if (session) return session;
+		const { prompts, hostKeys } = this.options;
+		const broadcast = (connection: NodeConnection) => {
+			for (const listener of this.listeners.get(node.name) ?? []) listener(connection);
+		};
+		session = new NodeSession(
+			{ name: node.name, host: node.host, port: node.port, user: node.user, auth: node.auth, sudo: node.sudo },
+			{
+				verifyHostKey: async (info) => {
+					if (hostKeys.mode === 'accept-new') return true;
+					if (hostKeys.mode === 'strict' || !prompts) return false;
+					return prompts.ask({
+						kind: 'host-key',
+						node: info.node,
+						host: info.host,
+						port: info.port,
+						keyType: info.keyType,
+						fingerprint: info.fingerprint,
+					});
+				},
+				askSecret: async (kind, nodeName) => {
+					if (!prompts) return undefined;
+					const what =
+						kind === 'passphrase'
+							? 'the passphrase of the SSH key'
+							: kind === 'password'
+								? 'the SSH password'
+								: 'the sudo password';
+					return prompts.ask({
+						kind: 'secret',
+						node: nodeName,
+						secret: kind,
+						message: `Enter ${what} for ${nodeName}`,
+					});
+				},
+				onStateChange: (state, detail) => broadcast({ state, detail }),
+			},
+			{
+				knownHostsFiles: [userKnownHostsFile(), ...(hostKeys.knownHostsFiles ?? [])],
+				acceptedKnownHostsFile: acceptedKnownHostsFile(),
+				...this.options.session,
+			},
+		);
+		this.sessions.set(node.name, session);
+		return session;
+	}
+
+	private listen(node: ProfileNode, listener?: (c: NodeConnection) => void): () => void {
+		if (!listener) return () => {};
+		const set = this.listeners.get(node.name) ?? new Set();
+		set.add(listener);
+		this.listeners.set(node.name, set);
+		return () => set.delete(listener);
+	}
+
+	private explain(error: unknown): never {
+		if (isSshError(error, 'host-key-rejected') && this.options.hostKeys.mode === 'strict') {
+			throw new Error(
+				`${(error as Error).message} Without a terminal nobody can answer that question: pass --accept-new to record keys of hosts never seen before (a changed key is still refused), or give a known_hosts file with --known-hosts.`,
+			);
+		}
+		throw error;
+	}
+
+	async run(node: ProfileNode, request: StepRunRequest): Promise<RunOutcome> {
+		const unlisten = this.listen(node, request.onConnection);
+		try {
+			const outcome = await runDetached(this.session(node), {
+				runId: request.runId,
+				script: request.script,
+				secretsEnv: request.secretsEnv,
+				timeoutMs: request.timeoutMs,
+				signal: request.signal,
+				onStdout: request.onStdout,
+				onStderr: request.onStderr,
+				onReconnecting: (detail) => request.onConnection?.({ state: 'reconnecting', detail }),
+				onReattached: () => request.onConnection?.({ state: 'connected', detail: 're-attached' }),
+			});
+			return mapOutcome(outcome);
+		} catch (error) {
+			return this.explain(error);
+		} finally {
+			unlisten();
+		}
+	}
+
+	async attach(node: ProfileNode, request: AttachRequest): Promise<RunOutcome> {
+		const unlisten = this.listen(node, request.onConnection);
+		try {
+			const outcome = await attach(this.session(node), {
+				runId: request.runId,
+				offsets: request.offsets,
+				timeoutMs: request.timeoutMs,
+				signal: request.signal,
+				onStdout: request.onStdout,
+				onStderr: request.onStderr,
+				onReconnecting: (detail) => request.onConnection?.({ state: 'reconnecting', detail }),
+				onReattached: () => request.onConnection?.({ state: 'connected', detail: 're-attached' }),
+			});
+			return mapOutcome(outcome);
+		} catch (error) {
+			return this.explain(error);
+		} finally {
+			unlisten();
+		}
+	}
+
+	async close(): Promise<void> {
+		await Promise.all([...this.sessions.values()].map((s) => s.close()));
+		this.sessions.clear();
+	}
+}
