@@ -50,9 +50,13 @@ export async function run(argv: string[]): Promise<number> {
 		const exporter = EXPORTERS[format];
 		if (!exporter) {
 			if (PLANNED_FORMATS.includes(format)) {
-				throw new UsageError(`--format ${format} is not supported yet (supported: ${Object.keys(EXPORTERS).join(', ')})`);
+				throw new UsageError(
+					`--format ${format} is not supported yet (supported: ${Object.keys(EXPORTERS).join(', ')})`,
+				);
 			}
-			throw new UsageError(`--format ${format}: unknown format (supported: ${Object.keys(EXPORTERS).join(', ')}; planned: ${PLANNED_FORMATS.join(', ')})`);
+			throw new UsageError(
+				`--format ${format}: unknown format (supported: ${Object.keys(EXPORTERS).join(', ')}; planned: ${PLANNED_FORMATS.join(', ')})`,
+			);
 		}
 		const { profile, runbook, file } = loadForViews(profileArg);
 		checkFilters(runbook, profile, undefined, flags.node);
@@ -84,7 +88,10 @@ export async function run(argv: string[]): Promise<number> {
 			process.stdout.write(`wrote ${target}${f.secret ? ' (holds secrets: keep it private)' : ''}\n`);
 		}
 		if (reveal) process.stderr.write(`os-console: warning: the scripts in ${dir} hold the secrets in clear text\n`);
-		else process.stdout.write(`the scripts read their secrets from secrets.env beside them: fill in ${path.join(dir, 'secrets.env.example')} and rename it\n`);
+		else
+			process.stdout.write(
+				`the scripts read their secrets from secrets.env beside them: fill in ${path.join(dir, 'secrets.env.example')} and rename it\n`,
+			);
 		return EXIT_OK;
 	} catch (error) {
 		return reportError(error);

@@ -37,17 +37,24 @@ export function loadForViews(profileArg: string): LoadedPlanInput {
 	const { profile, file } = loadProfile(profileArg);
 	const runbook = getRunbook(profile.runbook);
 	const problems = checkSettings(runbook, profile.settings);
-	if (problems.length) throw new UsageError(`profile ${file} has settings runbook ${runbook.id} does not accept:\n  - ${problems.join('\n  - ')}`);
+	if (problems.length)
+		throw new UsageError(
+			`profile ${file} has settings runbook ${runbook.id} does not accept:\n  - ${problems.join('\n  - ')}`,
+		);
 	return { profile, runbook, file };
 }
 
 /** `--section` / `--node` checked against the runbook and the profile. */
 export function checkFilters(runbook: Runbook, profile: Profile, section?: string, node?: string): void {
 	if (section !== undefined && !runbook.sections.some((s) => s.id === section)) {
-		throw new UsageError(`--section ${section}: no such section in runbook ${runbook.id} (sections: ${runbook.sections.map((s) => s.id).join(', ')})`);
+		throw new UsageError(
+			`--section ${section}: no such section in runbook ${runbook.id} (sections: ${runbook.sections.map((s) => s.id).join(', ')})`,
+		);
 	}
 	if (node !== undefined && !profile.nodes.some((n) => n.name === node)) {
-		throw new UsageError(`--node ${node}: no such node in profile ${profile.name} (nodes: ${profile.nodes.map((n) => n.name).join(', ')})`);
+		throw new UsageError(
+			`--node ${node}: no such node in profile ${profile.name} (nodes: ${profile.nodes.map((n) => n.name).join(', ')})`,
+		);
 	}
 }
 
@@ -134,7 +141,9 @@ export async function run(argv: string[]): Promise<number> {
 		);
 		const { profile, runbook } = loadForViews(requireProfileFlag(flags.profile, 'plan'));
 		checkFilters(runbook, profile, flags.section, flags.node);
-		process.stdout.write(renderPlan(runbook, profile, { section: flags.section, node: flags.node, brief: flags.brief }));
+		process.stdout.write(
+			renderPlan(runbook, profile, { section: flags.section, node: flags.node, brief: flags.brief }),
+		);
 		return EXIT_OK;
 	} catch (error) {
 		return reportError(error);

@@ -20,7 +20,8 @@ export class ExportError extends Error {
 // ---------------------------------------------------------------------------------------------------------
 // Splitting a rendered step script
 
-const SECRETS_COMMENT = '# secrets: loaded from the root-only file uploaded beside this script, never passed as arguments';
+const SECRETS_COMMENT =
+	'# secrets: loaded from the root-only file uploaded beside this script, never passed as arguments';
 const SECRETS_SOURCE = '. "${OSC_SECRETS:?os-console: OSC_SECRETS is not set}"';
 const BODY_START = /^(?:# already done on this node\?|osc_action 1 \d+ ')/m;
 const ASSIGNMENT = /^([A-Z][A-Z0-9_]*)=('(?:[^']|'\\'')*')$/gm;
@@ -63,7 +64,9 @@ export function splitRenderedStep(script: string): SplitStep {
 		.filter((line, index) => !(index === 0 && line.startsWith('# os-console ')))
 		.filter((line) => !['set -eu', '# values from the profile', SECRETS_COMMENT, SECRETS_SOURCE].includes(line));
 	if (rest.length) {
-		throw new ExportError(`a rendered step script has lines the export does not know (renderer changed?):\n${rest.join('\n')}`);
+		throw new ExportError(
+			`a rendered step script has lines the export does not know (renderer changed?):\n${rest.join('\n')}`,
+		);
 	}
 	return { assignments, helpers, body };
 }
@@ -227,7 +230,7 @@ export function renderNodeScript(
 			? ['# Secrets: in this file, in clear text (exported with --reveal-secrets): keep it as private as they are.']
 			: [
 					...comment(
-						'Secrets: read from the file $OSC_SECRETS (default: secrets.env beside this script), which you provide: one NAME=\'value\' line per secret, mode 0600. This script holds none. It needs:',
+						"Secrets: read from the file $OSC_SECRETS (default: secrets.env beside this script), which you provide: one NAME='value' line per secret, mode 0600. This script holds none. It needs:",
 					),
 					...names.map((n) => `#   ${n}=${MASK}`),
 				]),
@@ -343,7 +346,12 @@ export const EXPORTERS: Record<string, Exporter> = {
 				secret: reveal,
 			}));
 			if (!reveal) {
-				files.push({ path: 'secrets.env.example', content: renderSecretsTemplate(runbook, profile), mode: 0o600, secret: false });
+				files.push({
+					path: 'secrets.env.example',
+					content: renderSecretsTemplate(runbook, profile),
+					mode: 0o600,
+					secret: false,
+				});
 			}
 			return files;
 		},
@@ -368,7 +376,8 @@ function docText(template: string, runbook: Runbook, profile: Profile, node: Pro
 function whenText(when: { networking?: string; setting?: { name: string; equals: string } } | undefined): string {
 	if (!when) return '';
 	const parts: string[] = [];
-	if (when.networking) parts.push(`networking option ${when.networking === 'provider' ? '1 (provider)' : '2 (self-service)'}`);
+	if (when.networking)
+		parts.push(`networking option ${when.networking === 'provider' ? '1 (provider)' : '2 (self-service)'}`);
 	if (when.setting) parts.push(`${when.setting.name} = ${when.setting.equals}`);
 	return parts.join(', ');
 }
@@ -400,7 +409,11 @@ function actionDoc(action: Action, text: (t: string) => string, runbook: Runbook
 			break;
 		}
 		case 'file':
-			out.push(`\`${text(action.path)}\` (mode ${action.mode}, owner ${action.owner}):`, '', ...fence('', text(action.content)));
+			out.push(
+				`\`${text(action.path)}\` (mode ${action.mode}, owner ${action.owner}):`,
+				'',
+				...fence('', text(action.content)),
+			);
 			break;
 		case 'packages':
 			out.push(
@@ -418,7 +431,10 @@ function actionDoc(action: Action, text: (t: string) => string, runbook: Runbook
 			break;
 		case 'service': {
 			const verb = action.state === 'started' ? 'start' : action.state === 'restarted' ? 'restart' : 'stop';
-			const lines = [...(action.enable ? [`systemctl enable ${action.names.join(' ')}`] : []), `systemctl ${verb} ${action.names.join(' ')}`];
+			const lines = [
+				...(action.enable ? [`systemctl enable ${action.names.join(' ')}`] : []),
+				`systemctl ${verb} ${action.names.join(' ')}`,
+			];
 			out.push(...fence('sh', lines.join('\n')));
 			break;
 		}
@@ -431,7 +447,8 @@ function actionDoc(action: Action, text: (t: string) => string, runbook: Runbook
 				return /^[A-Za-z0-9_@%+=:,./<>-]+$/.test(t) ? t : `"${t}"`;
 			});
 			const lines = [`. ${action.creds}-openrc`, `openstack ${args.join(' ')}`];
-			if (action.unless) lines.push(`# skipped when this prints something: openstack ${action.unless.map(text).join(' ')}`);
+			if (action.unless)
+				lines.push(`# skipped when this prints something: openstack ${action.unless.map(text).join(' ')}`);
 			out.push(...fence('sh', lines.join('\n')));
 			break;
 		}
@@ -472,7 +489,10 @@ export function renderRunbookDoc(runbook: Runbook, profile: Profile, generator: 
 		...Object.entries(PROFILE_VARIABLES).map(([name, def]) => `| \`${name}\` | ${def.describe} |`),
 		'',
 		'Secrets (generated per profile, kept in its state directory, never in a script or a command line): ',
-		...collectSecrets(runbook).map((n) => `\`${n}\``).join(', ').split('\n'),
+		...collectSecrets(runbook)
+			.map((n) => `\`${n}\``)
+			.join(', ')
+			.split('\n'),
 		'',
 		'## Sections',
 		'',
@@ -498,7 +518,10 @@ export function renderRunbookDoc(runbook: Runbook, profile: Profile, generator: 
 			if (step.verify) out.push('Verification:', '', ...fence('sh', text(step.verify)), '');
 		});
 	});
-	return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+	return `${out
+		.join('\n')
+		.replace(/\n{3,}/g, '\n\n')
+		.trimEnd()}\n`;
 }
 
 function slug(title: string): string {
@@ -522,7 +545,12 @@ function collectSecrets(runbook: Runbook): string[] {
 }
 
 /** Used by the plan view: the one-line descriptions of a step's active actions on a node, values filled in. */
-export function describeStepForNode(runbook: Runbook, step: RunbookStep, profile: Profile, node: ProfileNode): string[] {
+export function describeStepForNode(
+	runbook: Runbook,
+	step: RunbookStep,
+	profile: Profile,
+	node: ProfileNode,
+): string[] {
 	const lookup = (name: string) => (isSecretName(name) ? MASK : variableValue(runbook, profile, node, name));
 	const lines = activeActions(runbook, step, profile).map((a) => substitute(describeAction(a), lookup));
 	if (step.verify) lines.push(`verify: ${substitute(step.verify, lookup)}`);

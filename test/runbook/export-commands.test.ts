@@ -56,8 +56,8 @@ describe('os-console plan', () => {
 		expect(await planRun(['--profile', TWO_NODE])).toBe(0);
 		expect(out).toContain('-- keystone/bootstrap: Bootstrap the Identity service  (on controller)');
 		expect(out).toContain('-- nova-compute/config: Configure nova.conf on the compute node  (on compute1)');
-		expect(out).toContain('ensure: openstack user create --domain default --password ' + MASK + ' glance');
-		expect(out).toContain("       | OS_BOOTSTRAP_PASSWORD=\"${ADMIN_PASS}\" keystone-manage bootstrap \\");
+		expect(out).toContain(`ensure: openstack user create --domain default --password ${MASK} glance`);
+		expect(out).toContain('       | OS_BOOTSTRAP_PASSWORD="${ADMIN_PASS}" keystone-manage bootstrap \\');
 		expect(out).toContain('(not for this profile: {"networking":"selfservice"})');
 		expect(out).toMatch(/\d+ step runs \(step × node\)/);
 		// plan needs no secrets: none were generated
@@ -65,7 +65,9 @@ describe('os-console plan', () => {
 	});
 
 	it('filters by section and node', async () => {
-		expect(await planRun(['--profile', TWO_NODE, '--section', 'neutron-compute', '--node', 'compute1', '--brief'])).toBe(0);
+		expect(
+			await planRun(['--profile', TWO_NODE, '--section', 'neutron-compute', '--node', 'compute1', '--brief']),
+		).toBe(0);
 		expect(out).toContain('== neutron-compute:');
 		expect(out).not.toContain('== keystone:');
 		expect(out).toContain('[compute1]');
@@ -112,7 +114,10 @@ describe('os-console export --format bash', () => {
 		expect(fs.statSync(path.join(dir, 'controller.sh')).mode & 0o777).toBe(0o755);
 		expect(fs.statSync(path.join(dir, 'secrets.env.example')).mode & 0o777).toBe(0o600);
 		const secrets = secretsOf('centos7-ocata-two-node');
-		const all = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+		const all = fs
+			.readdirSync(dir)
+			.map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+			.join('\n');
 		expect(SECRET_NAMES.filter((n) => all.includes(secrets[n]))).toEqual([]);
 	});
 

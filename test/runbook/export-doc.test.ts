@@ -11,7 +11,10 @@ import { exampleProfile, ROOT, runbook } from '../steps/centos7-ocata/helpers.js
 it('docs/runbooks/centos7-ocata.md is current (regenerate: npm run build && node scripts/gen-runbook-docs.mjs)', () => {
 	const committed = fs.readFileSync(path.join(ROOT, 'docs/runbooks/centos7-ocata.md'), 'utf8');
 	const generated = renderRunbookDoc(runbook(), exampleProfile('two-node'), 'scripts/gen-runbook-docs.mjs');
-	expect(committed === generated, 'docs/runbooks/centos7-ocata.md is stale: run npm run build && node scripts/gen-runbook-docs.mjs').toBe(true);
+	expect(
+		committed === generated,
+		'docs/runbooks/centos7-ocata.md is stale: run npm run build && node scripts/gen-runbook-docs.mjs',
+	).toBe(true);
 });
 
 it('the document shows every section and step, and commands as an operator reads them', () => {

@@ -162,7 +162,9 @@ describe.skipIf(!isRoot)('running an exported script (demo runbook, this machine
 		fs.writeFileSync(flag, '');
 		const failed = run(script);
 		expect(failed.status).toBe(3);
-		expect(failed.stderr).toContain('os-console: step services/flaky (Fail while a flag file exists) failed with exit code 3 on node-a.');
+		expect(failed.stderr).toContain(
+			'os-console: step services/flaky (Fail while a flag file exists) failed with exit code 3 on node-a.',
+		);
 		expect(failed.stderr).toContain('OSC_FROM=services/flaky bash');
 		expect(failed.stdout).toContain('line 2 of 2 on node-a');
 		expect(fs.existsSync(path.join(root, 'node-a', 'compute-marked'))).toBe(false);

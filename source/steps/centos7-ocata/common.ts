@@ -60,7 +60,21 @@ export function serviceUser(user: string, passVar: string): ActionInput[] {
 			kind: 'openstack',
 			creds: 'admin',
 			args: ['role', 'add', '--project', 'service', '--user', user, 'admin'],
-			unless: ['role', 'assignment', 'list', '--project', 'service', '--user', user, '--role', 'admin', '-f', 'value', '-c', 'Role'],
+			unless: [
+				'role',
+				'assignment',
+				'list',
+				'--project',
+				'service',
+				'--user',
+				user,
+				'--role',
+				'admin',
+				'-f',
+				'value',
+				'-c',
+				'Role',
+			],
 		},
 	];
 }
@@ -81,7 +95,20 @@ export function endpoints(type: string, url: string): ActionInput[] {
 		kind: 'openstack',
 		creds: 'admin',
 		args: ['endpoint', 'create', '--region', '{{REGION}}', type, iface, url],
-		unless: ['endpoint', 'list', '--service', type, '--interface', iface, '--region', '{{REGION}}', '-f', 'value', '-c', 'ID'],
+		unless: [
+			'endpoint',
+			'list',
+			'--service',
+			type,
+			'--interface',
+			iface,
+			'--region',
+			'{{REGION}}',
+			'-f',
+			'value',
+			'-c',
+			'ID',
+		],
 	}));
 }
 

@@ -24,7 +24,7 @@ export const environment: RunbookSectionInput = {
 						'\techo "host name set with hostnamectl"',
 						'else',
 						'\t# no systemd-hostnamed (a container, say): set it the old way',
-						'\tprintf \'%s\\n\' {{NODE_NAME}} > /etc/hostname',
+						"\tprintf '%s\\n' {{NODE_NAME}} > /etc/hostname",
 						'\thostname {{NODE_NAME}}',
 						'fi',
 					].join('\n'),
@@ -45,7 +45,7 @@ export const environment: RunbookSectionInput = {
 					script: [
 						'osc_new=$(mktemp)',
 						'{',
-						"\tawk '/^# BEGIN os-console hosts$/ { skip = 1 } !skip && /^127\\.0\\.1\\.1[ \\t]/ { print \"#\" $0; next } !skip { print } /^# END os-console hosts$/ { skip = 0 }' /etc/hosts",
+						'\tawk \'/^# BEGIN os-console hosts$/ { skip = 1 } !skip && /^127\\.0\\.1\\.1[ \\t]/ { print "#" $0; next } !skip { print } /^# END os-console hosts$/ { skip = 0 }\' /etc/hosts',
 						"\techo '# BEGIN os-console hosts'",
 						"\tprintf '%s\\n' {{HOSTS_ENTRIES}}",
 						"\techo '# END os-console hosts'",
@@ -262,7 +262,7 @@ export const environment: RunbookSectionInput = {
 					script: [
 						'osc_pw={{DB_ROOT_PASS}}',
 						'osc_cnf=$(mktemp)',
-						"printf '[client]\\nuser=root\\npassword=%s\\n' \"$osc_pw\" > \"$osc_cnf\"",
+						'printf \'[client]\\nuser=root\\npassword=%s\\n\' "$osc_pw" > "$osc_cnf"',
 						'if mysql --defaults-extra-file="$osc_cnf" --batch -e "SELECT 1" >/dev/null 2>&1; then',
 						'\techo "the database root password is already set"',
 						'\trm -f "$osc_cnf"',
@@ -296,7 +296,8 @@ export const environment: RunbookSectionInput = {
 				{ kind: 'service', names: ['rabbitmq-server.service'], state: 'started' },
 				{
 					kind: 'shell',
-					describe: 'rabbitmqctl add_user openstack RABBIT_PASS (password through a root-only file, not the command line)',
+					describe:
+						'rabbitmqctl add_user openstack RABBIT_PASS (password through a root-only file, not the command line)',
 					script: [
 						'osc_pw={{RABBIT_PASS}}',
 						'# rabbitmqctl add_user takes the password as an argument, which ps would show; the broker reads it',

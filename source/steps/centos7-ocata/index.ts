@@ -49,5 +49,14 @@ export const centos7OcataRunbook: RunbookInput = {
 			pattern: '^/[A-Za-z0-9._/-]+\\.pub$',
 		},
 	],
-	sections: [environment, keystone, glance, novaController, novaCompute, neutronController, neutronCompute, launchInstance],
+	sections: [
+		environment,
+		keystone,
+		glance,
+		novaController,
+		novaCompute,
+		neutronController,
+		neutronCompute,
+		launchInstance,
+	],
 };

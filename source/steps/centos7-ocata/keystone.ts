@@ -2,7 +2,15 @@
  * 2. Keystone (Identity service), on the controller.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
-import { ADMIN_OPENRC, createDatabases, DEMO_OPENRC, dbUrl, KEYSTONE_ADMIN, KEYSTONE_PUBLIC, managedLines } from './common.js';
+import {
+	ADMIN_OPENRC,
+	createDatabases,
+	DEMO_OPENRC,
+	dbUrl,
+	KEYSTONE_ADMIN,
+	KEYSTONE_PUBLIC,
+	managedLines,
+} from './common.js';
 import { ADMIN_CREDENTIALS, DEMO_CREDENTIALS } from './credentials.js';
 
 function openrc(credentials: Record<string, string>): string {
@@ -99,7 +107,8 @@ export const keystone: RunbookSectionInput = {
 			actions: [
 				{
 					kind: 'shell',
-					describe: 'keystone-manage bootstrap (the admin password through OS_BOOTSTRAP_PASSWORD, not the command line)',
+					describe:
+						'keystone-manage bootstrap (the admin password through OS_BOOTSTRAP_PASSWORD, not the command line)',
 					script: [
 						'OS_BOOTSTRAP_PASSWORD={{ADMIN_PASS}} keystone-manage bootstrap \\',
 						`\t--bootstrap-admin-url ${KEYSTONE_ADMIN}/v3/ \\`,
@@ -176,7 +185,21 @@ export const keystone: RunbookSectionInput = {
 					kind: 'openstack',
 					creds: 'admin',
 					args: ['role', 'add', '--project', 'demo', '--user', 'demo', 'user'],
-					unless: ['role', 'assignment', 'list', '--project', 'demo', '--user', 'demo', '--role', 'user', '-f', 'value', '-c', 'Role'],
+					unless: [
+						'role',
+						'assignment',
+						'list',
+						'--project',
+						'demo',
+						'--user',
+						'demo',
+						'--role',
+						'user',
+						'-f',
+						'value',
+						'-c',
+						'Role',
+					],
 				},
 			],
 			timeoutSec: 300,
@@ -198,8 +221,18 @@ export const keystone: RunbookSectionInput = {
 			guide: '2.9 Verify: openstack token issue (admin on 35357, demo on 5000), then with the openrc files',
 			on: 'controller',
 			actions: [
-				{ kind: 'openstack', creds: 'admin', describe: 'openstack token issue (admin, port 35357)', args: ['token', 'issue'] },
-				{ kind: 'openstack', creds: 'demo', describe: 'openstack token issue (demo, port 5000)', args: ['token', 'issue'] },
+				{
+					kind: 'openstack',
+					creds: 'admin',
+					describe: 'openstack token issue (admin, port 35357)',
+					args: ['token', 'issue'],
+				},
+				{
+					kind: 'openstack',
+					creds: 'demo',
+					describe: 'openstack token issue (demo, port 5000)',
+					args: ['token', 'issue'],
+				},
 				{
 					kind: 'shell',
 					describe: '. admin-openrc; openstack token issue',

@@ -68,7 +68,8 @@ export const launchInstance: RunbookSectionInput = {
 		{
 			id: 'selfservice-network',
 			title: 'Create the self-service network and the router (option 2)',
-			guide: '8 openstack network create selfservice; subnet create; router create router; router add subnet; router set --external-gateway provider',
+			guide:
+				'8 openstack network create selfservice; subnet create; router create router; router add subnet; router set --external-gateway provider',
 			on: 'controller',
 			when: selfservice,
 			actions: [
@@ -104,7 +105,7 @@ export const launchInstance: RunbookSectionInput = {
 					script: [
 						`. ${DEMO_OPENRC}`,
 						'osc_subnet=$(openstack subnet show selfservice -f value -c id)',
-						"if openstack port list --router router -f value -c 'Fixed IP Addresses' | grep -qF \"$osc_subnet\"; then",
+						'if openstack port list --router router -f value -c \'Fixed IP Addresses\' | grep -qF "$osc_subnet"; then',
 						'\techo "exists, not added: router interface on selfservice"',
 						'else',
 						'\topenstack router add subnet router selfservice',
@@ -166,7 +167,8 @@ export const launchInstance: RunbookSectionInput = {
 		{
 			id: 'keypair',
 			title: 'Add a key pair',
-			guide: '8 ssh-keygen -q -N ""; openstack keypair create --public-key ~/.ssh/id_rsa.pub mykey; openstack keypair list',
+			guide:
+				'8 ssh-keygen -q -N ""; openstack keypair create --public-key ~/.ssh/id_rsa.pub mykey; openstack keypair list',
 			on: 'controller',
 			actions: [
 				{
@@ -226,7 +228,8 @@ export const launchInstance: RunbookSectionInput = {
 		{
 			id: 'provider-instance',
 			title: 'Launch an instance on the provider network',
-			guide: '8 openstack server create --flavor m1.nano --image cirros --nic net-id=NET_ID --security-group default --key-name mykey provider-instance',
+			guide:
+				'8 openstack server create --flavor m1.nano --image cirros --nic net-id=NET_ID --security-group default --key-name mykey provider-instance',
 			on: 'controller',
 			actions: [
 				{
@@ -252,7 +255,8 @@ export const launchInstance: RunbookSectionInput = {
 		{
 			id: 'selfservice-instance',
 			title: 'Launch an instance on the self-service network (option 2)',
-			guide: '8 server create ... selfservice-instance; openstack floating ip create provider; openstack server add floating ip',
+			guide:
+				'8 server create ... selfservice-instance; openstack floating ip create provider; openstack server add floating ip',
 			on: 'controller',
 			when: selfservice,
 			actions: [
@@ -270,7 +274,8 @@ export const launchInstance: RunbookSectionInput = {
 				},
 				{
 					kind: 'shell',
-					describe: 'openstack floating ip create provider; openstack server add floating ip selfservice-instance FIP (once)',
+					describe:
+						'openstack floating ip create provider; openstack server add floating ip selfservice-instance FIP (once)',
 					script: [
 						`. ${DEMO_OPENRC}`,
 						'osc_addr=$(openstack server show selfservice-instance -f value -c addresses)',

@@ -29,7 +29,8 @@ export const neutronCompute: RunbookSectionInput = {
 				{ kind: 'ini', file: '/etc/neutron/neutron.conf', set: NEUTRON_COMMON },
 				{
 					kind: 'shell',
-					describe: 'remove [database] connection: compute nodes do not use the database (kept on an all-in-one controller)',
+					describe:
+						'remove [database] connection: compute nodes do not use the database (kept on an all-in-one controller)',
 					script: [
 						`if ${IS_CONTROLLER}; then echo "all-in-one node: [database] connection stays"; else`,
 						'\tosc_ini /etc/neutron/neutron.conf database connection --unset',
@@ -42,7 +43,7 @@ export const neutronCompute: RunbookSectionInput = {
 		{
 			id: 'linuxbridge',
 			title: 'Configure the Linux bridge agent',
-			guide: '7 linuxbridge_agent.ini as on the controller, local_ip = this node\'s management address (option 2)',
+			guide: "7 linuxbridge_agent.ini as on the controller, local_ip = this node's management address (option 2)",
 			on: 'compute',
 			actions: [...LINUXBRIDGE_AGENT],
 			timeoutSec: 60,

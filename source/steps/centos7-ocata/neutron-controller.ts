@@ -113,7 +113,8 @@ export const neutronController: RunbookSectionInput = {
 		{
 			id: 'server-config',
 			title: 'Configure the server component (neutron.conf)',
-			guide: '6 neutron.conf: [database], [DEFAULT] core_plugin, service_plugins, notify_nova_*, [keystone_authtoken], [nova]',
+			guide:
+				'6 neutron.conf: [database], [DEFAULT] core_plugin, service_plugins, notify_nova_*, [keystone_authtoken], [nova]',
 			on: 'controller',
 			actions: [
 				{
@@ -159,7 +160,8 @@ export const neutronController: RunbookSectionInput = {
 		{
 			id: 'ml2',
 			title: 'Configure the Modular Layer 2 plug-in (ml2_conf.ini)',
-			guide: '6 ml2_conf.ini: type_drivers, tenant_network_types, mechanism_drivers, flat_networks, vni_ranges, enable_ipset',
+			guide:
+				'6 ml2_conf.ini: type_drivers, tenant_network_types, mechanism_drivers, flat_networks, vni_ranges, enable_ipset',
 			on: 'controller',
 			actions: [
 				{
@@ -209,7 +211,9 @@ export const neutronController: RunbookSectionInput = {
 			guide: '6 l3_agent.ini: [DEFAULT] interface_driver = linuxbridge',
 			on: 'controller',
 			when: selfservice,
-			actions: [{ kind: 'ini', file: '/etc/neutron/l3_agent.ini', set: [['DEFAULT', 'interface_driver', 'linuxbridge']] }],
+			actions: [
+				{ kind: 'ini', file: '/etc/neutron/l3_agent.ini', set: [['DEFAULT', 'interface_driver', 'linuxbridge']] },
+			],
 			timeoutSec: 60,
 		},
 		{
@@ -292,7 +296,8 @@ export const neutronController: RunbookSectionInput = {
 		{
 			id: 'services',
 			title: 'Restart the Compute API and start the Networking services',
-			guide: '6 restart openstack-nova-api; enable and start neutron-server and the agents (+ neutron-l3-agent for option 2)',
+			guide:
+				'6 restart openstack-nova-api; enable and start neutron-server and the agents (+ neutron-l3-agent for option 2)',
 			on: 'controller',
 			actions: [
 				{ kind: 'service', names: ['openstack-nova-api.service'], state: 'restarted', enable: false },

@@ -22,7 +22,8 @@ export const novaCompute: RunbookSectionInput = {
 		{
 			id: 'config',
 			title: 'Configure nova.conf on the compute node',
-			guide: '5.2-5.3 nova.conf with this node\'s my_ip, [vnc] novncproxy_base_url; [libvirt] virt_type = qemu without vmx/svm',
+			guide:
+				"5.2-5.3 nova.conf with this node's my_ip, [vnc] novncproxy_base_url; [libvirt] virt_type = qemu without vmx/svm",
 			on: 'compute',
 			actions: [
 				{
@@ -72,7 +73,8 @@ export const novaCompute: RunbookSectionInput = {
 				{ kind: 'service', names: ['libvirtd.service', 'openstack-nova-compute.service'], state: 'restarted' },
 				{
 					kind: 'wait',
-					describe: 'openstack-nova-compute stays running (if not: AMQP on the controller, port 5672, see /var/log/nova/nova-compute.log)',
+					describe:
+						'openstack-nova-compute stays running (if not: AMQP on the controller, port 5672, see /var/log/nova/nova-compute.log)',
 					until: 'sleep 5; systemctl is-active openstack-nova-compute.service',
 					timeoutSec: 60,
 				},
@@ -82,7 +84,8 @@ export const novaCompute: RunbookSectionInput = {
 		{
 			id: 'discover',
 			title: 'Add the compute nodes to the cell database',
-			guide: '5.5 on the controller: openstack compute service list --service nova-compute; nova-manage cell_v2 discover_hosts',
+			guide:
+				'5.5 on the controller: openstack compute service list --service nova-compute; nova-manage cell_v2 discover_hosts',
 			on: 'controller',
 			actions: [
 				{

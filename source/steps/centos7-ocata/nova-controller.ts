@@ -101,7 +101,8 @@ export const novaController: RunbookSectionInput = {
 		{
 			id: 'config',
 			title: 'Configure nova.conf on the controller',
-			guide: '4.8 nova.conf: [DEFAULT], [api_database], [database], [api], [keystone_authtoken], [vnc], [glance], [oslo_concurrency], [placement]',
+			guide:
+				'4.8 nova.conf: [DEFAULT], [api_database], [database], [api], [keystone_authtoken], [vnc], [glance], [oslo_concurrency], [placement]',
 			on: 'controller',
 			actions: [
 				{
@@ -166,7 +167,7 @@ export const novaController: RunbookSectionInput = {
 					kind: 'shell',
 					describe: 'nova-manage cell_v2 create_cell --name=cell1 (only when there is no cell1)',
 					script: [
-						"if nova-manage cell_v2 list_cells 2>/dev/null | grep -q '| *cell1 *|'; then echo \"cell1 exists\"; else",
+						'if nova-manage cell_v2 list_cells 2>/dev/null | grep -q \'| *cell1 *|\'; then echo "cell1 exists"; else',
 						'\tsu -s /bin/sh -c "nova-manage cell_v2 create_cell --name=cell1 --verbose" nova',
 						'fi',
 					].join('\n'),

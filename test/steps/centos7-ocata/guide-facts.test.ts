@@ -113,7 +113,10 @@ describe('centos7-ocata against the guide facts', () => {
 			});
 
 			it('no typo of the notes and no later-release name appears', () => {
-				const all = [...resolved.values()].flat().flatMap((r) => [...r.texts, ...r.commands]).join('\n');
+				const all = [...resolved.values()]
+					.flat()
+					.flatMap((r) => [...r.texts, ...r.commands])
+					.join('\n');
 				const hits = fixture.absent.filter((pattern) => new RegExp(pattern).test(all));
 				expect(hits).toEqual([]);
 			});

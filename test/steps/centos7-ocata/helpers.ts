@@ -3,8 +3,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseProfile } from '../../../source/profile/store.js';
 import type { Profile, ProfileNode } from '../../../source/profile/schema.js';
+import { parseProfile } from '../../../source/profile/store.js';
 import type { Runbook, RunbookSection, RunbookStep } from '../../../source/runbook/model.js';
 import { getRunbook } from '../../../source/runbook/registry.js';
 import { nodesForStep, type RenderedStep, renderStep } from '../../../source/runbook/render.js';
@@ -28,7 +28,9 @@ export function secretsNamedAsThemselves(): Secrets {
 }
 
 export function secretsWithPrefix(prefix: string): Secrets {
-	return Object.fromEntries(SECRET_NAMES.map((n, i) => [n, `${prefix}${i}x${n.toLowerCase().replaceAll('_', '')}`])) as Secrets;
+	return Object.fromEntries(
+		SECRET_NAMES.map((n, i) => [n, `${prefix}${i}x${n.toLowerCase().replaceAll('_', '')}`]),
+	) as Secrets;
 }
 
 export interface RenderedEntry {

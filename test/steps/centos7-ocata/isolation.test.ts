@@ -36,7 +36,13 @@ function second(option: 'provider' | 'selfservice'): Profile {
 		nodes: [
 			{ name: 'ctl-b', host: 'ctl-b.example.net', roles: ['controller'], managementIp: '192.168.50.2' },
 			{ name: 'cmp-b1', host: 'cmp-b1.example.net', roles: ['compute'], managementIp: '192.168.50.21' },
-			{ name: 'cmp-b2', host: 'cmp-b2.example.net', roles: ['compute'], managementIp: '192.168.50.22', providerInterface: 'enp7s0' },
+			{
+				name: 'cmp-b2',
+				host: 'cmp-b2.example.net',
+				roles: ['compute'],
+				managementIp: '192.168.50.22',
+				providerInterface: 'enp7s0',
+			},
 		],
 		settings: {
 			NTP_SERVER: 'ntp.example.org',
@@ -77,7 +83,15 @@ describe.each(['provider', 'selfservice'] as const)('a second profile (option %s
 	const everything = [...steps.map((e) => e.rendered.script), ...exported, plan].join('\n');
 
 	it('renders its own values (sanity)', () => {
-		for (const v of ['ctl-b', 'cmp-b2', '192.168.50.21', 'RegionBeta', 'enp7s0', 'ntp.example.org', secondSecrets.RABBIT_PASS]) {
+		for (const v of [
+			'ctl-b',
+			'cmp-b2',
+			'192.168.50.21',
+			'RegionBeta',
+			'enp7s0',
+			'ntp.example.org',
+			secondSecrets.RABBIT_PASS,
+		]) {
 			expect(everything).toContain(v);
 		}
 	});
@@ -100,8 +114,10 @@ describe.each(['provider', 'selfservice'] as const)('a second profile (option %s
 			const r = resolveScript(e.rendered.script, values);
 			for (const word of COMMON_WORDS) {
 				const re = new RegExp(`(?<![\\w-])${word}(?![\\w-])`);
-				for (const [file, section, key, value] of r.ini) if (re.test(value)) hits.push(`${e.key}: ${file} [${section}] ${key} = ${value}`);
-				for (const text of r.texts.slice(0, -1)) if (re.test(text)) hits.push(`${e.key}: heredoc: ${text.slice(0, 120)}`);
+				for (const [file, section, key, value] of r.ini)
+					if (re.test(value)) hits.push(`${e.key}: ${file} [${section}] ${key} = ${value}`);
+				for (const text of r.texts.slice(0, -1))
+					if (re.test(text)) hits.push(`${e.key}: heredoc: ${text.slice(0, 120)}`);
 				for (const command of r.commands) {
 					if (/^(echo|osc_action|printf '%s\\n' "?os-console)/.test(command)) continue;
 					if (re.test(command)) hits.push(`${e.key}: ${command.slice(0, 160)}`);
@@ -112,7 +128,7 @@ describe.each(['provider', 'selfservice'] as const)('a second profile (option %s
 	});
 });
 
-it('the first profile\'s own scripts, plan and unrevealed export hold none of its secrets', () => {
+it("the first profile's own scripts, plan and unrevealed export hold none of its secrets", () => {
 	const rb = runbook();
 	const texts = [
 		...renderAll(rb, first).map((e) => e.rendered.script),

@@ -92,7 +92,9 @@ describe.each(cases)('centos7-ocata scripts: $name', ({ profile }) => {
 		for (const e of entries) {
 			const defined = new Set([...e.rendered.script.matchAll(/^(osc_[a-z_]+)\(\)/gm)].map((m) => m[1]));
 			// command positions: line start, after ; & | ( or then/else/do
-			for (const m of e.rendered.script.matchAll(/(?:^[\t ]*|[;&|(][\t ]*|\b(?:then|else|do)[\t ]+)(osc_[a-z_]+)(?=[\t ;)]|$)/gm)) {
+			for (const m of e.rendered.script.matchAll(
+				/(?:^[\t ]*|[;&|(][\t ]*|\b(?:then|else|do)[\t ]+)(osc_[a-z_]+)(?=[\t ;)]|$)/gm,
+			)) {
 				const name = m[1]!;
 				if (!defined.has(name)) problems.push(`${e.key}: ${name}`);
 			}
