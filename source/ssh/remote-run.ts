@@ -334,12 +334,28 @@ export async function cleanupRun(
 	return r.out.trim() === 'removed';
 }
 
-async function readCancelMarker(session: NodeSession, runId: string, runsDir: string): Promise<string | undefined> {
+/** Best-effort look at a finished follow: cancel marker and whether an exit code was recorded. */
+async function readRunStatus(
+	session: NodeSession,
+	runId: string,
+	runsDir: string,
+): Promise<{ cancelled?: string; exitRecorded?: boolean }> {
 	try {
-		const r = await capture(session, `${prelude(runsDir, runId)}cat "$R/cancelled" 2>/dev/null; exit 0\n`);
-		return r.out.trim() || undefined;
+		const r = await capture(
+			session,
+			`${prelude(runsDir, runId)}if [ -e "$R/exit" ]; then echo exit=1; else echo exit=0; fi
+[ -r "$R/cancelled" ] && { printf 'cancelled='; cat "$R/cancelled"; }
+exit 0
+`,
+		);
+		const st: { cancelled?: string; exitRecorded?: boolean } = {};
+		for (const line of r.out.split('\n')) {
+			if (line.startsWith('exit=')) st.exitRecorded = line === 'exit=1';
+			if (line.startsWith('cancelled=') && line.length > 10) st.cancelled = line.slice(10).trim();
+		}
+		return st;
 	} catch {
-		return undefined; // best effort: the exit code is still right
+		return {}; // best effort: the exit code is still right
 	}
 }
 
@@ -570,9 +586,18 @@ async function runLoop(
 				return finishWith({ kind: 'no-trace', reason });
 			}
 			if (r.code === null) return finishWith({ kind: 'signaled', signal: r.signal ?? 'unknown' });
-			if (!cancelReason && !st.remoteCancel && r.code > 128) {
+			if ((!cancelReason && !st.remoteCancel && r.code > 128) || r.code === 255) {
 				// killed by a signal: was it a cancel requested by someone else (another console, cancelRun)?
-				st.remoteCancel = await readCancelMarker(session, st.runId, runsDir);
+				// 255: did the follower give up because the wrapper vanished without recording an exit code?
+				const status = await readRunStatus(session, st.runId, runsDir);
+				st.remoteCancel ??= status.cancelled;
+				if (r.code === 255 && status.exitRecorded === false) {
+					return finishWith({
+						kind: 'exited',
+						code: 255,
+						runnerError: `run ${st.runId} on node ${session.name} ended without recording an exit code: its wrapper was killed or the node rebooted. Check the node, then run the step again.`,
+					});
+				}
 			}
 			const why = cancelReason ?? st.remoteCancel;
 			if (why === 'timeout') return finishWith({ kind: 'timeout', code: r.code });

@@ -322,6 +322,24 @@ exit 0
 		expect(c3.err()).toBe('');
 	});
 
+	it('a wrapper killed on the node (reboot-like): exit 255 with a runner error, not a hang', async () => {
+		const { session: s } = await session();
+		const runId = newRunId('vanish');
+		const rd = path.join(runsDir, runId);
+		const p = runDetached(s, { runId, runsDir, script: 'echo up\nsleep 1239.5\n' });
+		const deadline = Date.now() + 10_000;
+		while (!existsSync(path.join(rd, 'pgid')) && Date.now() < deadline) await sleep(10);
+		const wpid = Number(readFileSync(path.join(rd, 'wpid'), 'utf8'));
+		const pgid = Number(readFileSync(path.join(rd, 'pgid'), 'utf8'));
+		process.kill(wpid, 'SIGKILL');
+		process.kill(-pgid, 'SIGKILL');
+		const o = await p;
+		expect(o).toMatchObject({ kind: 'exited', code: 255 });
+		expect((o as { runnerError?: string }).runnerError).toMatch(/without recording an exit code/);
+		expect(await cleanupRun(s, runId, { runsDir })).toBe(false); // not finished: kept unless forced
+		expect(await cleanupRun(s, runId, { runsDir, force: true })).toBe(true);
+	});
+
 	it('attach to an unknown run id: no-trace', async () => {
 		const { session: s } = await session();
 		expect(await attach(s, { runId: 'never-started-run', runsDir })).toEqual({ kind: 'no-trace', reason: 'absent' });
