@@ -53,7 +53,7 @@ export function errorLine(stderr: string, stdout = ''): string | undefined {
 export function commandFailed(what: string, stderr: string, stdout: string, code: number | undefined, hint?: string): CheckOutcome {
 	const reason = errorLine(stderr, stdout);
 	const exit = code === undefined ? '' : ` (exit ${code})`;
-	if (code === 127 || /command not found|not found$|No such file or directory/.test(reason ?? '')) {
+	if (code === 127 || /command not found$|^\S*sh: (\d+: )?\S+: not found$/.test(reason ?? '')) {
 		return fail(`${what}: command not found${reason ? `: ${reason}` : ''}`, hint);
 	}
 	if (/No module named '?openstackclient/.test(stderr)) {

@@ -1,0 +1,160 @@
+/**
+ * `os-console verify`: the verification checks of the install guide, run on their nodes and parsed, the
+ * same as the console's verification panel. Results are saved with the profile; the exit code is 0 only
+ * when every check run passed.
+ */
+import { openProfile } from '../console/open-profile.js';
+import type { StepRunner } from '../engine/engine.js';
+import { runChecks } from '../verify/run.js';
+import { VerifyStore } from '../verify/store.js';
+import { CHECKS, planChecks, VerifySelectionError } from '../verify/checks.js';
+import { type CheckResult, VERIFY_SECTIONS } from '../verify/types.js';
+import { ProfileError } from '../profile/store.js';
+import { RunbookError } from '../runbook/registry.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseFlags, requireProfileFlag, UsageError } from './common.js';
+
+export const usage = `Usage: os-console verify --profile NAME_OR_PATH [options]
+
+Runs the install guide's verification checks on the nodes that own them and judges their output (the
+OpenStack client's JSON where it has one). Each result says what decided it and, on failure, what to look
+at next. Results are saved with the profile (verify.json in its state directory).
+
+Options:
+  --profile NAME_OR_PATH  a saved profile's name or a profile file (required)
+  --section ID            only this section: ${VERIFY_SECTIONS.map((s) => s.id).join(', ')}
+  --check ID              only this check (ID or ID@NODE), e.g. nova.services
+  --node NAME             only the checks that run on this node
+  --saved                 print the saved results; run nothing
+  --json                  print the results as one JSON document
+  --accept-new            accept and record host keys of hosts never seen before
+  --known-hosts FILE      also trust the host keys in FILE (repeatable)
+
+Checks: ${CHECKS.map((c) => c.id).join(', ')}
+
+Exit codes: 0 every check passed, 1 a check failed (or has never run, with --saved), 2 bad flags or profile.`;
+
+export interface CommandIO {
+	/** Supply a runner (tests); by default checks run over SSH. */
+	runner?: StepRunner;
+	stdout?: (text: string) => void;
+	stderr?: (text: string) => void;
+}
+
+const ICON = { pass: '✔', fail: '✘' } as const;
+
+export function formatResult(result: CheckResult): string {
+	const head = `${ICON[result.status]} ${`${result.check}@${result.node}`.padEnd(34)} ${result.title}`;
+	const detail = result.detail
+		.split('\n')
+		.map((l) => `    ${l}`)
+		.join('\n');
+	const hint = result.status === 'fail' && result.hint ? `\n    → ${result.hint}` : '';
+	return `${head}\n${detail}${hint}`;
+}
+
+export async function verifyCommand(argv: string[], io: CommandIO = {}): Promise<number> {
+	const out = io.stdout ?? ((t: string) => process.stdout.write(t));
+	const err = io.stderr ?? ((t: string) => process.stderr.write(t));
+	let opened: Awaited<ReturnType<typeof openProfile>> | undefined;
+	try {
+		const flags = parseFlags(
+			argv,
+			{
+				profile: { type: 'string' },
+				section: { type: 'string' },
+				check: { type: 'string' },
+				node: { type: 'string' },
+				saved: { type: 'boolean' },
+				json: { type: 'boolean' },
+				'accept-new': { type: 'boolean' },
+				'known-hosts': { type: 'string', multiple: true },
+			},
+			'verify',
+		);
+		const profileArg = requireProfileFlag(flags.profile, 'verify');
+		opened = await openProfile(profileArg, {
+			hostKeys: { mode: flags['accept-new'] ? 'accept-new' : 'strict', knownHostsFiles: flags['known-hosts'] },
+			runner: io.runner,
+		});
+		const { engine, warnings } = opened;
+		for (const w of warnings) err(`os-console: warning: ${w}\n`);
+		const selection = { section: flags.section, check: flags.check, node: flags.node };
+		let instances: ReturnType<typeof planChecks>;
+		try {
+			instances = planChecks(engine.profile, selection);
+		} catch (error) {
+			if (error instanceof VerifySelectionError) throw new UsageError(error.message);
+			throw error;
+		}
+		const store = new VerifyStore(engine.profile.name, engine.runbook.id);
+		if (store.warning) err(`os-console: warning: ${store.warning}\n`);
+
+		let results: CheckResult[];
+		let neverRun: string[] = [];
+		if (flags.saved) {
+			results = instances.flatMap((i) => store.get(i.def.id, i.node.name) ?? []);
+			neverRun = instances.filter((i) => !store.get(i.def.id, i.node.name)).map((i) => i.key);
+		} else {
+			const controller = new AbortController();
+			const stop = () => controller.abort();
+			process.once('SIGINT', stop);
+			try {
+				results = await runChecks(engine, {
+					...selection,
+					store,
+					signal: controller.signal,
+					onResult: (result) => {
+						if (!flags.json) out(`${formatResult(result)}\n`);
+					},
+				});
+			} finally {
+				process.off('SIGINT', stop);
+			}
+		}
+		const passed = results.filter((r) => r.status === 'pass').length;
+		const failed = results.length - passed;
+		const ok = failed === 0 && neverRun.length === 0 && results.length > 0;
+		if (flags.json) {
+			out(
+				`${JSON.stringify(
+					{
+						ok,
+						profile: engine.profile.name,
+						runbook: engine.runbook.id,
+						passed,
+						failed,
+						...(flags.saved ? { neverRun } : {}),
+						results,
+						file: store.file,
+					},
+					null,
+					2,
+				)}\n`,
+			);
+		} else {
+			if (flags.saved) {
+				for (const r of results) out(`${formatResult(r)}\n    (ran ${r.ranAt})\n`);
+				for (const key of neverRun) out(`○ ${key.padEnd(34)} not run yet\n`);
+			}
+			out(
+				`${results.length} check${results.length === 1 ? '' : 's'}: ${passed} passed, ${failed} failed${neverRun.length ? `, ${neverRun.length} not run yet` : ''} (saved in ${store.file})\n`,
+			);
+		}
+		return ok ? EXIT_OK : EXIT_FAILED;
+	} catch (error) {
+		return reportTo(error, err);
+	} finally {
+		await opened?.engine.close();
+	}
+}
+
+/** reportError's rules (2 for bad input, 1 otherwise), written where the caller says. */
+function reportTo(error: unknown, err: (text: string) => void): number {
+	const usageLike = error instanceof UsageError || error instanceof ProfileError || error instanceof RunbookError;
+	err(`os-console: ${error instanceof Error ? error.message : String(error)}\n`);
+	return usageLike ? EXIT_USAGE : EXIT_FAILED;
+}
+
+export async function run(argv: string[]): Promise<number> {
+	return verifyCommand(argv);
+}
