@@ -4,7 +4,7 @@
  * from the view and call actions; every engine operation, every question and the one exit point live here.
  */
 import { Box, Text } from 'ink';
-import { type ReactNode, useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { memo, type ReactNode, useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { ConfirmDialog } from './components/confirm-dialog.js';
 import { KeyHints } from './components/key-hints.js';
 import { NoticeLine } from './components/notice-line.js';
@@ -38,7 +38,7 @@ import {
 	useAppActions,
 	useAppState,
 } from './ui/context.js';
-import { EngineStore, useEngineVersion } from './ui/engine-store.js';
+import { EngineStore } from './ui/engine-store.js';
 import { KeyRouterProvider } from './ui/key-router.js';
 import type { ScreenId } from './ui/keybindings.js';
 import { theme } from './ui/theme.js';
@@ -87,7 +87,6 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 		};
 	}, []);
 
-	const version = useEngineVersion(state.session?.store);
 	const prompt = usePrompt(state.session?.prompts);
 
 	const actions = useMemo<AppActions>(() => {
@@ -221,8 +220,9 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 					notify('a step is running: wait for it or cancel it (c) before switching profile', 'warning');
 					return;
 				}
-				const engine = engineOf();
-				void engine?.close().catch(() => undefined);
+				const session = stateRef.current.session;
+				session?.store.dispose();
+				void session?.engine.close().catch(() => undefined);
 				setProfiles(listProfilesSafely(services));
 				dispatch({ type: 'closed' });
 			},
@@ -330,6 +330,10 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 		if (initialProfile) actions.openProfile(initialProfile);
 	}, []);
 
+	// The engine outlives the screens; its store stops listening when the session ends.
+	const store = state.session?.store;
+	useEffect(() => () => store?.dispose(), [store]);
+
 	useEffect(() => {
 		const id = state.notice?.id;
 		if (id === undefined) return;
@@ -337,7 +341,6 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 		return () => clearTimeout(timer);
 	}, [state.notice?.id]);
 
-	const engine = state.session?.engine;
 	const view: AppView = {
 		route: currentRoute(state),
 		stack: state.stack,
@@ -346,8 +349,6 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 		operation: state.operation,
 		openError: state.openError,
 		profiles,
-		busy: Boolean(state.operation || engine?.isRunning()),
-		version,
 		overlayOpen: Boolean(prompt || state.overlay),
 		prompt,
 		overlay: state.overlay,
@@ -419,22 +420,37 @@ function Opening({ name }: { name: string }) {
 	);
 }
 
-function RouteScreen({ route, isActive, height }: { route: Route; isActive: boolean; height: number }) {
+/**
+ * One screen of the stack. Memoized: a hidden screen re-renders only when its own props change, and
+ * follows the engine only while visible (see useEngineVersion in the screens).
+ */
+const RouteScreen = memo(function RouteScreen({
+	route,
+	isActive,
+	visible,
+	height,
+}: {
+	route: Route;
+	isActive: boolean;
+	visible: boolean;
+	height: number;
+}) {
+	const props = { isActive, visible, height };
 	switch (route.screen) {
 		case 'picker':
-			return <ProfilePicker isActive={isActive} height={height} />;
+			return <ProfilePicker {...props} />;
 		case 'form':
-			return <ProfileForm isActive={isActive} height={height} firstRun={route.firstRun} />;
+			return <ProfileForm {...props} firstRun={route.firstRun} />;
 		case 'opening':
 			return <Opening name={route.name} />;
 		case 'dashboard':
-			return <Dashboard isActive={isActive} height={height} />;
+			return <Dashboard {...props} />;
 		case 'checklist':
-			return <SectionChecklist isActive={isActive} height={height} sectionId={route.sectionId} />;
+			return <SectionChecklist {...props} sectionId={route.sectionId} />;
 		case 'step':
-			return <StepView isActive={isActive} height={height} stepKey={route.key} />;
+			return <StepView {...props} stepKey={route.key} />;
 	}
-}
+});
 
 /** Keys that work whatever is on top (ctrl+c: the console renders with exitOnCtrlC off). */
 function GlobalKeys() {
@@ -503,6 +519,7 @@ export function AppShell() {
 					<RouteScreen
 						route={route}
 						isActive={index === top && !layer}
+						visible={index === top && showScreens}
 						height={overlay?.kind === 'confirm' ? Math.max(4, bodyHeight - 6) : bodyHeight}
 					/>
 				</Box>

@@ -1,13 +1,9 @@
-/** A small spinner that re-renders only itself (10 frames a second). */
+/** A spinner; every spinner on screen follows one shared clock. */
 import { Text } from 'ink';
-import { useEffect, useState } from 'react';
 import { type ColorToken, symbols, theme } from '../ui/theme.js';
+import { useSpinnerFrame } from '../ui/use-spinner-frame.js';
 
 export function Spinner({ color = theme.status.running }: { color?: ColorToken }) {
-	const [frame, setFrame] = useState(0);
-	useEffect(() => {
-		const timer = setInterval(() => setFrame((f) => (f + 1) % symbols.spinner.length), 100);
-		return () => clearInterval(timer);
-	}, []);
-	return <Text color={color}>{symbols.spinner[frame]}</Text>;
+	const frame = useSpinnerFrame();
+	return <Text color={color}>{symbols.spinner[frame % symbols.spinner.length]}</Text>;
 }

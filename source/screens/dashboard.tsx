@@ -3,7 +3,8 @@ import { Box, Text } from 'ink';
 import { useReducer } from 'react';
 import { StatusIcon } from '../components/status-icon.js';
 import type { StepStatus } from '../engine/types.js';
-import { useAppActions, useAppState, useSession } from '../ui/context.js';
+import { useAppActions, useSession } from '../ui/context.js';
+import { useEngineVersion } from '../ui/engine-store.js';
 import { truncate } from '../ui/format.js';
 import { clampIndex, cursorReducer } from '../ui/list-cursor.js';
 import { symbols, theme } from '../ui/theme.js';
@@ -24,9 +25,10 @@ export function sectionStatus(progress: {
 	return 'pending';
 }
 
-export function Dashboard({ isActive, height }: ScreenProps) {
-	useAppState(); // re-render with the engine's (throttled) version
+export function Dashboard({ isActive, visible, height }: ScreenProps) {
 	const session = useSession();
+	// Follow the engine (throttled) only while on screen.
+	useEngineVersion(visible ? session.store : undefined);
 	const actions = useAppActions();
 	const { engine, warnings } = session;
 	const sections = engine.runbook.sections;
@@ -65,8 +67,9 @@ export function Dashboard({ isActive, height }: ScreenProps) {
 	const addresses = nodes.map((n) => `${n.user}@${n.host}:${n.port}`);
 	const addressWidth = Math.min(32, Math.max(7, ...addresses.map((a) => a.length)) + 2);
 	const titleWidth = Math.max(...sections.map((s) => s.title.length)) + 2;
-	// Rows: title, warnings, nodes heading + table, sections heading + list, overall line.
-	const maxNodes = Math.max(1, Math.floor((height - warnings.length - 4 - sections.length) / 1));
+	// Rows: title, warnings, "Nodes", the nodes (and "… and N more"), "Sections", the sections.
+	const room = height - 3 - warnings.length - sections.length;
+	const maxNodes = nodes.length <= room ? nodes.length : Math.max(1, room - 1);
 	const shownNodes = nodes.slice(0, Math.min(nodes.length, maxNodes));
 
 	return (

@@ -10,6 +10,8 @@ export const CREATE_ITEM = '+ create a new profile';
 
 export interface ScreenProps {
 	isActive: boolean;
+	/** On screen (the top of the stack, not under the help or a prompt). Hidden screens stop following the engine. */
+	visible: boolean;
 	/** Rows available to the screen. */
 	height: number;
 }

@@ -6,7 +6,8 @@
 import { Box, Text } from 'ink';
 import { useReducer, useState } from 'react';
 import { StatusIcon } from '../components/status-icon.js';
-import { useAppActions, useAppState, useSession } from '../ui/context.js';
+import { useAppActions, useSession } from '../ui/context.js';
+import { useEngineVersion } from '../ui/engine-store.js';
 import { sanitizeLine, truncate } from '../ui/format.js';
 import { clampIndex, cursorReducer } from '../ui/list-cursor.js';
 import { symbols, theme } from '../ui/theme.js';
@@ -38,9 +39,10 @@ function NodeCells({ row, named }: { row: ChecklistRow; named: boolean }) {
 	);
 }
 
-export function SectionChecklist({ isActive, height, sectionId }: ScreenProps & { sectionId: string }) {
-	useAppState(); // re-render with the engine's (throttled) version
+export function SectionChecklist({ isActive, visible, height, sectionId }: ScreenProps & { sectionId: string }) {
 	const session = useSession();
+	// Follow the engine (throttled) only while on screen.
+	useEngineVersion(visible ? session.store : undefined);
 	const actions = useAppActions();
 	const { engine } = session;
 	const sections = engine.runbook.sections;
@@ -97,7 +99,7 @@ export function SectionChecklist({ isActive, height, sectionId }: ScreenProps & 
 	const nodesWidth = Math.max(0, ...rows.map(cellsWidth)) + 2;
 	const listHeight = Math.max(3, height - 5);
 	const start = Math.min(Math.max(0, cursor - listHeight + 1), Math.max(0, rows.length - listHeight));
-	const visible = rows.slice(start, start + listHeight);
+	const shownRows = rows.slice(start, start + listHeight);
 
 	return (
 		<Box flexDirection="column">
@@ -118,7 +120,7 @@ export function SectionChecklist({ isActive, height, sectionId }: ScreenProps & 
 					nodes, in column order: {engine.profile.nodes.map((n) => n.name).join(' ')}
 				</Text>
 			)}
-			{visible.map((row, i) => {
+			{shownRows.map((row, i) => {
 				const isSelected = start + i === cursor;
 				return (
 					<Box key={row.key}>

@@ -9,7 +9,8 @@ import { OutputPane } from '../components/output-pane.js';
 import { StatusIcon } from '../components/status-icon.js';
 import type { NodeStepState } from '../engine/types.js';
 import { renderStep } from '../runbook/render.js';
-import { useAppActions, useAppState, useSession } from '../ui/context.js';
+import { useAppActions, useSession } from '../ui/context.js';
+import { useEngineVersion } from '../ui/engine-store.js';
 import { formatDuration, formatSilence, millisBetween, millisSince } from '../ui/format.js';
 import { theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
@@ -29,9 +30,10 @@ function timingOf(state: NodeStepState, now: number): string {
 	return d === undefined ? '' : formatDuration(d);
 }
 
-export function StepView({ isActive, height, stepKey }: ScreenProps & { stepKey: string }) {
-	useAppState(); // re-render with the engine's (throttled) version
+export function StepView({ isActive, visible, height, stepKey }: ScreenProps & { stepKey: string }) {
 	const session = useSession();
+	// Follow the engine (throttled) only while on screen.
+	useEngineVersion(visible ? session.store : undefined);
 	const actions = useAppActions();
 	const { engine, store } = session;
 	const planned = engine.planned(stepKey);
@@ -144,7 +146,9 @@ export function StepView({ isActive, height, stepKey }: ScreenProps & { stepKey:
 			statusLine = (
 				<Text color={theme.status[state.status]} wrap="truncate-end">
 					{node.name}: {state.status}
-					{state.exitCode !== undefined ? ` · exit code ${state.exitCode}` : ''}
+					{state.exitCode !== undefined && !state.reason?.startsWith('exit code')
+						? ` · exit code ${state.exitCode}`
+						: ''}
 					{state.signal ? ` · signal ${state.signal}` : ''}
 					{state.reason ? ` · ${state.reason}` : ''}
 					{attempt} · r retries the nodes that did not finish
@@ -198,14 +202,14 @@ export function StepView({ isActive, height, stepKey }: ScreenProps & { stepKey:
 	let paneNode: ReactNode;
 	if (view.mode === 'output') {
 		const win = outputWindow(view, pane);
-		const visible = lines.slice(win.start, win.end);
+		const shownLines = lines.slice(win.start, win.end);
 		const range =
 			total === 0
 				? 'no lines'
-				: `lines ${win.firstNumber}-${win.firstNumber + Math.max(0, visible.length - 1)} of ${total}`;
+				: `lines ${win.firstNumber}-${win.firstNumber + Math.max(0, shownLines.length - 1)} of ${total}`;
 		paneNode = (
 			<OutputPane
-				lines={visible}
+				lines={shownLines}
 				height={paneHeight}
 				firstLineNumber={total === 0 ? undefined : win.firstNumber}
 				emptyText={

@@ -270,14 +270,8 @@ export function validateDraft(draft: FormDraft, env: FormEnv): Validation {
 			if (!general.includes(message)) general.push(message);
 		} else if (!errors[field]) errors[field] = message;
 	};
-	const parsed = ProfileSchema.safeParse(toProfileInput(draft));
-	if (!parsed.success) {
-		for (const issue of parsed.error.issues) {
-			const field = issueField(issue.path);
-			add(field, /\.port$/.test(field) ? 'must be a port number from 1 to 65535' : issue.message);
-		}
-	}
-	// The schema checks these only once every field is valid; the form says so as soon as it can.
+	// Checked here first, in the form's words (node numbers from 1): the schema checks them only once
+	// other fields are valid enough, and counts nodes from 0.
 	const controllers = draft.nodes.filter((n) => n.roles !== 'compute').length;
 	if (controllers !== 1) add('nodes', `exactly one node must have the controller role (found ${controllers})`);
 	const seen = new Map<string, number>();
@@ -287,6 +281,13 @@ export function validateDraft(draft: FormDraft, env: FormEnv): Validation {
 			add(`nodes.${i}.name`, `"${node.name}" is already the name of node ${prior + 1}`);
 		seen.set(node.name.toLowerCase(), i);
 	});
+	const parsed = ProfileSchema.safeParse(toProfileInput(draft));
+	if (!parsed.success) {
+		for (const issue of parsed.error.issues) {
+			const field = issueField(issue.path);
+			add(field, /\.port$/.test(field) ? 'must be a port number from 1 to 65535' : issue.message);
+		}
+	}
 	if (env.existingProfiles.includes(draft.name)) add('name', `a saved profile named "${draft.name}" already exists`);
 	const settings = Object.fromEntries(Object.entries(draft.settings).filter(([, v]) => v !== ''));
 	for (const problem of env.checkSettings(draft.runbook, settings)) {

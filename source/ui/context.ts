@@ -17,10 +17,6 @@ export interface AppView {
 	operation?: string;
 	openError?: string;
 	profiles: string[];
-	/** The console started something, or the engine has a step running. */
-	busy: boolean;
-	/** Throttled engine version (changes at most ~20 times a second). */
-	version: number;
 	/** An overlay (help, confirmation, prompt) is on top: screens must not take keys. */
 	overlayOpen: boolean;
 	/** The PromptQueue's current question, shown as a modal. */

@@ -21,11 +21,13 @@ export class EngineStore {
 	private counts = new Map<string, { attempt: number; total: number }>();
 	private detach: (() => void) | undefined;
 
+	/** Listens from construction until dispose(), so line counts stay right while no screen subscribes. */
 	constructor(
 		readonly engine: Engine,
 		private readonly intervalMs = FRAME_INTERVAL_MS,
 	) {
 		this.snapshot = engine.version;
+		this.attach();
 	}
 
 	private onChange = (): void => {
@@ -35,11 +37,22 @@ export class EngineStore {
 		else this.timer = setTimeout(this.fire, wait);
 	};
 
+	/** The counter of the last line's (step, node): a flood comes from one place, so skip the map lookup. */
+	private last: { stepKey: string; node: string; count: { attempt: number; total: number } } | undefined;
+
 	private onOutput = (line: OutputLine): void => {
-		const id = `${line.stepKey}|${line.node}`;
-		const count = this.counts.get(id);
-		if (!count || count.attempt !== line.attempt) this.counts.set(id, { attempt: line.attempt, total: 1 });
-		else count.total++;
+		const last = this.last;
+		if (last && last.stepKey === line.stepKey && last.node === line.node && last.count.attempt === line.attempt) {
+			last.count.total++;
+		} else {
+			const id = `${line.stepKey}|${line.node}`;
+			let count = this.counts.get(id);
+			if (!count || count.attempt !== line.attempt) {
+				count = { attempt: line.attempt, total: 1 };
+				this.counts.set(id, count);
+			} else count.total++;
+			this.last = { stepKey: line.stepKey, node: line.node, count };
+		}
 		this.onChange();
 	};
 
@@ -52,11 +65,9 @@ export class EngineStore {
 	};
 
 	subscribe = (listener: () => void): (() => void) => {
-		if (this.listeners.size === 0) this.attach();
 		this.listeners.add(listener);
 		return () => {
 			this.listeners.delete(listener);
-			if (this.listeners.size === 0) this.stop();
 		};
 	};
 
@@ -78,7 +89,8 @@ export class EngineStore {
 		};
 	}
 
-	private stop(): void {
+	/** Stop listening to the engine (the profile was closed). */
+	dispose(): void {
 		this.detach?.();
 		this.detach = undefined;
 		if (this.timer) clearTimeout(this.timer);

@@ -98,7 +98,7 @@ describe('step view', () => {
 		await app.press('2');
 		let frame = await app.waitFor('compute1: failed');
 		expect(frame).toContain(
-			'compute1: failed · exit code 3 · exit code 3 in action 1/1 fail when DEMO_ROOT/NODE/fail exists',
+			'compute1: failed · exit code 3 in action 1/1 fail when DEMO_ROOT/NODE/fail exists · attempt 1',
 		);
 		expect(frame).toContain('flag file present: failing');
 		fs.rmSync(flag);
