@@ -134,7 +134,6 @@ export class NodeSession {
 	private readonly secrets = new Map<SecretKind, string>();
 	private readonly secretPrompts = new Map<SecretKind, Promise<string | undefined>>();
 	private sudoModeCache: Promise<SudoMode> | undefined;
-	private readonly openChannels = new Set<ClientChannel>();
 
 	constructor(target: NodeTarget, callbacks: SessionCallbacks, options: NodeSessionOptions) {
 		this.target = target;
@@ -714,7 +713,6 @@ export class NodeSession {
 				if (done) return;
 				done = true;
 				opts.signal?.removeEventListener('abort', onAbort);
-				if (channel) this.openChannels.delete(channel);
 				fn();
 			};
 			opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -738,7 +736,6 @@ export class NodeSession {
 						stream.close();
 						return;
 					}
-					this.openChannels.add(stream);
 					let exit: ExecResult | undefined;
 					let pending = 2; // channel close + stderr close: all output delivered
 					const closed = () => {
