@@ -177,9 +177,14 @@ export const novaController: RunbookSectionInput = {
 					describe: 'nova-manage db sync (as nova)',
 					script: 'su -s /bin/sh -c "nova-manage db sync" nova',
 				},
+				{
+					kind: 'shell',
+					describe: 'nova-manage cell_v2 list_cells (cell0 and cell1)',
+					script: 'nova-manage cell_v2 list_cells',
+				},
 			],
 			verify:
-				"nova-manage cell_v2 list_cells | tee /dev/stderr | grep -q '00000000-0000-0000-0000-000000000000' && nova-manage cell_v2 list_cells | grep -q '| *cell1 *|'",
+				"nova-manage cell_v2 list_cells | grep -q ' 00000000-0000-0000-0000-000000000000 ' && nova-manage cell_v2 list_cells | grep -q '| *cell1 *|'",
 			timeoutSec: 900,
 		},
 		{
