@@ -183,12 +183,14 @@ describe.skipIf(!hasSudo())(
 			expect(err2.code).toBe('sudo-password-needed');
 		});
 
-		it('a wrong sudo password: sudo-failed, and it is asked again next time', async () => {
-			const { session: s, rec } = await session({ user: PW, sudo: true, secrets: { 'sudo-password': 'wrong' } });
+		it('a wrong sudo password: sudo-failed, forgotten, and asked again next time', async () => {
+			const secrets: Record<string, string> = { 'sudo-password': 'wrong' };
+			const { session: s, rec } = await session({ user: PW, sudo: true, secrets });
 			const err = await rejection(run(s, 'true'));
 			expect(err.code).toBe('sudo-failed');
 			expect(err.message).toMatch(/rejected the password/);
-			await rejection(run(s, 'true'));
+			secrets['sudo-password'] = password; // the operator types it again
+			expect((await run(s, 'id -un')).out).toBe('root\n');
 			expect(rec.secretPrompts).toEqual(['sudo-password', 'sudo-password']);
 		});
 
