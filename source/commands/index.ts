@@ -17,8 +17,11 @@ export interface CommandEntry {
 export const COMMANDS: CommandEntry[] = [
 	{ name: 'console', summary: 'open the interactive console (the default)', load: () => import('./console.js') },
 	{ name: 'run', summary: 'run steps headless, with line-prefixed output per node', load: () => import('./run.js') },
+	{ name: 'doctor', summary: 'preflight checks of every node before installing', load: () => import('./doctor.js') },
 	{ name: 'status', summary: 'print the checklist state of a profile', load: () => import('./status.js') },
 	{ name: 'profiles', summary: 'list saved profiles and the example profiles', load: () => import('./profiles.js') },
 	{ name: 'plan', summary: 'print what would run: each step, node, action and script (secrets masked)', load: () => import('./plan.js') },
 	{ name: 'export', summary: 'write the runbook as files to run without the console (--format bash)', load: () => import('./export.js') },
+	{ name: 'verify', summary: "run the install guide's verification checks and judge their output", load: () => import('./verify.js') },
+	{ name: 'launch', summary: 'launch an instance: networks, flavor, key pair, rules, server (each only if absent)', load: () => import('./launch.js') },
 ];
