@@ -24,6 +24,4 @@ export const COMMANDS: CommandEntry[] = [
 	{ name: 'export', summary: 'write the runbook as files to run without the console (--format bash)', load: () => import('./export.js') },
 	{ name: 'verify', summary: "run the install guide's verification checks and judge their output", load: () => import('./verify.js') },
 	{ name: 'launch', summary: 'launch an instance: networks, flavor, key pair, rules, server (each only if absent)', load: () => import('./launch.js') },
-	{ name: 'verify', summary: "run the install guide's verification checks and judge their output", load: () => import('./verify.js') },
-	{ name: 'launch', summary: 'launch an instance: networks, flavor, key pair, rules, server (each only if absent)', load: () => import('./launch.js') },
 ];
