@@ -25,6 +25,8 @@
  *   orphans (containers) its zombie would look alive forever. Instead a watcher child of the follower polls for
  *   the `exit` file (or the wrapper's death, read from /proc/<pid>/stat ignoring zombies) and the tails use
  *   `--pid=<watcher>`; tail does a final read after that pid dies, so all output is delivered.
+ * - The runner's own polling sleeps are written `sleep 0.100` / `sleep 0.01`, so that they are easy to tell apart
+ *   from a step script's `sleep 0.1` when looking at `ps` on a node.
  * - The payload carries the script length too, so a payload cut by a lost connection is detected: the launcher
  *   then removes the run dir (attach reports no-trace and runDetached may launch again: nothing ran).
  */
@@ -139,7 +141,7 @@ follow() {
   read -r WP < wpid || die "cannot read $R/wpid"
   printf '${HEADER_PREFIX}%s\\n' "$1"
   printf '${ERR_MARKER}\\n' >&2
-  ( while [ ! -e exit ]; do alive "$WP" || break; sleep 0.1; done ) &
+  ( while [ ! -e exit ]; do alive "$WP" || break; sleep 0.100; done ) &
   W=$!
   tail -c "+$(($2 + 1))" -s 0.01 --pid="$W" -f stdout &
   T1=$!
@@ -267,7 +269,7 @@ i=0
 while [ -n "$(members)" ]; do
   i=$((i + 1))
   [ "$i" -gt ${ticks} ] && break
-  sleep 0.1
+  sleep 0.100
 done
 m=$(members)
 if [ -n "$m" ]; then

@@ -236,7 +236,7 @@ exit 0
 			runId,
 			runsDir,
 			script:
-				'i=1\nwhile [ $i -le 100 ]; do echo "line $i"; echo "err $i" >&2; sleep 0.1; i=$((i + 1)); done\nexit 5\n',
+				'i=1\nwhile [ $i -le 100 ]; do echo "line $i"; echo "err $i" >&2; sleep 0.10; i=$((i + 1)); done\nexit 5\n',
 			...c,
 			onReconnecting: (_d, offsets) => reconnects.push(offsets),
 			onReattached: (offsets) => reattached.push(offsets),

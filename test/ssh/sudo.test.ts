@@ -126,7 +126,7 @@ describe.skipIf(!hasSudo())(
 				const o = await runDetached(s, {
 					runId,
 					runsDir,
-					script: 'id -un\ni=1\nwhile [ $i -le 15 ]; do echo "tick $i"; sleep 0.1; i=$((i + 1)); done\nexit 2\n',
+					script: 'id -un\ni=1\nwhile [ $i -le 15 ]; do echo "tick $i"; sleep 0.10; i=$((i + 1)); done\nexit 2\n',
 					onStdout: (c) => {
 						out += c.toString();
 					},
