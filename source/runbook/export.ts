@@ -23,6 +23,7 @@ export class ExportError extends Error {
 const SECRETS_COMMENT =
 	'# secrets: loaded from the root-only file uploaded beside this script, never passed as arguments';
 const SECRETS_SOURCE = '. "${OSC_SECRETS:?os-console: OSC_SECRETS is not set}"';
+const SECRETS_DIRECTIVE = '# shellcheck source=/dev/null';
 const BODY_START = /^(?:# already done on this node\?|osc_action 1 \d+ ')/m;
 const ASSIGNMENT = /^([A-Z][A-Z0-9_]*)=('(?:[^']|'\\'')*')$/gm;
 const CREDS_FUNCTION = /^osc_creds_(?:admin|demo)\(\) \{\n(?:\t[^\n]*\n)*\}$/gm;
@@ -62,7 +63,7 @@ export function splitRenderedStep(script: string): SplitStep {
 		.split('\n')
 		.filter((line) => line.trim() !== '')
 		.filter((line, index) => !(index === 0 && line.startsWith('# os-console ')))
-		.filter((line) => !['set -eu', '# values from the profile', SECRETS_COMMENT, SECRETS_SOURCE].includes(line));
+		.filter((line) => !['set -eu', '# values from the profile', SECRETS_COMMENT, SECRETS_DIRECTIVE, SECRETS_SOURCE].includes(line));
 	if (rest.length) {
 		throw new ExportError(
 			`a rendered step script has lines the export does not know (renderer changed?):\n${rest.join('\n')}`,

@@ -23,6 +23,8 @@ export const Condition = z
 		networking: z.enum(['provider', 'selfservice']).optional(),
 		/** Include only when the named setting has this value. */
 		setting: z.object({ name: z.string(), equals: z.string() }).optional(),
+		/** Per node: skip nodes that also have this role (e.g. a compute step that must not touch an all-in-one controller). */
+		notOn: z.enum(['controller', 'compute']).optional(),
 	})
 	.strict();
 export type Condition = z.infer<typeof Condition>;
@@ -40,6 +42,11 @@ export const ShellAction = z
 		describe: z.string(),
 		/** POSIX sh. `{{NAME}}` becomes `"${NAME}"`: use placeholders outside single quotes. */
 		script: Template,
+		/**
+		 * Helper functions the script calls: `ini` (osc_ini), `file` (osc_write_file), `sql` (osc_sql),
+		 * `openstack-admin` / `openstack-demo` (osc_openstack and osc_exists with those credentials).
+		 */
+		uses: z.array(z.enum(['ini', 'file', 'sql', 'openstack-admin', 'openstack-demo'])).default([]),
 	})
 	.strict();
 
@@ -77,7 +84,7 @@ export const PackagesAction = z
 	.object({
 		kind: z.literal('packages'),
 		...base,
-		names: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9.+_:-]*$/)).min(1),
+		names: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9.+_:-]*$/)).default([]),
 		/** apt only: --no-install-recommends (Debian pulls a kernel and initramfs into containers otherwise). */
 		noRecommends: z.boolean().default(false),
 		/** Keep package postinst scripts from starting services (policy-rc.d); configure first, start later. */
@@ -85,7 +92,8 @@ export const PackagesAction = z
 		/** Upgrade every installed package instead of installing names (yum upgrade / apt-get dist-upgrade). */
 		upgrade: z.boolean().default(false),
 	})
-	.strict();
+	.strict()
+	.refine((a) => a.upgrade || a.names.length > 0, { message: 'name at least one package (or set upgrade: true)', path: ['names'] });
 
 export const ServiceAction = z
 	.object({

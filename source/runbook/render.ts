@@ -15,8 +15,14 @@ import { isSecretName, type SecretName, type Secrets, variableValue } from './va
 
 export const MASK = '••••••••';
 
-export function conditionHolds(condition: Condition | undefined, runbook: Runbook, profile: Profile): boolean {
+export function conditionHolds(
+	condition: Condition | undefined,
+	runbook: Runbook,
+	profile: Profile,
+	node?: ProfileNode,
+): boolean {
 	if (!condition) return true;
+	if (condition.notOn && node?.roles.includes(condition.notOn)) return false;
 	if (condition.networking && condition.networking !== profile.network.option) return false;
 	if (condition.setting) {
 		const setting = runbook.settings.find((s) => s.name === condition.setting?.name);
@@ -29,11 +35,13 @@ export function conditionHolds(condition: Condition | undefined, runbook: Runboo
 /** The nodes a step runs on, in profile order; empty when the step does not apply to this profile. */
 export function nodesForStep(runbook: Runbook, step: RunbookStep, profile: Profile): ProfileNode[] {
 	if (!conditionHolds(step.when, runbook, profile)) return [];
-	return profile.nodes.filter((n) => step.on === 'all' || n.roles.includes(step.on));
+	return profile.nodes.filter(
+		(n) => (step.on === 'all' || n.roles.includes(step.on)) && conditionHolds(step.when, runbook, profile, n),
+	);
 }
 
-export function activeActions(runbook: Runbook, step: RunbookStep, profile: Profile): Action[] {
-	return step.actions.filter((a) => conditionHolds(a.when, runbook, profile));
+export function activeActions(runbook: Runbook, step: RunbookStep, profile: Profile, node?: ProfileNode): Action[] {
+	return step.actions.filter((a) => conditionHolds(a.when, runbook, profile, node));
 }
 
 /** Every template an action carries, for variable discovery and validation. */
@@ -93,10 +101,29 @@ function use(ctx: RenderContext, templates: string[]): void {
 	for (const t of templates) for (const v of templateVariables(t)) ctx.variables.add(v);
 }
 
+function useCredentials(ctx: RenderContext, creds: 'admin' | 'demo'): void {
+	ctx.functions.add('osc_openstack');
+	ctx.functions.add(`osc_creds_${creds}`);
+	for (const t of Object.values(ctx.runbook.credentials[creds])) use(ctx, [t]);
+}
+
+function useSql(ctx: RenderContext): void {
+	ctx.functions.add(ctx.runbook.sqlAuth === 'socket' ? 'osc_sql_socket' : 'osc_sql_password');
+	if (ctx.runbook.sqlAuth === 'password') ctx.variables.add('DB_ROOT_PASS');
+}
+
+function useHelper(ctx: RenderContext, helper: 'ini' | 'file' | 'sql' | 'openstack-admin' | 'openstack-demo'): void {
+	if (helper === 'ini') ctx.functions.add('osc_ini');
+	else if (helper === 'file') ctx.functions.add('osc_write_file');
+	else if (helper === 'sql') useSql(ctx);
+	else useCredentials(ctx, helper === 'openstack-admin' ? 'admin' : 'demo');
+}
+
 function renderAction(ctx: RenderContext, action: Action): string {
 	use(ctx, actionTemplates(action));
 	switch (action.kind) {
 		case 'shell':
+			for (const use of action.uses) useHelper(ctx, use);
 			return `(\n${asScriptText(action.script).trimEnd()}\n)`;
 		case 'ini': {
 			ctx.functions.add('osc_ini');
@@ -130,17 +157,14 @@ function renderAction(ctx: RenderContext, action: Action): string {
 			ctx.functions.add('osc_service');
 			return `osc_service ${action.state} ${action.enable ? 'enable' : 'keep'} ${action.names.join(' ')}`;
 		case 'sql': {
-			ctx.functions.add(ctx.runbook.sqlAuth === 'socket' ? 'osc_sql_socket' : 'osc_sql_password');
-			if (ctx.runbook.sqlAuth === 'password') ctx.variables.add('DB_ROOT_PASS');
+			useSql(ctx);
 			let body = asHeredocBody(action.sql);
 			if (!body.endsWith('\n')) body += '\n';
 			const delimiter = heredocDelimiter(body, 'OSC_SQL');
 			return `osc_sql <<${delimiter}\n${body}${delimiter}`;
 		}
 		case 'openstack': {
-			ctx.functions.add('osc_openstack');
-			ctx.functions.add(`osc_creds_${action.creds}`);
-			for (const t of Object.values(ctx.runbook.credentials[action.creds])) use(ctx, [t]);
+			useCredentials(ctx, action.creds);
 			const secretSlots: string[] = [];
 			const words = action.args.map((arg, index) => {
 				const sole = soleVariable(arg);
@@ -204,6 +228,7 @@ function renderHeader(ctx: RenderContext): string[] {
 	if (names.some(isSecretName)) {
 		lines.push(
 			'# secrets: loaded from the root-only file uploaded beside this script, never passed as arguments',
+			'# shellcheck source=/dev/null',
 			'. "${OSC_SECRETS:?os-console: OSC_SECRETS is not set}"',
 		);
 	}
@@ -235,7 +260,7 @@ export function renderStep(
 	node: ProfileNode,
 ): RenderedStep {
 	const ctx: RenderContext = { runbook, profile, node, functions: new Set(['osc_action']), variables: new Set() };
-	const actions = activeActions(runbook, step, profile);
+	const actions = activeActions(runbook, step, profile, node);
 	const total = actions.length + (step.verify ? 1 : 0);
 	const body: string[] = [];
 	if (step.check) {
@@ -257,11 +282,11 @@ export function renderStep(
 	});
 	if (step.verify) {
 		use(ctx, [step.verify]);
-		descriptions.push(`verify: ${step.verify}`);
-		body.push(
-			`osc_action ${total} ${total} ${shellQuoteAlways(`verify: ${step.verify}`)}`,
-			`(\n${asScriptText(step.verify).trim()}\n)`,
-		);
+		// The marker is one line: a multi-line verify is summarised by its first line.
+		const lines = step.verify.trim().split('\n');
+		const summary = `verify: ${lines[0]}${lines.length > 1 ? ' …' : ''}`;
+		descriptions.push(summary);
+		body.push(`osc_action ${total} ${total} ${shellQuoteAlways(summary)}`, `(\n${asScriptText(step.verify).trim()}\n)`);
 	}
 	const header = [
 		`# os-console ${runbook.id}: ${section.id}/${step.id} on ${node.name}: ${step.title}`,

@@ -189,7 +189,9 @@ OSC_RUN_DIR=$(pwd)
 OSC_SECRETS="$OSC_RUN_DIR/secrets.env"
 export OSC_RUN_DIR OSC_SECRETS
 unset SSH_CONNECTION SSH_CLIENT SSH_TTY SSH_AUTH_SOCK SSH_ORIGINAL_COMMAND
-setsid -w sh ./inner.sh < /dev/null >> stdout 2>> stderr
+# This sh leads its own session, so its child is never a process group leader and setsid needs no fork
+# (and no -w, which util-linux before 2.24, e.g. CentOS 7's, lacks): it waits for inner.sh like any child.
+setsid sh ./inner.sh < /dev/null >> stdout 2>> stderr
 echo $? > rc.tmp
 rm -f secrets.env
 mv rc.tmp exit
