@@ -56,8 +56,6 @@ export interface AppProps {
 
 /** How long a notice stays on the notice line. */
 const NOTICE_MS = 8000;
-/** Closing the engine (SSH connections) may not hang the exit. */
-const CLOSE_TIMEOUT_MS = 2000;
 
 function messageOf(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
@@ -98,15 +96,15 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 		const mask = (text: string) => engineOf()?.mask(text) ?? text;
 
 		let exiting = false;
-		/** The one exit point: close the engine (bounded wait), then leave through services.exit. */
+		/**
+		 * The one exit point. Steps still running are left running (the runner detaches them from the
+		 * connection); services.exit unmounts and closes the engines' connections.
+		 */
 		const exit = (code: number) => {
 			if (exiting) return;
 			exiting = true;
 			dispatch({ type: 'exiting' });
-			const engine = engineOf();
-			const closed = engine ? engine.close().catch(() => undefined) : Promise.resolve();
-			const timeout = new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
-			void Promise.race([closed, timeout]).then(() => services.exit(code));
+			services.exit(code);
 		};
 
 		const operation = (label: string, work: () => Promise<boolean>) => {
@@ -501,7 +499,7 @@ export function AppShell() {
 	if (view.exiting) {
 		return (
 			<Box>
-				<Text color={theme.text.muted}>Closing connections…</Text>
+				<Text color={theme.text.muted}>Leaving os-console; progress is saved.</Text>
 			</Box>
 		);
 	}

@@ -29,7 +29,11 @@ export function ConfirmDialog({ request, onAnswer, isActive }: ConfirmDialogProp
 			))}
 			<Text>
 				<Text color={theme.text.accent}>y</Text>
-				<Text> {request.yesLabel} </Text>
+				<Text>
+					{' '}
+					{request.yesLabel}
+					{'    '}
+				</Text>
 				<Text color={theme.text.accent}>n/esc</Text>
 				<Text> {request.noLabel}</Text>
 			</Text>

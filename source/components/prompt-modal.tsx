@@ -34,11 +34,11 @@ export function HostKeyModal({
 				Unknown host key for {prompt.node} ({prompt.host}:{prompt.port})
 			</Text>
 			<Text>
-				<Text color={theme.text.muted}>key type </Text>
+				<Text color={theme.text.muted}>{'key type'.padEnd(13)}</Text>
 				{prompt.keyType}
 			</Text>
 			<Text>
-				<Text color={theme.text.muted}>fingerprint </Text>
+				<Text color={theme.text.muted}>{'fingerprint'.padEnd(13)}</Text>
 				<Text color={theme.text.accent}>{prompt.fingerprint}</Text>
 			</Text>
 			<Text color={theme.text.muted} wrap="wrap">
@@ -46,7 +46,7 @@ export function HostKeyModal({
 			</Text>
 			<Text>
 				<Text color={theme.text.accent}>y</Text>
-				<Text> trust and remember </Text>
+				<Text> trust and remember{'    '}</Text>
 				<Text color={theme.text.accent}>n/esc</Text>
 				<Text> refuse (the connection fails)</Text>
 			</Text>

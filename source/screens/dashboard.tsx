@@ -135,7 +135,10 @@ export function Dashboard({ isActive, visible, height }: ScreenProps) {
 						</Text>
 						{progress.failed ? <Text color={theme.status.failed}> · {progress.failed} failed</Text> : null}
 						{progress.running ? <Text color={theme.status.running}> · {progress.running} running</Text> : null}
-						<Text color={theme.text.muted}> {section.guide}</Text>
+						<Text color={theme.text.muted}>
+							{'   '}
+							{section.guide}
+						</Text>
 					</Text>
 				);
 			})}

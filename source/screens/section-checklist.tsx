@@ -113,7 +113,9 @@ export function SectionChecklist({ isActive, visible, height, sectionId }: Scree
 				</Text>
 				{progress.failed ? <Text color={theme.status.failed}> · {progress.failed} failed</Text> : null}
 				{progress.running ? <Text color={theme.status.running}> · {progress.running} running</Text> : null}
-				<Text color={theme.text.muted}> guide: {section.guide}</Text>
+				<Text color={theme.text.muted}>
+					{'   '}guide: {section.guide}
+				</Text>
 			</Text>
 			{named ? null : (
 				<Text color={theme.text.muted} wrap="truncate-end">
@@ -138,9 +140,14 @@ export function SectionChecklist({ isActive, visible, height, sectionId }: Scree
 							<NodeCells row={row} named={named} />
 							{' '.repeat(Math.max(1, nodesWidth - cellsWidth(row)))}
 							<Text color={row.status === 'running' ? theme.status.running : theme.text.muted}>
-								{(row.timing ?? '').padStart(7)}
+								{(row.timing ?? '').padStart(6)}
 							</Text>
-							{row.detail ? <Text color={TONE[row.detail.tone]}> {sanitizeLine(row.detail.text)}</Text> : null}
+							{row.detail ? (
+								<Text color={TONE[row.detail.tone]}>
+									{'  '}
+									{sanitizeLine(row.detail.text)}
+								</Text>
+							) : null}
 						</Text>
 					</Box>
 				);

@@ -21,7 +21,11 @@ export interface Services {
 	openProfile(nameOrPath: string): Promise<{ engine: Engine; prompts: PromptQueue; warnings: string[] }>;
 	/** Save a new profile (validated); throws (e.g. ProfileError) when it cannot. */
 	createProfile(profile: Profile): void;
-	/** Leave the console with this exit code (unmount Ink, close connections). Called once. */
+	/**
+	 * Leave the console with this exit code: unmount Ink and close the engines' connections, leaving
+	 * steps that still run on the nodes running (progress says "running"; the next open re-attaches).
+	 * Called once.
+	 */
 	exit(code: number): void;
 }
 

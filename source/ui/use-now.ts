@@ -1,13 +1,15 @@
-/** The current time, refreshed every `intervalMs` while `active` (elapsed times, "no output for 2m"). */
+/**
+ * The current time for elapsed times and "no output for 2m": the component re-renders every `intervalMs`
+ * while `active`, and any render (an engine update, a key) reads the clock afresh.
+ */
 import { useEffect, useState } from 'react';
 
 export function useNow(intervalMs: number, active = true): number {
-	const [now, setNow] = useState(() => Date.now());
+	const [, setTick] = useState(0);
 	useEffect(() => {
 		if (!active) return;
-		setNow(Date.now());
-		const timer = setInterval(() => setNow(Date.now()), intervalMs);
+		const timer = setInterval(() => setTick((t) => t + 1), intervalMs);
 		return () => clearInterval(timer);
 	}, [intervalMs, active]);
-	return active ? now : Date.now();
+	return Date.now();
 }

@@ -89,7 +89,7 @@ describe('section checklist', () => {
 		let frame = await app.waitFor('stopped at a failure');
 		const row = lineWith(frame, '2. Fail while a flag file exists');
 		expect(row).toMatch(/✘ 2\. Fail while a flag file exists\s+controller ✔ compute1 ✘/);
-		expect(row).toContain('compute1: exit code 3 in act');
+		expect(row).toContain('compute1: exit code 3');
 		const engine = services.engine();
 		expect(engine.state('services/flaky', 'compute1')).toMatchObject({ status: 'failed', exitCode: 3, attempt: 1 });
 

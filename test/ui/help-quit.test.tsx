@@ -33,7 +33,7 @@ async function startSlowStep(app: Rendered): Promise<void> {
 	await app.press('down', 'return');
 	await app.waitFor('1. Count slowly');
 	await app.press('r');
-	await app.waitFor(/line \d+ of 200 on/, { what: 'the slow step to print' });
+	await app.waitFor(/line \d+ of 200/, { what: 'the slow step to print' });
 	expect(services.engine().isRunning()).toBe(true);
 }
 
