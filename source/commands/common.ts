@@ -1,6 +1,6 @@
 /** Shared pieces of the headless commands: flag parsing with clear errors, and exit codes. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ProfileError } from '../profile/store.js';
+import { maskSecrets, ProfileError } from '../profile/store.js';
 import { RunbookError } from '../runbook/registry.js';
 
 /** Exit codes: 0 done, 1 something requested failed, 2 bad input (flags, profile, files). */
@@ -34,12 +34,21 @@ export function requireProfileFlag(value: unknown, command: string): string {
 	return value;
 }
 
-/** Print an error the way operators need it (what is wrong, what to do) and return the exit code. */
+/**
+ * Print an error the way operators need it (what is wrong, what to do) and return the exit code. Every
+ * secret value this process loaded is masked: a message may quote a command, a file or a server's answer.
+ */
 export function reportError(error: unknown): number {
 	if (error instanceof UsageError || error instanceof ProfileError || error instanceof RunbookError) {
-		process.stderr.write(`os-console: ${error.message}\n`);
+		process.stderr.write(`os-console: ${maskSecrets(error.message)}\n`);
 		return EXIT_USAGE;
 	}
-	process.stderr.write(`os-console: ${error instanceof Error ? error.message : String(error)}\n`);
+	process.stderr.write(`os-console: ${maskSecrets(error instanceof Error ? error.message : String(error))}\n`);
 	return EXIT_FAILED;
+}
+
+/** A crash report (an error nobody expected): the message and stack with every known secret masked. */
+export function crashReport(error: unknown): string {
+	const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+	return maskSecrets(text);
 }

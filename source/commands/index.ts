@@ -22,6 +22,8 @@ export const COMMANDS: CommandEntry[] = [
 	{ name: 'profiles', summary: 'list saved profiles and the example profiles', load: () => import('./profiles.js') },
 	{ name: 'plan', summary: 'print what would run: each step, node, action and script (secrets masked)', load: () => import('./plan.js') },
 	{ name: 'export', summary: 'write the runbook as files to run without the console (--format bash)', load: () => import('./export.js') },
+	{ name: 'secrets', summary: "list the profile's secrets by name; --reveal NAME, --set NAME (value from stdin)", load: () => import('./secrets.js') },
+	{ name: 'openrc', summary: 'fetch admin-openrc and demo-openrc from the controller (written 0600)', load: () => import('./openrc.js') },
 	{ name: 'verify', summary: "run the install guide's verification checks and judge their output", load: () => import('./verify.js') },
 	{ name: 'launch', summary: 'launch an instance: networks, flavor, key pair, rules, server (each only if absent)', load: () => import('./launch.js') },
 ];

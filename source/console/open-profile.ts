@@ -1,20 +1,22 @@
 /**
- * Opening a profile: the profile file, its runbook, its secrets (generated once), its progress and journal,
- * and an engine wired to a step runner. Shared by the TUI and every headless command.
+ * Opening a profile: the profile file, its runbook, the profile's lock (one console per profile), its
+ * secrets (generated once), its progress and journal, and an engine wired to a step runner. Shared by the
+ * TUI and every headless command.
  */
 import path from 'node:path';
 import { Engine, type StepRunner } from '../engine/engine.js';
 import { Journal } from '../engine/journal.js';
 import { ProgressStore } from '../engine/progress-store.js';
 import type { PromptQueue } from '../engine/prompts.js';
+import { acquireProfileLock, currentCommand, type ProfileLock } from '../profile/lock.js';
 import {
+	auditPermissions,
 	consoleHome,
 	type LoadedProfile,
 	loadOrCreateSecrets,
 	loadProfile,
 	ProfileError,
 	permissionWarning,
-	secretsFile,
 } from '../profile/store.js';
 import type { Runbook } from '../runbook/model.js';
 import { checkSettings, getRunbook } from '../runbook/registry.js';
@@ -32,6 +34,13 @@ export interface OpenOptions {
 	/** Supply a runner (tests of engine logic); by default steps run over SSH. */
 	runner?: StepRunner;
 	concurrency?: number;
+	/**
+	 * Take the profile's lock (one console per profile; see profile/lock.ts). Default: taken when steps run
+	 * over SSH, i.e. when no runner is supplied; read-only commands (status) and tests of the engine's logic
+	 * supply their own runner and pass `lock: false` to make it explicit. A string names the command in the
+	 * lock (default: this process's command line).
+	 */
+	lock?: boolean | string;
 }
 
 export interface OpenedProfile {
@@ -40,6 +49,8 @@ export interface OpenedProfile {
 	engine: Engine;
 	journal: Journal;
 	warnings: string[];
+	/** The profile's lock when one was taken; released by engine.close() and at exit. */
+	lock?: ProfileLock;
 }
 
 /** The console's own known_hosts, where keys the operator accepted are recorded. */
@@ -55,17 +66,51 @@ export async function openProfile(nameOrPath: string, options: OpenOptions): Pro
 	if (settingProblems.length) {
 		throw new ProfileError(`profile ${loaded.file} is not valid; it was left as it is:`, loaded.file, settingProblems);
 	}
-	const secrets = loadOrCreateSecrets(profile.name);
-	const warnings = [permissionWarning(loaded.file), permissionWarning(secretsFile(profile.name))].filter(
-		(w): w is string => Boolean(w),
-	);
-	const progress = new ProgressStore(profile.name, runbook.id);
-	const journal = new Journal(profile.name);
-	let runner = options.runner;
-	if (!runner) {
-		const { SshStepRunner } = await import('../ssh/step-runner.js');
-		runner = new SshStepRunner({ profile, prompts: options.prompts, hostKeys: options.hostKeys });
+	const wantLock = options.lock ?? !options.runner;
+	// Before anything is written (secrets, progress, journal): a second console stops here.
+	const lock = wantLock
+		? acquireProfileLock(profile.name, typeof wantLock === 'string' ? wantLock : currentCommand())
+		: undefined;
+	try {
+		const secrets = loadOrCreateSecrets(profile.name);
+		const warnings = [...new Set([permissionWarning(loaded.file), ...auditPermissions(profile.name, loaded.file)])].filter(
+			(w): w is string => Boolean(w),
+		);
+		if (lock?.tookOverFrom) {
+			const h = lock.tookOverFrom;
+			warnings.push(
+				`took over the lock of a console that is gone (pid ${h.pid} on ${h.host} since ${h.since}); steps it left running are re-attached`,
+			);
+		}
+		const progress = new ProgressStore(profile.name, runbook.id);
+		const journal = new Journal(profile.name);
+		let runner = options.runner;
+		if (!runner) {
+			const { SshStepRunner } = await import('../ssh/step-runner.js');
+			runner = new SshStepRunner({ profile, prompts: options.prompts, hostKeys: options.hostKeys });
+		}
+		const engine = new Engine({
+			runbook,
+			profile,
+			secrets,
+			progress,
+			runner,
+			journal,
+			concurrency: options.concurrency,
+		});
+		if (lock) {
+			const close = engine.close.bind(engine);
+			engine.close = async () => {
+				try {
+					await close();
+				} finally {
+					lock.release();
+				}
+			};
+		}
+		return { loaded, runbook, engine, journal, warnings, lock };
+	} catch (error) {
+		lock?.release();
+		throw error;
 	}
-	const engine = new Engine({ runbook, profile, secrets, progress, runner, journal, concurrency: options.concurrency });
-	return { loaded, runbook, engine, journal, warnings };
 }

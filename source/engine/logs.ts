@@ -1,4 +1,8 @@
-/** Full output of every attempt, one file per (step, node, attempt), masked like the panes. */
+/**
+ * Full output of every attempt, one file per (step, node, attempt), masked like the panes. Files are 0600
+ * in 0700 directories; a log that cannot be written (disk full, a directory in the way) never stops a step
+ * or crashes the console: the first error is kept and reported by the engine's caller through `error`.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir, stateDir } from '../profile/store.js';
@@ -10,14 +14,24 @@ export function attemptLogFile(profileName: string, stepKey: string, node: strin
 /** Appends lines; writes are queued by the stream so a flood of output never blocks the event loop. */
 export class AttemptLog {
 	private stream: fs.WriteStream;
+	/** The first write error, if any (the log is then incomplete). */
+	error?: Error;
 	constructor(readonly file: string) {
 		ensurePrivateDir(path.dirname(file));
 		this.stream = fs.createWriteStream(file, { flags: 'a', mode: 0o600 });
+		this.stream.on('error', (error) => {
+			this.error ??= error;
+		});
 	}
 	write(line: string): boolean {
+		if (this.error) return true;
 		return this.stream.write(`${line}\n`);
 	}
 	close(): Promise<void> {
-		return new Promise((resolve) => this.stream.end(resolve));
+		if (this.error || this.stream.destroyed) return Promise.resolve();
+		return new Promise((resolve) => {
+			this.stream.once('error', () => resolve());
+			this.stream.end(resolve);
+		});
 	}
 }

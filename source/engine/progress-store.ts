@@ -1,12 +1,21 @@
 /**
- * Progress of one profile: the state of every (step, node), saved atomically on every change so that a
- * console closed or killed at any moment resumes where it stopped.
+ * Progress of one profile: the state of every (step, node), saved atomically on every change (temp file,
+ * fsync, rename) so that a console closed or killed at any moment resumes where it stopped: the file on disk
+ * is always either the state before a change or after it, never a mix. Temp files of writers killed
+ * between write and rename are removed when the next store opens.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../profile/schema.js';
-import { ensurePrivateDir, openConf, ProfileError, readJsonFile, stateDir } from '../profile/store.js';
+import {
+	ensurePrivateDir,
+	ProfileError,
+	readJsonFile,
+	removeStaleTempFiles,
+	stateDir,
+	writePrivateFileAtomic,
+} from '../profile/store.js';
 import { type NodeStepState, STEP_STATUSES } from './types.js';
 
 export const PROGRESS_VERSION = 1;
@@ -50,6 +59,7 @@ export class ProgressStore {
 		const dir = ensurePrivateDir(stateDir(profileName));
 		this.file = path.join(dir, 'progress.json');
 		this.data = { version: PROGRESS_VERSION, profile: profileName, runbook: runbookId, steps: {} };
+		removeStaleTempFiles(this.file);
 		if (fs.existsSync(this.file)) {
 			const parsed = ProgressFile.safeParse(readJsonFile(this.file, 'progress file'));
 			if (!parsed.success) {
@@ -85,6 +95,6 @@ export class ProgressStore {
 	}
 
 	private flush(): void {
-		openConf(path.dirname(this.file), 'progress').store = this.data as unknown as Record<string, unknown>;
+		writePrivateFileAtomic(this.file, `${JSON.stringify(this.data, undefined, '\t')}\n`);
 	}
 }

@@ -1,14 +1,16 @@
 /**
  * Where profiles and their state live, and how they are read and written. Saved profiles, progress and
- * secrets are JSON files managed with conf (atomic writes, mode 0600) inside 0700 directories under the
- * user's config dir (or $OS_CONSOLE_HOME). A file that cannot be read or does not validate is reported
- * with its path and field and is never overwritten.
+ * secrets are JSON files written atomically (a 0600 temp file beside the target, fsync, rename, fsync of the
+ * directory) inside 0700 directories under the user's config dir (or $OS_CONSOLE_HOME). A file that cannot
+ * be read or does not validate is reported with its path and field and is never overwritten.
+ *
+ * Every secret value this process loads is remembered (in memory only) so that error messages and crash
+ * reports can be masked with maskSecrets() before they are printed.
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Conf from 'conf';
 import { z } from 'zod';
 import { SECRET_NAMES, type Secrets } from '../runbook/variables.js';
 import { describeIssues, Profile, secretValue } from './schema.js';
@@ -45,17 +47,103 @@ export function stateDir(profileName: string): string {
 	return path.join(consoleHome(), 'state', profileName);
 }
 
-function openConf(dir: string, configName: string): Conf<Record<string, unknown>> {
+// ---------------------------------------------------------------------------------------------------------
+// Atomic private files.
+
+const TEMP_SUFFIX = '.tmp';
+
+/** The temp file an atomic write of `file` uses: hidden, beside it, named after the writing process. */
+function tempFileFor(file: string): string {
+	return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+}
+
+/** Whether a process with this pid runs on this host (zombies count as dead). */
+export function processAlive(pid: number): boolean {
+	if (!Number.isInteger(pid) || pid <= 0) return false;
+	try {
+		process.kill(pid, 0);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+	}
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+	} catch {
+		return true; // no /proc (not Linux) or a race with its exit: kill(0) said it exists
+	}
+}
+
+/**
+ * Write `data` to `file` so that a crash at any moment leaves either the old or the new content, never a
+ * mix: a 0600 temp file in the same directory, fsync, rename over the target, fsync of the directory.
+ */
+export function writePrivateFileAtomic(file: string, data: string | Buffer): void {
+	const tmp = tempFileFor(file);
+	const fd = fs.openSync(tmp, 'wx', 0o600);
+	try {
+		try {
+			fs.writeFileSync(fd, data);
+			fs.fsyncSync(fd);
+		} finally {
+			fs.closeSync(fd);
+		}
+		fs.renameSync(tmp, file);
+	} catch (error) {
+		fs.rmSync(tmp, { force: true });
+		throw error;
+	}
+	try {
+		const dirFd = fs.openSync(path.dirname(file), 'r');
+		try {
+			fs.fsyncSync(dirFd);
+		} finally {
+			fs.closeSync(dirFd);
+		}
+	} catch {
+		/* some filesystems cannot fsync a directory; the rename itself is atomic */
+	}
+}
+
+/**
+ * Temp files left by writers that were killed between writing and renaming (kill -9, power loss): removed
+ * when the process that wrote them is gone. Files of live processes are left alone.
+ */
+export function removeStaleTempFiles(file: string): void {
+	const base = `.${path.basename(file)}.`;
+	let names: string[];
+	try {
+		names = fs.readdirSync(path.dirname(file));
+	} catch {
+		return;
+	}
+	for (const name of names) {
+		if (!name.startsWith(base) || !name.endsWith(TEMP_SUFFIX)) continue;
+		const pid = Number(name.slice(base.length).split('.')[0]);
+		if (pid === process.pid || processAlive(pid)) continue;
+		fs.rmSync(path.join(path.dirname(file), name), { force: true });
+	}
+}
+
+export interface PrivateJsonFile {
+	readonly path: string;
+	/** Reading parses the file ({} when missing); assigning writes it atomically, mode 0600. */
+	store: Record<string, unknown>;
+}
+
+/** A JSON file `DIR/NAME.json` in a private directory (the small part of conf's interface the console used). */
+function openConf(dir: string, configName: string): PrivateJsonFile {
 	ensurePrivateDir(dir);
-	return new Conf<Record<string, unknown>>({
-		cwd: dir,
-		configName,
-		projectName: 'os-console',
-		projectSuffix: '',
-		configFileMode: 0o600,
-		accessPropertiesByDotNotation: false,
-		clearInvalidConfig: false,
-	});
+	const file = path.join(dir, `${configName}.json`);
+	return {
+		path: file,
+		get store(): Record<string, unknown> {
+			if (!fs.existsSync(file)) return {};
+			return readJsonFile(file, 'file') as Record<string, unknown>;
+		},
+		set store(value: Record<string, unknown>) {
+			writePrivateFileAtomic(file, `${JSON.stringify(value, undefined, '\t')}\n`);
+		},
+	};
 }
 
 function readJsonFile(file: string, what: string): unknown {
@@ -65,10 +153,14 @@ function readJsonFile(file: string, what: string): unknown {
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code === 'ENOENT') throw new ProfileError(`${what} ${file} does not exist`, file);
-		if (code === 'EACCES') throw new ProfileError(`${what} ${file} cannot be read (permission denied)`, file);
-		throw new ProfileError(`${what} ${file} cannot be read: ${(error as Error).message}`, file);
+		if (code === 'EACCES') throw new ProfileError(`${what} ${file} cannot be read (permission denied); it was left as it is`, file);
+		if (code === 'EISDIR') {
+			throw new ProfileError(`${what} ${file} is a directory, not a file; it was left as it is: move it aside`, file);
+		}
+		throw new ProfileError(`${what} ${file} cannot be read (${code ?? (error as Error).message}); it was left as it is`, file);
 	}
 	if (text.trim() === '') throw new ProfileError(`${what} ${file} is empty (truncated?); it was left as it is`, file);
+	if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 	try {
 		return JSON.parse(text);
 	} catch (error) {
@@ -129,17 +221,83 @@ export function loadProfile(nameOrPath: string): LoadedProfile {
 	return { profile: parseProfile(readJsonFile(file, 'profile'), file), file, saved: false };
 }
 
+function modeString(mode: number): string {
+	return mode.toString(8).padStart(4, '0');
+}
+
 /** Looser permissions than 0600 on a file that holds secrets or progress: reported, not silently fixed. */
 export function permissionWarning(file: string): string | undefined {
 	try {
 		const mode = fs.statSync(file).mode & 0o777;
 		if (mode & 0o077) {
-			return `${file} is readable by others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 '${file}'`;
+			return `${file} is readable by others (mode ${modeString(mode)}); run: chmod 600 '${file}'`;
 		}
 	} catch {
 		/* missing files have no permissions to report */
 	}
 	return undefined;
+}
+
+/** Entries looked at per audit at most (a state directory with years of logs stays quick to open). */
+const AUDIT_LIMIT = 20_000;
+
+/**
+ * Every directory and file the console keeps for a profile (the console home, the profiles directory, the
+ * profile's state directory with its progress, secrets, journal, logs and lock, the console's known_hosts,
+ * and the profile file itself): directories must be 0700 and files 0600 at most. Anything looser, or owned
+ * by another user, is reported with the command that fixes it; nothing is changed here.
+ */
+export function auditPermissions(profileName: string, profileFile?: string): string[] {
+	const loose: { file: string; mode: number; dir: boolean }[] = [];
+	const foreign: string[] = [];
+	const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+	let seen = 0;
+	const check = (file: string, recurse: boolean) => {
+		if (seen++ > AUDIT_LIMIT) return;
+		let st: fs.Stats;
+		try {
+			st = fs.lstatSync(file);
+		} catch {
+			return;
+		}
+		if (st.isSymbolicLink()) return;
+		const mode = st.mode & 0o777;
+		if (mode & 0o077) loose.push({ file, mode, dir: st.isDirectory() });
+		if (uid !== undefined && st.uid !== uid) foreign.push(file);
+		if (recurse && st.isDirectory()) {
+			let names: string[] = [];
+			try {
+				names = fs.readdirSync(file);
+			} catch {
+				/* reported by the mode check when it matters */
+			}
+			for (const name of names) check(path.join(file, name), true);
+		}
+	};
+	check(consoleHome(), false);
+	check(profilesDir(), false);
+	check(path.join(consoleHome(), 'state'), false);
+	check(path.join(consoleHome(), 'known_hosts'), false);
+	check(stateDir(profileName), true);
+	if (profileFile && path.dirname(path.resolve(profileFile)) === profilesDir()) check(profileFile, false);
+	const warnings: string[] = [];
+	const shown = loose.slice(0, 5);
+	for (const { file, mode, dir } of shown) {
+		warnings.push(
+			dir
+				? `directory ${file} is open to others (mode ${modeString(mode)}); run: chmod 700 '${file}'`
+				: `${file} is readable by others (mode ${modeString(mode)}); run: chmod 600 '${file}'`,
+		);
+	}
+	if (loose.length > shown.length) {
+		warnings.push(
+			`${loose.length - shown.length} more files or directories under ${consoleHome()} are open to others; run: chmod -R go-rwx '${consoleHome()}'`,
+		);
+	}
+	for (const file of foreign.slice(0, 3)) {
+		warnings.push(`${file} belongs to another user; the console's files should be yours alone`);
+	}
+	return warnings;
 }
 
 export function saveProfile(profile: Profile, options: { overwrite?: boolean } = {}): string {
@@ -169,6 +327,34 @@ export function generateSecret(length = 24): string {
 
 const SecretsFile = z.record(z.string(), secretValue);
 
+/** Every secret value this process has loaded or set, longest first, for masking messages. */
+const knownSecretValues = new Set<string>();
+let maskPattern: RegExp | undefined;
+
+function remember(values: Iterable<string>): void {
+	let added = false;
+	for (const value of values) {
+		if (value.length >= 4 && !knownSecretValues.has(value)) {
+			knownSecretValues.add(value);
+			added = true;
+		}
+	}
+	if (!added) return;
+	const sorted = [...knownSecretValues].sort((a, b) => b.length - a.length);
+	maskPattern = new RegExp(sorted.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+}
+
+/** The mask the console shows in place of a secret (the same as the runbook renderer's). */
+export const SECRET_MASK = '••••••••';
+
+/**
+ * Replace every secret value this process knows with the mask: for error messages and crash reports, which
+ * may quote a command, a file or a server's answer.
+ */
+export function maskSecrets(text: string): string {
+	return maskPattern ? text.replace(maskPattern, SECRET_MASK) : text;
+}
+
 export function secretsFile(profileName: string): string {
 	return path.join(stateDir(profileName), 'secrets.json');
 }
@@ -190,27 +376,38 @@ export function loadOrCreateSecrets(profileName: string): Secrets {
 			);
 		}
 		existing = parsed.data;
+		remember(Object.values(existing));
 	}
 	const missing = SECRET_NAMES.filter((name) => !existing[name]);
 	if (missing.length === 0) return existing as Secrets;
 	const next = { ...existing };
 	for (const name of missing) next[name] = generateSecret();
+	remember(Object.values(next));
 	const conf = openConf(stateDir(profileName), 'secrets');
 	conf.store = next;
 	return next as Secrets;
 }
 
-/** Changing a secret is an explicit operator action; the caller lists the steps to re-run. */
-export function setSecret(profileName: string, name: string, value: string): void {
+/**
+ * Changing a secret is an explicit operator action; the caller lists the steps to re-run. Messages name the
+ * secret, never the value. Returns false when the value is the one already saved.
+ */
+export function setSecret(profileName: string, name: string, value: string): boolean {
 	const secrets = loadOrCreateSecrets(profileName);
 	if (!(SECRET_NAMES as readonly string[]).includes(name)) {
 		throw new ProfileError(`unknown secret ${name} (known: ${SECRET_NAMES.join(', ')})`, secretsFile(profileName));
 	}
 	const checked = secretValue.safeParse(value);
 	if (!checked.success) {
-		throw new ProfileError(`secret ${name} ${checked.error.issues[0]?.message}`, secretsFile(profileName));
+		throw new ProfileError(
+			`the new value of ${name} was refused: it ${checked.error.issues[0]?.message ?? 'is not valid'} (the value was not saved)`,
+			secretsFile(profileName),
+		);
 	}
+	if (secrets[name as keyof Secrets] === value) return false;
+	remember([value]);
 	openConf(stateDir(profileName), 'secrets').store = { ...secrets, [name]: value };
+	return true;
 }
 
 export { openConf, readJsonFile };
