@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import { openProfile } from '../console/open-profile.js';
 import type { StepRunner } from '../engine/engine.js';
-import { launchPlanFor, submitLaunch, type LaunchOutcome } from '../launch/submit.js';
 import { draftFromProfile } from '../launch/prefill.js';
 import { describeErrors, FIELD_IDS, specToDraft, unknownPaths, validateDraft } from '../launch/spec.js';
+import { type LaunchOutcome, launchPlanFor, submitLaunch } from '../launch/submit.js';
 import { ProfileError } from '../profile/store.js';
 import { RunbookError } from '../runbook/registry.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseFlags, requireProfileFlag, UsageError } from './common.js';
@@ -61,7 +61,9 @@ function readSpec(file: string): unknown {
 	try {
 		text = fs.readFileSync(file, 'utf8');
 	} catch (error) {
-		throw new UsageError(`spec ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+		throw new UsageError(
+			`spec ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+		);
 	}
 	let input: unknown;
 	try {
@@ -87,7 +89,9 @@ function describeOutcome(outcome: LaunchOutcome): string {
 			return [
 				`ACTIVE: ${outcome.server.name}${outcome.server.host ? ` on ${outcome.server.host}` : ''} (${outcome.server.id})`,
 				...outcome.server.addresses.map((a) => `  address ${a}`),
-				outcome.consoleUrl ? `  console ${outcome.consoleUrl}` : `  console URL not available: ${outcome.consoleProblem ?? ''}`,
+				outcome.consoleUrl
+					? `  console ${outcome.consoleUrl}`
+					: `  console URL not available: ${outcome.consoleProblem ?? ''}`,
 			].join('\n');
 		case 'error':
 			return `ERROR: ${outcome.server.name} (${outcome.server.id}): ${outcome.server.fault ?? 'nova recorded no fault message'}`;
@@ -121,7 +125,8 @@ export async function launchCommand(argv: string[], io: CommandIO = {}): Promise
 		);
 		const profileArg = requireProfileFlag(flags.profile, 'launch');
 		const timeout = flags.timeout === undefined ? 300 : Number(flags.timeout);
-		if (!Number.isInteger(timeout) || timeout < 1) throw new UsageError(`--timeout must be a whole number of seconds (got "${flags.timeout}")`);
+		if (!Number.isInteger(timeout) || timeout < 1)
+			throw new UsageError(`--timeout must be a whole number of seconds (got "${flags.timeout}")`);
 		const input = flags.spec ? readSpec(flags.spec) : {};
 		opened = await openProfile(profileArg, {
 			hostKeys: { mode: flags['accept-new'] ? 'accept-new' : 'strict', knownHostsFiles: flags['known-hosts'] },
@@ -149,7 +154,8 @@ export async function launchCommand(argv: string[], io: CommandIO = {}): Promise
 			const question = `Launch ${spec.instance} on ${spec.network === 'selfservice' ? spec.selfservice?.network : spec.provider.network} (profile ${engine.profile.name})? [y/N] `;
 			let yes: boolean;
 			if (io.confirm) yes = await io.confirm(question);
-			else if (!process.stdin.isTTY) throw new UsageError('refusing to launch without a terminal to confirm on; pass --yes');
+			else if (!process.stdin.isTTY)
+				throw new UsageError('refusing to launch without a terminal to confirm on; pass --yes');
 			else {
 				const readline = await import('node:readline/promises');
 				const rl = readline.createInterface({ input: process.stdin, output: process.stderr });

@@ -5,12 +5,12 @@
  */
 import { openProfile } from '../console/open-profile.js';
 import type { StepRunner } from '../engine/engine.js';
-import { runChecks } from '../verify/run.js';
-import { VerifyStore } from '../verify/store.js';
-import { CHECKS, planChecks, VerifySelectionError } from '../verify/checks.js';
-import { type CheckResult, VERIFY_SECTIONS } from '../verify/types.js';
 import { ProfileError } from '../profile/store.js';
 import { RunbookError } from '../runbook/registry.js';
+import { CHECKS, planChecks, VerifySelectionError } from '../verify/checks.js';
+import { runChecks } from '../verify/run.js';
+import { VerifyStore } from '../verify/store.js';
+import { type CheckResult, VERIFY_SECTIONS } from '../verify/types.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseFlags, requireProfileFlag, UsageError } from './common.js';
 
 export const usage = `Usage: os-console verify --profile NAME_OR_PATH [options]

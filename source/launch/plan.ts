@@ -70,7 +70,13 @@ function ensureByList(title: string, creds: 'admin' | 'demo', test: string, args
 			{
 				kind: 'shell',
 				describe: `ensure ${title}`,
-				script: [`if ${test}; then`, `\techo ${shellQuote(`exists, not created: ${title}`)}`, 'else', `\t${run}`, 'fi'].join('\n'),
+				script: [
+					`if ${test}; then`,
+					`\techo ${shellQuote(`exists, not created: ${title}`)}`,
+					'else',
+					`\t${run}`,
+					'fi',
+				].join('\n'),
 			},
 		],
 	};
@@ -123,7 +129,12 @@ export function planLaunch(spec: LaunchSpec, options: PlanOptions): LaunchPlan {
 		instanceNetwork = s.network;
 		const subnetId = `$(osc_openstack demo '' subnet show ${shellQuote(s.subnet)} -f value -c id)`;
 		items.push(
-			ensure(`self-service network ${s.network}`, 'demo', ['network', 'create', s.network], ['network', 'show', s.network, '-f', 'value', '-c', 'id']),
+			ensure(
+				`self-service network ${s.network}`,
+				'demo',
+				['network', 'create', s.network],
+				['network', 'show', s.network, '-f', 'value', '-c', 'id'],
+			),
 			ensure(
 				`subnet ${s.subnet} on ${s.network}`,
 				'demo',
@@ -141,7 +152,12 @@ export function planLaunch(spec: LaunchSpec, options: PlanOptions): LaunchPlan {
 				],
 				['subnet', 'show', s.subnet, '-f', 'value', '-c', 'id'],
 			),
-			ensure(`router ${s.router}`, 'demo', ['router', 'create', s.router], ['router', 'show', s.router, '-f', 'value', '-c', 'id']),
+			ensure(
+				`router ${s.router}`,
+				'demo',
+				['router', 'create', s.router],
+				['router', 'show', s.router, '-f', 'value', '-c', 'id'],
+			),
 			ensureByList(
 				`subnet ${s.subnet} on router ${s.router}`,
 				'demo',

@@ -81,7 +81,11 @@ function rows(stdout: string): Row[] | undefined {
 }
 
 export function parseImageRows(stdout: string): CloudImage[] | undefined {
-	return rows(stdout)?.map((r) => ({ id: String(r.ID ?? ''), name: String(r.Name ?? ''), status: String(r.Status ?? '') }));
+	return rows(stdout)?.map((r) => ({
+		id: String(r.ID ?? ''),
+		name: String(r.Name ?? ''),
+		status: String(r.Status ?? ''),
+	}));
 }
 
 export function parseNetworkRows(stdout: string): CloudNetwork[] | undefined {
@@ -102,7 +106,9 @@ export async function readCloudLists(engine: Engine, signal?: AbortSignal): Prom
 			});
 			const parsed = result.ok ? parse(result.stdout) : undefined;
 			if (parsed) return parsed;
-			problems.push(`${what}: ${errorLine(result.stderr, result.stdout) ?? (result.ok ? 'unexpected output' : `${result.outcome.kind}`)}`);
+			problems.push(
+				`${what}: ${errorLine(result.stderr, result.stdout) ?? (result.ok ? 'unexpected output' : `${result.outcome.kind}`)}`,
+			);
 		} catch (error) {
 			problems.push(`${what}: ${(error as Error).message}`);
 		}
@@ -128,7 +134,8 @@ export function applyCloudLists(draft: LaunchDraft, lists: CloudLists): { draft:
 		notes.push(`image ${draft.image} is not active in the cloud: ${chosen.name} chosen`);
 	}
 	for (const id of ['provider.network', 'selfservice.network'] as const) {
-		if (lists.networks.some((n) => n.name === draft[id])) notes.push(`network ${draft[id]} exists: it is used as it is`);
+		if (lists.networks.some((n) => n.name === draft[id]))
+			notes.push(`network ${draft[id]} exists: it is used as it is`);
 	}
 	return { draft: next, notes };
 }

@@ -61,8 +61,13 @@ const NAME_MESSAGE = 'letters, digits, . _ - only, starting with a letter or dig
 
 const name = z.string().min(1, 'must not be empty').regex(NAME_PATTERN, NAME_MESSAGE);
 const ip = z.string().regex(IPV4, 'must be an IPv4 address like 203.0.113.1');
-const dns = z.string().refine((v) => v === '' || IPV4.test(v), 'must be an IPv4 address like 8.8.4.4, or empty for none');
-const positive = z.number({ error: 'must be a whole number' }).int('must be a whole number').positive('must be 1 or more');
+const dns = z
+	.string()
+	.refine((v) => v === '' || IPV4.test(v), 'must be an IPv4 address like 8.8.4.4, or empty for none');
+const positive = z
+	.number({ error: 'must be a whole number' })
+	.int('must be a whole number')
+	.positive('must be 1 or more');
 
 export const LaunchSpec = z
 	.object({
@@ -92,7 +97,9 @@ export const LaunchSpec = z
 			.strict()
 			.optional(),
 		flavor: z.object({ name, vcpus: positive, ramMb: positive, diskGb: positive }).strict(),
-		keypair: z.object({ name, publicKeyFile: z.string().min(1, 'give the public key file, e.g. ~/.ssh/id_ed25519.pub') }).strict(),
+		keypair: z
+			.object({ name, publicKeyFile: z.string().min(1, 'give the public key file, e.g. ~/.ssh/id_ed25519.pub') })
+			.strict(),
 		/** Rules added to the project's `default` security group, as the guide does. */
 		securityGroup: z.object({ icmp: z.boolean().default(true), ssh: z.boolean().default(true) }).strict(),
 		image: name,
@@ -202,7 +209,10 @@ export function readPublicKeyFile(file: string): KeyFileResult {
 	}
 	const problem = publicKeyProblem(content);
 	if (problem) return { ok: false, reason: `${resolved}: ${problem}` };
-	const line = content.split('\n').find((l) => l.trim() !== '' && !l.startsWith('#'))!.trim();
+	const line = content
+		.split('\n')
+		.find((l) => l.trim() !== '' && !l.startsWith('#'))!
+		.trim();
 	return { ok: true, path: resolved, content: `${line}\n` };
 }
 

@@ -178,13 +178,18 @@ export async function submitLaunch(engine: Engine, spec: LaunchSpec, options: Su
 			return finish({
 				kind: 'active',
 				server,
-				...(consoleUrl ? { consoleUrl } : { consoleProblem: errorLine(consoleResult.stderr, consoleResult.stdout) ?? 'no URL' }),
+				...(consoleUrl
+					? { consoleUrl }
+					: { consoleProblem: errorLine(consoleResult.stderr, consoleResult.stdout) ?? 'no URL' }),
 			});
 		}
 		if (status === 'ERROR') return finish({ kind: 'error', server });
 		if (status !== 'BUILD') {
 			// SHUTOFF, PAUSED ...: left BUILD, but not running.
-			return finish({ kind: 'error', server: { ...server, fault: server.fault ?? `the server is ${status}, not ACTIVE` } });
+			return finish({
+				kind: 'error',
+				server: { ...server, fault: server.fault ?? `the server is ${status}, not ACTIVE` },
+			});
 		}
 		if (waitedSec >= timeoutSec) return finish({ kind: 'timeout', status, waitedSec });
 		phase({ kind: 'waiting', status, waitedSec });

@@ -5,7 +5,6 @@
  * form's keys as a table (`LAUNCH_KEYS`), ready to move into the screens' key-binding table (screen id
  * "launch").
  */
-import type { Key } from 'ink';
 import type { CloudLists } from '../launch/prefill.js';
 import { activeFields, type FieldId, type LaunchDraft } from '../launch/spec.js';
 import type { LaunchPhase } from '../launch/submit.js';

@@ -137,7 +137,9 @@ export const CHECKS: readonly CheckDef[] = [
 		section: 'nova',
 		title: 'compute services enabled and up, one nova-compute per compute node',
 		on: 'controller',
-		actions: () => [{ kind: 'openstack', creds: 'admin', args: ['compute', 'service', 'list', '--long', '-f', 'json'] }],
+		actions: () => [
+			{ kind: 'openstack', creds: 'admin', args: ['compute', 'service', 'list', '--long', '-f', 'json'] },
+		],
 		parse: parseComputeServices,
 	},
 	{

@@ -50,7 +50,13 @@ export function errorLine(stderr: string, stdout = ''): string | undefined {
 }
 
 /** A command that did not give usable output: say why, and where to look. */
-export function commandFailed(what: string, stderr: string, stdout: string, code: number | undefined, hint?: string): CheckOutcome {
+export function commandFailed(
+	what: string,
+	stderr: string,
+	stdout: string,
+	code: number | undefined,
+	hint?: string,
+): CheckOutcome {
 	const reason = errorLine(stderr, stdout);
 	const exit = code === undefined ? '' : ` (exit ${code})`;
 	if (code === 127 || /command not found$|^\S*sh: (\d+: )?\S+: not found$/.test(reason ?? '')) {
@@ -150,7 +156,10 @@ export function parseChrony(stdout: string, stderr: string, code: number | undef
 		? `; not answering: ${unreachable.map((s) => `${s.name} (reach ${s.reach || 0})`).join(', ')}`
 		: '';
 	if (reachable.length === 0) {
-		return fail(`no time source answers on ${ctx.node.name}: ${sources.map((s) => `${s.name} (reach 0)`).join(', ')}`, hint);
+		return fail(
+			`no time source answers on ${ctx.node.name}: ${sources.map((s) => `${s.name} (reach 0)`).join(', ')}`,
+			hint,
+		);
 	}
 	const controller = controllerOf(ctx.profile);
 	if (ctx.node.name !== controller.name) {
@@ -162,7 +171,10 @@ export function parseChrony(stdout: string, stderr: string, code: number | undef
 			);
 		}
 		if (!reachable.includes(fromController)) {
-			return fail(`${ctx.node.name}: the controller (${fromController.name}) does not answer NTP (reach 0)`, `${hint}; and chrony on ${controller.name} ("allow" the management network)`);
+			return fail(
+				`${ctx.node.name}: the controller (${fromController.name}) does not answer NTP (reach 0)`,
+				`${hint}; and chrony on ${controller.name} ("allow" the management network)`,
+			);
 		}
 	}
 	const selected = sources.find((s) => s.state === '*');
@@ -172,11 +184,18 @@ export function parseChrony(stdout: string, stderr: string, code: number | undef
 			`${hint}; chronyc sources again in a minute (a new source takes a few polls)`,
 		);
 	}
-	return pass(`synchronized to ${selected.name} (stratum ${selected.stratum}, reach ${selected.reach})${unreachableText}`);
+	return pass(
+		`synchronized to ${selected.name} (stratum ${selected.stratum}, reach ${selected.reach})${unreachableText}`,
+	);
 }
 
 /** The database check prints `osc-db-ok<TAB>VERSION` (mysql --batch, with a header line). */
-export function parseDatabase(stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome {
+export function parseDatabase(
+	stdout: string,
+	stderr: string,
+	code: number | undefined,
+	ctx: CheckContext,
+): CheckOutcome {
 	const hint = serviceHint(ctx.expect, 'mariadb', ctx.node);
 	const row = lines(stdout).find((l) => l.startsWith('osc-db-ok'));
 	if (code !== 0 || !row) return commandFailed('the database query (SELECT 1 as root)', stderr, stdout, code, hint);
@@ -186,7 +205,12 @@ export function parseDatabase(stdout: string, stderr: string, code: number | und
 }
 
 /** `rabbitmqctl -q list_users`: "user<TAB>tags" lines (3.8+ prints a header line first). */
-export function parseRabbitUsers(stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome {
+export function parseRabbitUsers(
+	stdout: string,
+	stderr: string,
+	code: number | undefined,
+	ctx: CheckContext,
+): CheckOutcome {
 	const hint = serviceHint(ctx.expect, 'rabbitmq', ctx.node);
 	if (code !== 0) return commandFailed('rabbitmqctl list_users', stderr, stdout, code, hint);
 	const users = lines(stdout)
@@ -203,13 +227,21 @@ export function parseRabbitUsers(stdout: string, stderr: string, code: number | 
 }
 
 /** The memcached check prints memcached's answer to `version`: "VERSION 1.6.18". */
-export function parseMemcached(stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome {
+export function parseMemcached(
+	stdout: string,
+	stderr: string,
+	code: number | undefined,
+	ctx: CheckContext,
+): CheckOutcome {
 	const hint = serviceHint(ctx.expect, 'memcached', ctx.node);
 	const address = `${controllerOf(ctx.profile).managementIp}:11211`;
 	const m = /^VERSION (\S+)/m.exec(stdout);
 	if (code !== 0 || !m) {
 		const reason = errorLine(stderr, stdout);
-		return fail(`memcached does not answer on ${address}${reason ? `: ${reason.replace(/^[^ ]+: /, '')}` : ''}`, `${hint}; it must listen on the management address (-l)`);
+		return fail(
+			`memcached does not answer on ${address}${reason ? `: ${reason.replace(/^[^ ]+: /, '')}` : ''}`,
+			`${hint}; it must listen on the management address (-l)`,
+		);
 	}
 	return pass(`memcached ${m[1]} answers on ${address}`);
 }
@@ -228,13 +260,20 @@ export function parseToken(user: 'admin' | 'demo') {
 		if (!str(token.id)) return fail(`openstack token issue as ${user}: no token in the answer`, hint);
 		// The token itself is never shown.
 		const project = str(token.project_id);
-		return pass(`${user} got a token${project ? ` for project ${project.slice(0, 8)}…` : ''}, expires ${str(token.expires) || 'at an unknown time'}`);
+		return pass(
+			`${user} got a token${project ? ` for project ${project.slice(0, 8)}…` : ''}, expires ${str(token.expires) || 'at an unknown time'}`,
+		);
 	};
 }
 
 // ----- glance -----------------------------------------------------------------------------------------------
 
-export function parseImageList(stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome {
+export function parseImageList(
+	stdout: string,
+	stderr: string,
+	code: number | undefined,
+	ctx: CheckContext,
+): CheckOutcome {
 	const controller = controllerOf(ctx.profile);
 	const hint = serviceHint(ctx.expect, 'glance-api', controller);
 	if (code !== 0) return commandFailed('openstack image list', stderr, stdout, code, hint);
@@ -245,7 +284,10 @@ export function parseImageList(stdout: string, stderr: string, code: number | un
 	const image = rows.find((r) => str(r.Name) === name);
 	const names = rows.map((r) => str(r.Name));
 	if (!image) {
-		return fail(`the test image ${name} is not in the image list (images: ${listNames(names)})`, `the glance section uploads it; ${hint}`);
+		return fail(
+			`the test image ${name} is not in the image list (images: ${listNames(names)})`,
+			`the glance section uploads it; ${hint}`,
+		);
 	}
 	const status = str(image.Status).toLowerCase();
 	if (status !== 'active') {
@@ -259,7 +301,12 @@ export function parseImageList(stdout: string, stderr: string, code: number | un
 export const HTTP_STATUS_MARKER = 'osc-http-status';
 
 /** `curl -sS -w '\nosc-http-status %{http_code}\n' URL/`: the version document, then the status. */
-export function parsePlacement(stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome {
+export function parsePlacement(
+	stdout: string,
+	stderr: string,
+	code: number | undefined,
+	ctx: CheckContext,
+): CheckOutcome {
 	const controller = controllerOf(ctx.profile);
 	const hint = serviceHint(ctx.expect, 'placement', controller);
 	const statusLine = new RegExp(`^${HTTP_STATUS_MARKER} (\\d{3})$`, 'm').exec(stdout);
@@ -273,16 +320,30 @@ export function parsePlacement(stdout: string, stderr: string, code: number | un
 	const versions = json.ok ? json.value.versions : undefined;
 	const current = versions?.find((v) => str(v.status) === 'CURRENT') ?? versions?.[0];
 	if (!current) return fail(`the placement API answers, but not with a version document: ${body.slice(0, 120)}`, hint);
-	const range = current.min_version || current.max_version ? ` (microversions ${str(current.min_version)} to ${str(current.max_version)})` : '';
+	const range =
+		current.min_version || current.max_version
+			? ` (microversions ${str(current.min_version)} to ${str(current.max_version)})`
+			: '';
 	return pass(`the placement API answers: ${str(current.id)} ${str(current.status)}${range}`);
 }
 
 // ----- nova --------------------------------------------------------------------------------------------------
 
-export function parseComputeServices(stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome {
+export function parseComputeServices(
+	stdout: string,
+	stderr: string,
+	code: number | undefined,
+	ctx: CheckContext,
+): CheckOutcome {
 	const controller = controllerOf(ctx.profile);
 	if (code !== 0) {
-		return commandFailed('openstack compute service list', stderr, stdout, code, serviceHint(ctx.expect, 'nova-api', controller));
+		return commandFailed(
+			'openstack compute service list',
+			stderr,
+			stdout,
+			code,
+			serviceHint(ctx.expect, 'nova-api', controller),
+		);
 	}
 	const json = parseJsonOutput(stdout);
 	const rows = json.ok ? asRows(json.value) : undefined;
@@ -303,12 +364,18 @@ export function parseComputeServices(stdout: string, stderr: string, code: numbe
 			});
 		}
 		if (!truthy(row.State)) {
-			problems.push({ text: `${binary} on ${host}: down since ${describeTimestamp(row['Updated At'])}`, hint: hintFor(binary, host) });
+			problems.push({
+				text: `${binary} on ${host}: down since ${describeTimestamp(row['Updated At'])}`,
+				hint: hintFor(binary, host),
+			});
 		}
 	}
 	for (const binary of ctx.expect.novaControllerBinaries) {
 		if (!rows.some((r) => str(r.Binary) === binary && hostMatches(str(r.Host), controller))) {
-			problems.push({ text: `${binary} on ${controller.name}: not registered`, hint: hintFor(binary, controller.name) });
+			problems.push({
+				text: `${binary} on ${controller.name}: not registered`,
+				hint: hintFor(binary, controller.name),
+			});
 		}
 	}
 	const computeNodes = ctx.profile.nodes.filter((n) => n.roles.includes('compute'));
@@ -329,7 +396,9 @@ export function parseComputeServices(stdout: string, stderr: string, code: numbe
 	const strays = rows.filter(
 		(r) => str(r.Binary) === 'nova-compute' && !computeNodes.some((n) => hostMatches(str(r.Host), n)),
 	);
-	const strayText = strays.length ? `; also nova-compute on ${strays.map((r) => str(r.Host)).join(', ')} (not in the profile)` : '';
+	const strayText = strays.length
+		? `; also nova-compute on ${strays.map((r) => str(r.Host)).join(', ')} (not in the profile)`
+		: '';
 	if (problems.length) {
 		return fail(problems.map((p) => p.text).join('\n') + strayText, problems[0]?.hint);
 	}
@@ -357,15 +426,17 @@ export function parseUpgradeCheckTable(stdout: string): UpgradeCheck[] {
 			continue;
 		}
 		const cell = line.replace(/^\|\s?/, '').replace(/\s*\|$/, '');
-		let m: RegExpExecArray | null;
-		if ((m = /^Check: (.*)$/.exec(cell))) {
-			current = { name: m[1]!.trim(), result: '', details: '' };
+		const check = /^Check: (.*)$/.exec(cell);
+		const result = /^Result: (.*)$/.exec(cell);
+		const details = /^Details: (.*)$/.exec(cell);
+		if (check) {
+			current = { name: check[1]!.trim(), result: '', details: '' };
 			checks.push(current);
 			inDetails = false;
-		} else if (current && (m = /^Result: (.*)$/.exec(cell))) {
-			current.result = m[1]!.trim();
-		} else if (current && (m = /^Details: (.*)$/.exec(cell))) {
-			current.details = m[1]!.trim();
+		} else if (current && result) {
+			current.result = result[1]!.trim();
+		} else if (current && details) {
+			current.details = details[1]!.trim();
 			inDetails = true;
 		} else if (current && inDetails && cell.trim() !== '') {
 			current.details = `${current.details} ${cell.trim()}`.trim();
@@ -374,7 +445,12 @@ export function parseUpgradeCheckTable(stdout: string): UpgradeCheck[] {
 	return checks;
 }
 
-export function parseUpgradeCheck(stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome {
+export function parseUpgradeCheck(
+	stdout: string,
+	stderr: string,
+	code: number | undefined,
+	ctx: CheckContext,
+): CheckOutcome {
 	const controller = controllerOf(ctx.profile);
 	const hint = `${serviceHint(ctx.expect, 'nova-api', controller)}; nova-status reads /etc/nova/nova.conf`;
 	const checks = parseUpgradeCheckTable(stdout);
@@ -390,7 +466,12 @@ export function parseUpgradeCheck(stdout: string, stderr: string, code: number |
 }
 
 /** `openstack catalog list -f json`: Endpoints is a list of dicts (Zed client) or text (Ocata client). */
-export function parseCatalog(stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome {
+export function parseCatalog(
+	stdout: string,
+	stderr: string,
+	code: number | undefined,
+	ctx: CheckContext,
+): CheckOutcome {
 	const controller = controllerOf(ctx.profile);
 	const hint = serviceHint(ctx.expect, 'keystone', controller);
 	if (code !== 0) return commandFailed('openstack catalog list', stderr, stdout, code, hint);
@@ -413,17 +494,31 @@ export function parseCatalog(stdout: string, stderr: string, code: number | unde
 		if (missing.length) problems.push(`${want.type} (${str(entry.Name)}): no ${missing.join(', ')} endpoint`);
 	}
 	if (problems.length) {
-		return fail(problems.join('\n'), `openstack endpoint list; the service-entities step of the section that installs it`);
+		return fail(
+			problems.join('\n'),
+			`openstack endpoint list; the service-entities step of the section that installs it`,
+		);
 	}
 	return pass(`the catalog has ${rows.map((r) => `${str(r.Name)} (${str(r.Type)})`).join(', ')}`);
 }
 
 // ----- neutron ------------------------------------------------------------------------------------------------
 
-export function parseNetworkAgents(stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome {
+export function parseNetworkAgents(
+	stdout: string,
+	stderr: string,
+	code: number | undefined,
+	ctx: CheckContext,
+): CheckOutcome {
 	const controller = controllerOf(ctx.profile);
 	if (code !== 0) {
-		return commandFailed('openstack network agent list', stderr, stdout, code, serviceHint(ctx.expect, 'neutron-server', controller));
+		return commandFailed(
+			'openstack network agent list',
+			stderr,
+			stdout,
+			code,
+			serviceHint(ctx.expect, 'neutron-server', controller),
+		);
 	}
 	const json = parseJsonOutput(stdout);
 	const rows = json.ok ? asRows(json.value) : undefined;
@@ -441,7 +536,8 @@ export function parseNetworkAgents(stdout: string, stderr: string, code: number 
 				continue;
 			}
 			examined.add(row);
-			if (!truthy(row.Alive)) problems.push({ text: `${agent.type} on ${node.name}: not alive (${str(row.Alive)})`, hint });
+			if (!truthy(row.Alive))
+				problems.push({ text: `${agent.type} on ${node.name}: not alive (${str(row.Alive)})`, hint });
 			if (!truthy(row.State)) {
 				problems.push({
 					text: `${agent.type} on ${node.name}: administratively down`,
@@ -451,8 +547,13 @@ export function parseNetworkAgents(stdout: string, stderr: string, code: number 
 		}
 	}
 	for (const r of rows.filter((row) => !examined.has(row) && !truthy(row.Alive))) {
-		problems.push({ text: `${str(r['Agent Type'])} on ${str(r.Host)}: not alive`, hint: serviceHint(ctx.expect, str(r.Binary), str(r.Host)) });
+		problems.push({
+			text: `${str(r['Agent Type'])} on ${str(r.Host)}: not alive`,
+			hint: serviceHint(ctx.expect, str(r.Binary), str(r.Host)),
+		});
 	}
 	if (problems.length) return fail(problems.map((p) => p.text).join('\n'), problems[0]?.hint);
-	return pass(`${expected} expected agents alive and up for networking option ${ctx.profile.network.option === 'provider' ? '1 (provider)' : '2 (self-service)'} (${rows.length} listed)`);
+	return pass(
+		`${expected} expected agents alive and up for networking option ${ctx.profile.network.option === 'provider' ? '1 (provider)' : '2 (self-service)'} (${rows.length} listed)`,
+	);
 }

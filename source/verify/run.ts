@@ -3,7 +3,7 @@
  * and runner as steps, masked output), the parser judges the output, and the result is saved at once.
  */
 import type { Engine } from '../engine/engine.js';
-import { checkContext, type CheckSelection, planChecks, unreachableHint } from './checks.js';
+import { type CheckSelection, checkContext, planChecks, unreachableHint } from './checks.js';
 import { fail } from './parsers.js';
 import { VerifyStore } from './store.js';
 import type { CheckInstance, CheckOutcome, CheckResult } from './types.js';

@@ -45,7 +45,9 @@ describe('os-console launch', () => {
 		const r = await launch(['--profile', profileFile, '--spec', spec, '--plan']);
 		expect(r.code).toBe(0);
 		expect(r.out).toContain('Equivalent commands (on the controller):');
-		expect(r.out).toContain('  openstack subnet create --network provider --allocation-pool start=127.200.0.100,end=127.200.0.200 --gateway 127.200.0.1 --subnet-range 127.200.0.0/24 provider');
+		expect(r.out).toContain(
+			'  openstack subnet create --network provider --allocation-pool start=127.200.0.100,end=127.200.0.200 --gateway 127.200.0.1 --subnet-range 127.200.0.0/24 provider',
+		);
 		expect(r.out).toContain('  openstack flavor create --vcpus 2 --ram 64 --disk 1 m1.nano');
 		expect(r.out).toContain('--nic net-id=provider --security-group default --key-name mykey provider-instance');
 		expect(runner.runs).toHaveLength(0);
@@ -74,20 +76,36 @@ describe('os-console launch', () => {
 		const bad = await launch(['--profile', profileFile, '--spec', specFile('{"network": '), '--plan']);
 		expect(bad.code).toBe(2);
 		expect(bad.err).toContain('is not valid JSON');
-		const noKey = await launch(['--profile', profileFile, '--spec', specFile({ keypair: { publicKeyFile: path.join(dir, 'none.pub') } }), '--plan']);
+		const noKey = await launch([
+			'--profile',
+			profileFile,
+			'--spec',
+			specFile({ keypair: { publicKeyFile: path.join(dir, 'none.pub') } }),
+			'--plan',
+		]);
 		expect(noKey.code).toBe(2);
 		expect(noKey.err).toContain(`keypair.publicKeyFile: ${path.join(dir, 'none.pub')} does not exist`);
 	});
 
 	it('asks first; "no" launches nothing', async () => {
-		const r = await launch(['--profile', profileFile, '--spec', specFile({ keypair: { publicKeyFile: keyFile } })], false);
+		const r = await launch(
+			['--profile', profileFile, '--spec', specFile({ keypair: { publicKeyFile: keyFile } })],
+			false,
+		);
 		expect(r.code).toBe(1);
 		expect(r.err).toContain('nothing was launched');
 		expect(runner.runs).toHaveLength(0);
 	});
 
 	it('--yes runs the plan on the controller and reports why it failed (no OpenStack client here)', async () => {
-		const r = await launch(['--profile', profileFile, '--spec', specFile({ keypair: { publicKeyFile: keyFile } }), '--yes', '--json']);
+		const r = await launch([
+			'--profile',
+			profileFile,
+			'--spec',
+			specFile({ keypair: { publicKeyFile: keyFile } }),
+			'--yes',
+			'--json',
+		]);
 		expect(r.code).toBe(1);
 		const doc = JSON.parse(r.out);
 		expect(doc.kind).toBe('failed');

@@ -39,7 +39,14 @@ afterEach(async () => {
 function mount(options: { onBack?: () => void } = {}) {
 	const draft = draftFromProfile(engine.profile, engine.runbook, { keyFile });
 	const instance = render(
-		<LaunchForm engine={engine} isActive height={60} onBack={options.onBack ?? (() => {})} readCloud={false} initialDraft={draft} />,
+		<LaunchForm
+			engine={engine}
+			isActive
+			height={60}
+			onBack={options.onBack ?? (() => {})}
+			readCloud={false}
+			initialDraft={draft}
+		/>,
 	);
 	const frame = () => instance.lastFrame() ?? '';
 	const press = async (...specs: string[]) => {
@@ -63,7 +70,10 @@ function mount(options: { onBack?: () => void } = {}) {
 			await tick();
 		}
 	};
-	const pointerLine = () => frame().split('\n').find((l) => /^\s*›/.test(l)) ?? '';
+	const pointerLine = () =>
+		frame()
+			.split('\n')
+			.find((l) => /^\s*›/.test(l)) ?? '';
 	return { instance, frame, press, type, waitFor, pointerLine };
 }
 

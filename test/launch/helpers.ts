@@ -7,7 +7,8 @@ import type { LaunchDraft } from '../../source/launch/spec.js';
 import { cloudProfile, runbookLike } from '../verify/helpers.js';
 
 /** A real ed25519 public key (made with ssh-keygen; the private half was thrown away). */
-export const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIItQ+81c1ym/3VC0A7iQybuISas++1uain9GqtoJLbxd operator@laptop';
+export const PUBLIC_KEY =
+	'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIItQ+81c1ym/3VC0A7iQybuISas++1uain9GqtoJLbxd operator@laptop';
 
 export function keyDir(): string {
 	return fs.mkdtempSync(path.join(os.tmpdir(), 'osc-keys-'));

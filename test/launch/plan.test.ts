@@ -30,7 +30,7 @@ function spec(overrides: Parameters<typeof draft>[0] = {}): LaunchSpec {
 const options = { publicKey: `${PUBLIC_KEY}\n`, keyDir: '/var/lib/os-console/launch', physicalNetwork: 'provider' };
 
 describe('planLaunch', () => {
-	it('self-service: the guide\'s commands in order, as admin then demo, with the operator\'s key file', () => {
+	it("self-service: the guide's commands in order, as admin then demo, with the operator's key file", () => {
 		const plan = planLaunch({ ...spec(), keypair: { name: 'mykey', publicKeyFile: '~/.ssh/id_ed25519.pub' } }, options);
 		expect(plan.commands).toEqual([
 			'# as admin: . admin-openrc',
@@ -69,7 +69,10 @@ describe('planLaunch', () => {
 	});
 
 	it('provider option: no self-service network or router; rules can be left out', () => {
-		const plan = planLaunch(spec({ network: 'provider', instance: 'provider-instance', 'securityGroup.ssh': 'no', 'provider.dns': '' }), options);
+		const plan = planLaunch(
+			spec({ network: 'provider', instance: 'provider-instance', 'securityGroup.ssh': 'no', 'provider.dns': '' }),
+			options,
+		);
 		const text = plan.commands.join('\n');
 		expect(text).not.toContain('router');
 		expect(text).not.toContain('--dst-port 22');
@@ -82,7 +85,13 @@ describe('planLaunch', () => {
 		const runbook = getRunbook('demo');
 		const plan = planLaunch(spec(), options);
 		const step = RunbookStep.parse({ id: 'adhoc', title: 'launch', on: 'all', actions: plan.actions });
-		const rendered = renderStep(runbook, { id: 'adhoc', title: 'launch', guide: 'x', steps: [step] }, step, profile, profile.nodes[0]!);
+		const rendered = renderStep(
+			runbook,
+			{ id: 'adhoc', title: 'launch', guide: 'x', steps: [step] },
+			step,
+			profile,
+			profile.nodes[0]!,
+		);
 		const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'osc-plan-')), 'script.sh');
 		fs.writeFileSync(file, rendered.script);
 		execFileSync('sh', ['-n', file]);

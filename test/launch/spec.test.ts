@@ -13,7 +13,7 @@ import { cloudProfile, runbookLike } from '../verify/helpers.js';
 import { draft, keyDir, PUBLIC_KEY, writeKey } from './helpers.js';
 
 describe('prefill from the profile', () => {
-	it('takes the profile\'s networks, the guide\'s names and the runbook\'s test image, and validates', () => {
+	it("takes the profile's networks, the guide's names and the runbook's test image, and validates", () => {
 		const d = draft();
 		expect(d).toMatchObject({
 			network: 'selfservice',
@@ -30,7 +30,11 @@ describe('prefill from the profile', () => {
 		});
 		const v = validateDraft(d);
 		expect(v.errors).toEqual({});
-		expect(v.spec).toMatchObject({ network: 'selfservice', flavor: { vcpus: 1, ramMb: 64, diskGb: 1 }, securityGroup: { icmp: true, ssh: true } });
+		expect(v.spec).toMatchObject({
+			network: 'selfservice',
+			flavor: { vcpus: 1, ramMb: 64, diskGb: 1 },
+			securityGroup: { icmp: true, ssh: true },
+		});
 		expect(v.publicKey).toBe(`${PUBLIC_KEY}\n`);
 		const ocata = draftFromProfile(cloudProfile(), runbookLike('centos7-ocata'), { keyFile: '/x.pub' });
 		expect(ocata.image).toBe('cirros');
@@ -48,9 +52,13 @@ describe('validation as the operator types', () => {
 
 	it('gateway and pool inside the subnet, start not after end, gateway outside the pool', () => {
 		const e = (o: Parameters<typeof draft>[0]) => validateDraft(draft(o)).errors;
-		expect(e({ 'provider.gateway': '198.51.100.1' })).toEqual({ 'provider.gateway': 'must be inside 203.0.113.0/24 (not its network or broadcast address)' });
+		expect(e({ 'provider.gateway': '198.51.100.1' })).toEqual({
+			'provider.gateway': 'must be inside 203.0.113.0/24 (not its network or broadcast address)',
+		});
 		expect(e({ 'provider.gateway': '203.0.113.255' })['provider.gateway']).toMatch(/must be inside/);
-		expect(e({ 'provider.poolStart': '203.0.114.5' })).toEqual({ 'provider.poolStart': 'must be inside 203.0.113.0/24' });
+		expect(e({ 'provider.poolStart': '203.0.114.5' })).toEqual({
+			'provider.poolStart': 'must be inside 203.0.113.0/24',
+		});
 		expect(e({ 'provider.poolStart': '203.0.113.200', 'provider.poolEnd': '203.0.113.150' })).toEqual({
 			'provider.poolEnd': 'must not come before the pool start 203.0.113.200',
 		});
@@ -58,8 +66,12 @@ describe('validation as the operator types', () => {
 			'provider.gateway': 'is inside the allocation pool 203.0.113.101-203.0.113.250: neutron refuses that',
 		});
 		expect(e({ 'selfservice.gateway': '172.16.2.1' })['selfservice.gateway']).toMatch(/inside 172\.16\.1\.0\/24/);
-		expect(e({ 'selfservice.cidr': '203.0.113.0/25' })['selfservice.cidr']).toBe('overlaps the provider network: the router cannot connect both');
-		expect(e({ 'provider.dns': '8.8.8' })['provider.dns']).toBe('must be an IPv4 address like 8.8.4.4, or empty for none');
+		expect(e({ 'selfservice.cidr': '203.0.113.0/25' })['selfservice.cidr']).toBe(
+			'overlaps the provider network: the router cannot connect both',
+		);
+		expect(e({ 'provider.dns': '8.8.8' })['provider.dns']).toBe(
+			'must be an IPv4 address like 8.8.4.4, or empty for none',
+		);
 		expect(e({ 'provider.dns': '' })).toEqual({});
 	});
 
@@ -81,9 +93,17 @@ describe('validation as the operator types', () => {
 
 	it('the key file exists and holds one OpenSSH public key', () => {
 		const dir = keyDir();
-		expect(validateDraft(draft({}, `${dir}/missing.pub`)).errors['keypair.publicKeyFile']).toBe(`${dir}/missing.pub does not exist`);
-		const priv = writeKey(dir, 'id_ed25519', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n');
-		expect(validateDraft(draft({}, priv)).errors['keypair.publicKeyFile']).toBe(`${priv}: this is a private key: give the .pub file next to it`);
+		expect(validateDraft(draft({}, `${dir}/missing.pub`)).errors['keypair.publicKeyFile']).toBe(
+			`${dir}/missing.pub does not exist`,
+		);
+		const priv = writeKey(
+			dir,
+			'id_ed25519',
+			'-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----\n',
+		);
+		expect(validateDraft(draft({}, priv)).errors['keypair.publicKeyFile']).toBe(
+			`${priv}: this is a private key: give the .pub file next to it`,
+		);
 		expect(validateDraft(draft({}, dir)).errors['keypair.publicKeyFile']).toBe(`${dir} is not a file`);
 		expect(publicKeyProblem('hello world')).toMatch(/does not hold an OpenSSH public key/);
 		expect(publicKeyProblem('ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIItQ+81c1ym/3VC0A7iQybuISas++1uain9GqtoJLbxd')).toBe(
@@ -98,8 +118,16 @@ describe('validation as the operator types', () => {
 describe('spec files', () => {
 	it('a partial spec over the defaults; unknown keys are named', () => {
 		const d = specToDraft({ network: 'provider', flavor: { vcpus: 2 }, securityGroup: { ssh: false } }, draft());
-		expect(d).toMatchObject({ network: 'provider', 'flavor.vcpus': '2', 'securityGroup.ssh': 'no', 'flavor.ramMb': '64' });
-		expect(unknownPaths({ network: 'provider', flavor: { ram: 64 }, imgae: 'x', provider: { cidr: 'x' } })).toEqual(['flavor.ram', 'imgae']);
+		expect(d).toMatchObject({
+			network: 'provider',
+			'flavor.vcpus': '2',
+			'securityGroup.ssh': 'no',
+			'flavor.ramMb': '64',
+		});
+		expect(unknownPaths({ network: 'provider', flavor: { ram: 64 }, imgae: 'x', provider: { cidr: 'x' } })).toEqual([
+			'flavor.ram',
+			'imgae',
+		]);
 		expect(describeErrors(validateDraft({ ...d, 'provider.cidr': 'x' }).errors)).toEqual([
 			'provider.cidr: must be an IPv4 network in CIDR form like 203.0.113.0/24',
 		]);

@@ -40,9 +40,18 @@ describe('captured from a real debian12-zed controller', () => {
 			status: 'pass',
 			detail: 'the database answers as root over the unix socket (10.11.19-MariaDB-0+deb12u1)',
 		});
-		expect(run(parseRabbitUsers, 'rabbitmq-list-users')).toMatchObject({ status: 'pass', detail: 'RabbitMQ user openstack exists (users: guest, openstack)' });
-		expect(run(parseMemcached, 'memcached-version')).toEqual({ status: 'pass', detail: 'memcached 1.6.18 answers on 10.0.3.61:11211' });
-		expect(run(parseChrony, 'chrony-controller')).toMatchObject({ status: 'fail', detail: 'chronyd on zctl has no time sources' });
+		expect(run(parseRabbitUsers, 'rabbitmq-list-users')).toMatchObject({
+			status: 'pass',
+			detail: 'RabbitMQ user openstack exists (users: guest, openstack)',
+		});
+		expect(run(parseMemcached, 'memcached-version')).toEqual({
+			status: 'pass',
+			detail: 'memcached 1.6.18 answers on 10.0.3.61:11211',
+		});
+		expect(run(parseChrony, 'chrony-controller')).toMatchObject({
+			status: 'fail',
+			detail: 'chronyd on zctl has no time sources',
+		});
 	});
 
 	it('keystone: tokens as admin and demo (token ids redacted in the fixture)', () => {
@@ -52,7 +61,7 @@ describe('captured from a real debian12-zed controller', () => {
 		expect(demo.detail).toMatch(/^demo got a token for project [0-9a-f]{8}…, expires 2026-11-25T15:10:44\+0000$/);
 	});
 
-	it('glance: the runbook\'s test image is active', () => {
+	it("glance: the runbook's test image is active", () => {
 		expect(run(parseImageList, 'image-list')).toMatchObject({ status: 'pass' });
 		expect(run(parseImageList, 'image-list').detail).toMatch(/^1 image; blank-qcow2-test is active/);
 	});
@@ -80,12 +89,14 @@ describe('captured from a real debian12-zed controller', () => {
 		});
 	});
 
-	it('neutron not installed yet: the client\'s own message', () => {
+	it("neutron not installed yet: the client's own message", () => {
 		const agents = run(parseNetworkAgents, 'network-agent-list');
 		expect(agents.status).toBe('fail');
 		expect(agents.detail).toBe(
 			'openstack network agent list failed (exit 1): public endpoint for network service in RegionOne region not found',
 		);
-		expect(agents.hint).toBe('look at neutron-server on zctl: systemctl status neutron-api; log /var/log/neutron/neutron-api.log');
+		expect(agents.hint).toBe(
+			'look at neutron-server on zctl: systemctl status neutron-api; log /var/log/neutron/neutron-api.log',
+		);
 	});
 });

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Profile, Profile as ProfileSchema, type ProfileInput } from '../../source/profile/schema.js';
+import { type Profile, type ProfileInput, Profile as ProfileSchema } from '../../source/profile/schema.js';
 import type { Runbook } from '../../source/runbook/model.js';
 import { getRunbook } from '../../source/runbook/registry.js';
 import { expectationsFor } from '../../source/verify/runbook-data.js';

@@ -51,7 +51,10 @@ function mount(props: Partial<Parameters<typeof VerifyPanel>[0]> = {}) {
 			await tick();
 		}
 	};
-	const pointerLine = () => frame().split('\n').find((l) => /^\s*›/.test(l)) ?? '';
+	const pointerLine = () =>
+		frame()
+			.split('\n')
+			.find((l) => /^\s*›/.test(l)) ?? '';
 	return { instance, frame, press, waitFor, pointerLine };
 }
 
@@ -60,7 +63,14 @@ describe('verification panel', () => {
 		const p = mount();
 		const frame = await p.waitFor('Verify operation · panel-lab (demo)');
 		expect(frame).toContain('0 passed · 0 failed · 14 not yet run');
-		for (const heading of ['Environment', 'Identity (Keystone)', 'Image (Glance)', 'Placement', 'Compute (Nova)', 'Networking (Neutron)']) {
+		for (const heading of [
+			'Environment',
+			'Identity (Keystone)',
+			'Image (Glance)',
+			'Placement',
+			'Compute (Nova)',
+			'Networking (Neutron)',
+		]) {
 			expect(frame).toContain(heading);
 		}
 		expect(p.pointerLine()).toMatch(/○ chrony: time sources reachable · controller\s+not yet run/);
@@ -139,7 +149,16 @@ describe('verify panel reducer', () => {
 		s = verifyPanelReducer(s, { type: 'batch', keys: ['a@x', 'b@x'] });
 		s = verifyPanelReducer(s, { type: 'started', key: 'a@x' });
 		expect(s.running).toEqual(['a@x']);
-		const result = { check: 'a', section: 'environment' as const, title: 'a', node: 'x', status: 'pass' as const, detail: 'ok', ranAt: new Date().toISOString(), durationMs: 5 };
+		const result = {
+			check: 'a',
+			section: 'environment' as const,
+			title: 'a',
+			node: 'x',
+			status: 'pass' as const,
+			detail: 'ok',
+			ranAt: new Date().toISOString(),
+			durationMs: 5,
+		};
 		s = verifyPanelReducer(s, { type: 'result', key: 'a@x', result });
 		expect(s).toMatchObject({ running: [], batchDone: 1, results: { 'a@x': result } });
 		s = verifyPanelReducer(s, { type: 'finished', message: 'done' });

@@ -35,7 +35,12 @@ describe('chrony (real chronyc -c -n sources output)', () => {
 	});
 
 	it('passes on a compute node synchronized to the controller and names the source that does not answer', () => {
-		const out = parseChrony(fixture('chrony/sources-selected-and-unreachable.csv'), '', 0, context('compute1', { profile }));
+		const out = parseChrony(
+			fixture('chrony/sources-selected-and-unreachable.csv'),
+			'',
+			0,
+			context('compute1', { profile }),
+		);
 		expect(out.status).toBe('pass');
 		expect(out.detail).toMatch(/^synchronized to 127\.0\.0\.1 \(stratum 10, reach 377\)/);
 		expect(out.detail).toContain('not answering: 127.0.0.9 (reach 0)');
@@ -54,8 +59,13 @@ describe('chrony (real chronyc -c -n sources output)', () => {
 		expect(out.detail).toContain('compute1 does not take its time from the controller (127.0.0.2)');
 	});
 
-	it('fails with chronyc\'s own words (on stdout) when chronyd is not running', () => {
-		const out = parseChrony(fixture('chrony/no-daemon.stdout'), fixture('chrony/no-daemon.stderr'), 1, context('controller', { runbook: 'centos7-ocata' }));
+	it("fails with chronyc's own words (on stdout) when chronyd is not running", () => {
+		const out = parseChrony(
+			fixture('chrony/no-daemon.stdout'),
+			fixture('chrony/no-daemon.stderr'),
+			1,
+			context('controller', { runbook: 'centos7-ocata' }),
+		);
 		expect(out.status).toBe('fail');
 		expect(out.detail).toBe('chronyc sources failed (exit 1): 506 Cannot talk to daemon');
 		expect(out.hint).toContain('systemctl status chronyd');
@@ -65,8 +75,16 @@ describe('chrony (real chronyc -c -n sources output)', () => {
 describe('environment services (real output)', () => {
 	it('database: passes on the real mysql --batch answer, fails on the real socket error', () => {
 		const ok = parseDatabase(fixture('mariadb/select.stdout'), '', 0, context());
-		expect(ok).toEqual({ status: 'pass', detail: 'the database answers as root over the unix socket (10.11.19-MariaDB-0+deb12u1)' });
-		const down = parseDatabase('', fixture('mariadb/down.stderr'), 1, context('controller', { runbook: 'centos7-ocata' }));
+		expect(ok).toEqual({
+			status: 'pass',
+			detail: 'the database answers as root over the unix socket (10.11.19-MariaDB-0+deb12u1)',
+		});
+		const down = parseDatabase(
+			'',
+			fixture('mariadb/down.stderr'),
+			1,
+			context('controller', { runbook: 'centos7-ocata' }),
+		);
 		expect(down.status).toBe('fail');
 		expect(down.detail).toContain("ERROR 2002 (HY000): Can't connect to local server through socket");
 		expect(down.hint).toBe('look at mariadb on controller: systemctl status mariadb; log /var/log/mariadb/mariadb.log');
@@ -78,7 +96,9 @@ describe('environment services (real output)', () => {
 		expect(missing.status).toBe('fail');
 		expect(missing.detail).toBe('RabbitMQ has no user "openstack" (users: guest)');
 		const down = parseRabbitUsers('', fixture('rabbitmq/down.stderr'), code('rabbitmq/down.code'), context());
-		expect(down.detail).toMatch(/^rabbitmqctl list_users failed \(exit 69\): Error: unable to perform an operation on node/);
+		expect(down.detail).toMatch(
+			/^rabbitmqctl list_users failed \(exit 69\): Error: unable to perform an operation on node/,
+		);
 		expect(down.hint).toContain('systemctl status rabbitmq-server');
 	});
 
@@ -94,7 +114,7 @@ describe('environment services (real output)', () => {
 
 describe('keystone', () => {
 	it('token issue passes without showing the token', () => {
-		const out = parseToken('admin')(fixture('docs-shape/token-issue.json'), '', 0, context());
+		const out = parseToken('admin')(fixture('docs-shape/token-issue.stdout'), '', 0, context());
 		expect(out.status).toBe('pass');
 		expect(out.detail).toBe('admin got a token for project 3a4f0c3a…, expires 2024-05-10T13:03:11+0000');
 		expect(out.detail).not.toContain('gAAAA');
@@ -116,24 +136,39 @@ describe('keystone', () => {
 	});
 
 	it('the client missing on the node', () => {
-		const out = parseToken('admin')('', "Traceback (most recent call last):\n  File \"<string>\", line 2, in <module>\nModuleNotFoundError: No module named 'openstackclient'", 1, context());
+		const out = parseToken('admin')(
+			'',
+			'Traceback (most recent call last):\n  File "<string>", line 2, in <module>\nModuleNotFoundError: No module named \'openstackclient\'',
+			1,
+			context(),
+		);
 		expect(out.detail).toContain('the OpenStack client is not installed');
 	});
 });
 
 describe('glance', () => {
 	it('the test image of the runbook is active', () => {
-		const zed = parseImageList(fixture('docs-shape/image-list.json'), '', 0, context());
+		const zed = parseImageList(fixture('docs-shape/image-list.stdout'), '', 0, context());
 		expect(zed.status).toBe('pass');
 		expect(zed.detail).toContain('blank-qcow2-test is active');
-		const ocata = parseImageList(fixture('docs-shape/image-list.json'), '', 0, context('controller', { runbook: 'centos7-ocata' }));
+		const ocata = parseImageList(
+			fixture('docs-shape/image-list.stdout'),
+			'',
+			0,
+			context('controller', { runbook: 'centos7-ocata' }),
+		);
 		expect(ocata.detail).toContain('cirros is active');
 	});
 
 	it('fails when the image is queued or missing', () => {
-		const queued = parseImageList(fixture('docs-shape/image-list-queued.json'), '', 0, context());
+		const queued = parseImageList(fixture('docs-shape/image-list-queued.stdout'), '', 0, context());
 		expect(queued).toMatchObject({ status: 'fail', detail: 'image blank-qcow2-test is queued, not active' });
-		const missing = parseImageList(fixture('docs-shape/image-list-queued.json'), '', 0, context('controller', { runbook: 'centos7-ocata' }));
+		const missing = parseImageList(
+			fixture('docs-shape/image-list-queued.stdout'),
+			'',
+			0,
+			context('controller', { runbook: 'centos7-ocata' }),
+		);
 		expect(missing.detail).toBe('the test image cirros is not in the image list (images: blank-qcow2-test)');
 		expect(missing.hint).toContain('/var/log/glance/api.log');
 	});
@@ -142,21 +177,33 @@ describe('glance', () => {
 describe('placement', () => {
 	it('the version document', () => {
 		const out = parsePlacement(fixture('docs-shape/placement-root.txt'), '', 0, context());
-		expect(out).toEqual({ status: 'pass', detail: 'the placement API answers: v1.0 CURRENT (microversions 1.0 to 1.39)' });
+		expect(out).toEqual({
+			status: 'pass',
+			detail: 'the placement API answers: v1.0 CURRENT (microversions 1.0 to 1.39)',
+		});
 	});
 	it('HTTP 503 and connection refused', () => {
 		const unavailable = parsePlacement(fixture('docs-shape/placement-503.txt'), '', 0, context());
 		expect(unavailable.status).toBe('fail');
 		expect(unavailable.detail).toMatch(/^the placement API answers HTTP 503: <html>/);
-		expect(unavailable.hint).toBe('look at placement on controller: systemctl status placement-api; log /var/log/placement/placement-api.log');
-		const refused = parsePlacement('\nosc-http-status 000\n', 'curl: (7) Failed to connect to controller port 8778 after 0 ms: Couldn\'t connect to server', 7, context());
-		expect(refused.detail).toBe("the placement API failed (exit 7): curl: (7) Failed to connect to controller port 8778 after 0 ms: Couldn't connect to server");
+		expect(unavailable.hint).toBe(
+			'look at placement on controller: systemctl status placement-api; log /var/log/placement/placement-api.log',
+		);
+		const refused = parsePlacement(
+			'\nosc-http-status 000\n',
+			"curl: (7) Failed to connect to controller port 8778 after 0 ms: Couldn't connect to server",
+			7,
+			context(),
+		);
+		expect(refused.detail).toBe(
+			"the placement API failed (exit 7): curl: (7) Failed to connect to controller port 8778 after 0 ms: Couldn't connect to server",
+		);
 	});
 });
 
 describe('nova', () => {
 	it('compute service list: all enabled and up, one nova-compute per compute node', () => {
-		const out = parseComputeServices(fixture('docs-shape/compute-service-list-zed.json'), '', 0, context());
+		const out = parseComputeServices(fixture('docs-shape/compute-service-list-zed.stdout'), '', 0, context());
 		expect(out.status).toBe('pass');
 		expect(out.detail).toBe(
 			'4 services enabled and up (controller: nova-scheduler, nova-conductor; compute1: nova-compute; compute2: nova-compute)',
@@ -164,50 +211,69 @@ describe('nova', () => {
 	});
 
 	it('a compute service down (with when it last reported) and one not registered', () => {
-		const out = parseComputeServices(fixture('docs-shape/compute-service-list-compute-down.json'), '', 0, context());
+		const out = parseComputeServices(fixture('docs-shape/compute-service-list-compute-down.stdout'), '', 0, context());
 		expect(out.status).toBe('fail');
 		expect(out.detail.split('\n')).toEqual([
 			'nova-compute on compute1: down since 12:03 UTC on 2024-05-10',
 			'nova-compute on compute2: not registered',
 		]);
-		expect(out.hint).toBe('look at nova-compute on compute1: systemctl status nova-compute; log /var/log/nova/nova-compute.log');
+		expect(out.hint).toBe(
+			'look at nova-compute on compute1: systemctl status nova-compute; log /var/log/nova/nova-compute.log',
+		);
 	});
 
 	it('Ocata shape (integer ids, nova-consoleauth) with a disabled service', () => {
-		const out = parseComputeServices(fixture('docs-shape/compute-service-list-ocata.json'), '', 0, context('controller', { runbook: 'centos7-ocata' }));
+		const out = parseComputeServices(
+			fixture('docs-shape/compute-service-list-ocata.stdout'),
+			'',
+			0,
+			context('controller', { runbook: 'centos7-ocata' }),
+		);
 		expect(out.status).toBe('fail');
 		expect(out.detail).toBe('nova-compute on compute1: disabled (maintenance)');
 		expect(out.hint).toBe('openstack compute service set --enable compute1 nova-compute');
 	});
 
 	it('Ocata expects nova-consoleauth on the controller; Zed does not', () => {
-		const zedList = fixture('docs-shape/compute-service-list-zed.json');
+		const zedList = fixture('docs-shape/compute-service-list-zed.stdout');
 		const out = parseComputeServices(zedList, '', 0, context('controller', { runbook: 'centos7-ocata' }));
 		expect(out.detail).toBe('nova-consoleauth on controller: not registered');
 		expect(out.hint).toContain('openstack-nova-consoleauth');
 	});
 
-	it('nova-status upgrade check: the real formatter\'s table, Success, Failure and Warning', () => {
+	it("nova-status upgrade check: the real formatter's table, Success, Failure and Warning", () => {
 		expect(parseUpgradeCheckTable(fixture('nova-status/zed-success.txt'))).toHaveLength(7);
 		const ok = parseUpgradeCheck(fixture('nova-status/zed-success.txt'), '', 0, context());
 		expect(ok.status).toBe('pass');
 		expect(ok.detail).toMatch(/^all 7 checks Success \(Cells v2, Placement API, /);
-		const failure = parseUpgradeCheck(fixture('nova-status/zed-failure.txt'), '', code('nova-status/zed-failure.code'), context());
+		const failure = parseUpgradeCheck(
+			fixture('nova-status/zed-failure.txt'),
+			'',
+			code('nova-status/zed-failure.code'),
+			context(),
+		);
 		expect(failure.status).toBe('fail');
 		expect(failure.detail).toBe(
 			"Cells v2: Failure (No host mappings found but there are compute nodes. Run command 'nova-manage cell_v2 simple_cell_setup' and then retry.)",
 		);
-		const warning = parseUpgradeCheck(fixture('nova-status/ocata-warning.txt'), '', code('nova-status/ocata-warning.code'), context('controller', { runbook: 'centos7-ocata' }));
+		const warning = parseUpgradeCheck(
+			fixture('nova-status/ocata-warning.txt'),
+			'',
+			code('nova-status/ocata-warning.code'),
+			context('controller', { runbook: 'centos7-ocata' }),
+		);
 		expect(warning.status).toBe('fail');
-		expect(warning.detail).toMatch(/^Resource Providers: Warning \(There are no compute resource providers in the Placement service .* See https:\/\/docs\.openstack\.org\/nova\/latest\/user\/placement\.html for more details\.\)$/);
+		expect(warning.detail).toMatch(
+			/^Resource Providers: Warning \(There are no compute resource providers in the Placement service .* See https:\/\/docs\.openstack\.org\/nova\/latest\/user\/placement\.html for more details\.\)$/,
+		);
 		const missing = parseUpgradeCheck('', 'sh: 1: nova-status: not found', 127, context());
 		expect(missing.detail).toBe('nova-status upgrade check: command not found: sh: 1: nova-status: not found');
 	});
 
 	it('catalog: both client shapes, and a missing service or endpoint', () => {
-		expect(parseCatalog(fixture('docs-shape/catalog-list-zed.json'), '', 0, context()).status).toBe('pass');
-		expect(parseCatalog(fixture('docs-shape/catalog-list-ocata.json'), '', 0, context()).status).toBe('pass');
-		const out = parseCatalog(fixture('docs-shape/catalog-list-missing-placement.json'), '', 0, context());
+		expect(parseCatalog(fixture('docs-shape/catalog-list-zed.stdout'), '', 0, context()).status).toBe('pass');
+		expect(parseCatalog(fixture('docs-shape/catalog-list-ocata.stdout'), '', 0, context()).status).toBe('pass');
+		const out = parseCatalog(fixture('docs-shape/catalog-list-missing-placement.stdout'), '', 0, context());
 		expect(out.status).toBe('fail');
 		expect(out.detail.split('\n')).toEqual([
 			'placement (placement): not in the catalog',
@@ -218,30 +284,39 @@ describe('nova', () => {
 
 describe('neutron', () => {
 	it('self-service: every expected agent alive and up', () => {
-		const out = parseNetworkAgents(fixture('docs-shape/network-agent-list-zed.json'), '', 0, context());
+		const out = parseNetworkAgents(fixture('docs-shape/network-agent-list-zed.stdout'), '', 0, context());
 		expect(out.status).toBe('pass');
 		expect(out.detail).toBe('6 expected agents alive and up for networking option 2 (self-service) (6 listed)');
 	});
 
 	it('an agent not alive and agents missing', () => {
-		const out = parseNetworkAgents(fixture('docs-shape/network-agent-list-agent-dead.json'), '', 0, context());
+		const out = parseNetworkAgents(fixture('docs-shape/network-agent-list-agent-dead.stdout'), '', 0, context());
 		expect(out.status).toBe('fail');
 		expect(out.detail.split('\n')).toEqual([
 			'L3 agent (neutron-l3-agent) on controller: not registered',
 			'Linux bridge agent on compute1: not alive (false)',
 			'Linux bridge agent (neutron-linuxbridge-agent) on compute2: not registered',
 		]);
-		expect(out.hint).toBe('look at neutron-l3-agent on controller: systemctl status neutron-l3-agent; log /var/log/neutron/neutron-l3-agent.log');
+		expect(out.hint).toBe(
+			'look at neutron-l3-agent on controller: systemctl status neutron-l3-agent; log /var/log/neutron/neutron-l3-agent.log',
+		);
 	});
 
 	it('provider option does not expect the L3 agent; the Ocata client\'s ":-)"/"XXX" text', () => {
 		const profile = cloudProfile({
 			network: { ...cloudProfile().network, option: 'provider' },
 		});
-		const out = parseNetworkAgents(fixture('docs-shape/network-agent-list-ocata-dead.json'), '', 0, context('controller', { runbook: 'centos7-ocata', profile }));
+		const out = parseNetworkAgents(
+			fixture('docs-shape/network-agent-list-ocata-dead.stdout'),
+			'',
+			0,
+			context('controller', { runbook: 'centos7-ocata', profile }),
+		);
 		expect(out.status).toBe('fail');
 		expect(out.detail).toBe('Linux bridge agent on compute2: not alive (XXX)');
-		expect(out.hint).toBe('look at neutron-linuxbridge-agent on compute2: systemctl status neutron-linuxbridge-agent; log /var/log/neutron/linuxbridge-agent.log');
+		expect(out.hint).toBe(
+			'look at neutron-linuxbridge-agent on compute2: systemctl status neutron-linuxbridge-agent; log /var/log/neutron/linuxbridge-agent.log',
+		);
 	});
 });
 

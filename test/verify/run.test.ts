@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyCommand } from '../../source/commands/verify.js';
 import { openProfile } from '../../source/console/open-profile.js';
 import { loadOrCreateSecrets } from '../../source/profile/store.js';
-import { planChecks, verifySectionForRunbookSection, VerifySelectionError } from '../../source/verify/checks.js';
+import { planChecks, VerifySelectionError, verifySectionForRunbookSection } from '../../source/verify/checks.js';
 import { runChecks } from '../../source/verify/run.js';
 import { VerifyStore, verifyFile } from '../../source/verify/store.js';
 import { LocalShellRunner } from '../helpers/local-runner.js';
@@ -52,14 +52,22 @@ describe('planChecks', () => {
 	it('expands checks onto their nodes in guide order, and narrows by section, check, node', () => {
 		const profile = cloudProfile();
 		const all = planChecks(profile);
-		expect(all.filter((i) => i.def.id === 'environment.chrony').map((i) => i.node.name)).toEqual(['controller', 'compute1', 'compute2']);
-		expect(all.map((i) => i.def.section)).toEqual([...all.map((i) => i.def.section)].sort((a, b) => order(a) - order(b)));
+		expect(all.filter((i) => i.def.id === 'environment.chrony').map((i) => i.node.name)).toEqual([
+			'controller',
+			'compute1',
+			'compute2',
+		]);
+		expect(all.map((i) => i.def.section)).toEqual(
+			[...all.map((i) => i.def.section)].sort((a, b) => order(a) - order(b)),
+		);
 		expect(planChecks(profile, { section: 'nova' }).map((i) => i.key)).toEqual([
 			'nova.services@controller',
 			'nova.upgrade-check@controller',
 			'nova.catalog@controller',
 		]);
-		expect(planChecks(profile, { check: 'environment.chrony@compute2' }).map((i) => i.key)).toEqual(['environment.chrony@compute2']);
+		expect(planChecks(profile, { check: 'environment.chrony@compute2' }).map((i) => i.key)).toEqual([
+			'environment.chrony@compute2',
+		]);
 		expect(planChecks(profile, { node: 'compute1' }).map((i) => i.key)).toEqual(['environment.chrony@compute1']);
 		expect(() => planChecks(profile, { section: 'cinder' })).toThrow(VerifySelectionError);
 		expect(() => planChecks(profile, { check: 'nova.nope' })).toThrow(/no check "nova.nope"/);
@@ -106,7 +114,14 @@ describe('runChecks through Engine.exec and the LocalShellRunner', () => {
 		expect(saved.all()).toHaveLength(6);
 		expect(saved.get('environment.memcached', 'controller')).toEqual(memcached);
 		// The scripts ran on the nodes the checks name.
-		expect(runner.runs.map((r) => r.node).sort()).toEqual(['compute1', 'compute2', 'controller', 'controller', 'controller', 'controller']);
+		expect(runner.runs.map((r) => r.node).sort()).toEqual([
+			'compute1',
+			'compute2',
+			'controller',
+			'controller',
+			'controller',
+			'controller',
+		]);
 	});
 
 	it.skipIf(!mysqlAnswers())('the database check passes against a real MariaDB over the socket', async () => {
@@ -133,7 +148,11 @@ describe('runChecks through Engine.exec and the LocalShellRunner', () => {
 	it('a check that cannot finish in time fails with its timeout and a hint about the connection', async () => {
 		const engine = await open();
 		const { CHECKS } = await import('../../source/verify/checks.js');
-		const def = { ...CHECKS[0]!, timeoutSec: 1, actions: () => [{ kind: 'shell' as const, describe: 'hang', script: 'sleep 30' }] };
+		const def = {
+			...CHECKS[0]!,
+			timeoutSec: 1,
+			actions: () => [{ kind: 'shell' as const, describe: 'hang', script: 'sleep 30' }],
+		};
 		const { runCheck } = await import('../../source/verify/run.js');
 		const result = await runCheck(engine, { key: 'x@controller', def, node: engine.profile.nodes[0]! });
 		expect(result.status).toBe('fail');
