@@ -42,15 +42,17 @@ echo "${server}: $osc_status"
 }
 
 function serverVerify(server: string): string {
-	return `${ADMIN_RC}
-osc_status=$(openstack server show ${server} -f value -c status)
+	// The server belongs to demo; admin looks it up by id to show where it runs.
+	return `osc_id=$(${DEMO_RC} && openstack server show ${server} -f value -c id)
+${ADMIN_RC}
+osc_status=$(openstack server show "$osc_id" -f value -c status)
 if [ "$osc_status" != ACTIVE ]; then
 	echo "${server} is $osc_status" >&2
-	openstack server show ${server} -f value -c fault >&2
+	openstack server show "$osc_id" -f value -c fault >&2
 	exit 1
 fi
-openstack server show ${server} -c status -c OS-EXT-SRV-ATTR:host -c OS-EXT-SRV-ATTR:instance_name -c addresses -c image -c flavor
-openstack console url show ${server} -f value -c url`;
+openstack server show "$osc_id" -c name -c status -c OS-EXT-SRV-ATTR:host -c OS-EXT-SRV-ATTR:instance_name -c addresses -c image -c flavor
+openstack console url show "$osc_id" -f value -c url`;
 }
 
 export const launch: RunbookSectionInput = {

@@ -18,6 +18,7 @@ import {
 } from './lib.js';
 import { linuxbridgeAgentActions, NEUTRON_CONF, neutronCommonSettings } from './neutron-common.js';
 import { NOVA_CONF, novaNeutronSettings } from './nova-common.js';
+import { novaControllerServices } from './nova-controller.js';
 
 const ML2 = '/etc/neutron/plugins/ml2/ml2_conf.ini';
 
@@ -222,11 +223,10 @@ export const neutronController: RunbookSectionInput = {
 		},
 		{
 			id: 'start',
-			title: 'Start the networking services (and restart the nova APIs for the new settings)',
+			title: 'Start the networking services; restart the nova services for their new [neutron] settings',
 			guide: 'Neutron controller: Finalize installation (Debian: neutron-api, neutron-rpc-server; nova-api-metadata)',
 			on: 'controller',
 			actions: [
-				ensureServices(['nova-api', 'nova-api-metadata']),
 				ensureServices([
 					'neutron-api',
 					'neutron-rpc-server',
@@ -236,6 +236,8 @@ export const neutronController: RunbookSectionInput = {
 				]),
 				{ ...ensureServices(['neutron-l3-agent']), when: { networking: 'selfservice' } },
 				waitHttp('http://{{CONTROLLER_HOST}}:9696', 'neutron-api', '/var/log/neutron/neutron-api.log'),
+				// nova.conf [neutron] changed: every nova service of the controller reads it (the guide restarts nova-api).
+				...novaControllerServices(),
 				waitAgentsAlive(
 					'linux-bridge',
 					'{{CONTROLLER_HOST}}',

@@ -3,7 +3,7 @@
  * metadata API is its own service nova-api-metadata (uwsgi on :8775); noVNC comes from nova-consoleproxy,
  * whose debconf default is SPICE.
  */
-import type { RunbookSectionInput } from '../../runbook/model.js';
+import type { ActionInput, RunbookSectionInput } from '../../runbook/model.js';
 import {
 	ADMIN_RC,
 	asUser,
@@ -37,6 +37,31 @@ else
 fi
 ${asUser('nova', 'nova-manage db sync')}
 ${asUser('nova', 'nova-manage cell_v2 list_cells')}`;
+
+/** Start (or restart after a nova.conf change) every nova service of the controller, and wait for each. */
+export function novaControllerServices(): ActionInput[] {
+	return [
+		ensureServices(['nova-api', 'nova-api-metadata', 'nova-scheduler', 'nova-conductor', 'nova-novncproxy']),
+		waitHttp('http://{{CONTROLLER_HOST}}:8774', 'nova-api', '/var/log/nova/nova-api.log'),
+		waitHttp('http://{{CONTROLLER_HOST}}:8775', 'nova-api-metadata', '/var/log/nova/nova-api-metadata.log'),
+		waitHttp('http://{{CONTROLLER_HOST}}:6080/vnc_auto.html', 'nova-novncproxy', '/var/log/nova/nova-novncproxy.log'),
+		{
+			kind: 'wait',
+			describe: 'nova-scheduler and nova-conductor report up',
+			until: `${ADMIN_RC}
+for osc_b in nova-scheduler nova-conductor; do
+	osc_state=$(openstack compute service list --service "$osc_b" --host {{CONTROLLER_HOST}} -f value -c State)
+	if [ "$osc_state" != up ]; then
+		echo "$osc_b: \${osc_state:-not registered}"
+		${tailLog('/var/log/nova/"$osc_b".log', 20)}
+		exit 1
+	fi
+done`,
+			timeoutSec: 180,
+			intervalSec: 3,
+		},
+	];
+}
 
 export const novaController: RunbookSectionInput = {
 	id: 'nova-controller',
@@ -115,31 +140,7 @@ export const novaController: RunbookSectionInput = {
 			title: 'Start nova-api, nova-api-metadata, nova-scheduler, nova-conductor, nova-novncproxy',
 			guide: 'Nova controller: Finalize installation (Debian: metadata API is the separate service nova-api-metadata)',
 			on: 'controller',
-			actions: [
-				ensureServices(['nova-api', 'nova-api-metadata', 'nova-scheduler', 'nova-conductor', 'nova-novncproxy']),
-				waitHttp('http://{{CONTROLLER_HOST}}:8774', 'nova-api', '/var/log/nova/nova-api.log'),
-				waitHttp('http://{{CONTROLLER_HOST}}:8775', 'nova-api-metadata', '/var/log/nova/nova-api-metadata.log'),
-				waitHttp(
-					'http://{{CONTROLLER_HOST}}:6080/vnc_auto.html',
-					'nova-novncproxy',
-					'/var/log/nova/nova-novncproxy.log',
-				),
-				{
-					kind: 'wait',
-					describe: 'nova-scheduler and nova-conductor report up',
-					until: `${ADMIN_RC}
-for osc_b in nova-scheduler nova-conductor; do
-	osc_state=$(openstack compute service list --service "$osc_b" --host {{CONTROLLER_HOST}} -f value -c State)
-	if [ "$osc_state" != up ]; then
-		echo "$osc_b: \${osc_state:-not registered}"
-		${tailLog('/var/log/nova/"$osc_b".log', 20)}
-		exit 1
-	fi
-done`,
-					timeoutSec: 180,
-					intervalSec: 3,
-				},
-			],
+			actions: novaControllerServices(),
 			verify: `${ADMIN_RC}\nopenstack compute service list`,
 			timeoutSec: 600,
 		},

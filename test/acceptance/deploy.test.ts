@@ -1,0 +1,270 @@
+/**
+ * The console's promise, for real: a two-node OpenStack Zed from Debian 12's own packages, installed by
+ * `os-console run` over SSH onto two fresh LXC system containers (controller, compute1), section by section.
+ *
+ * 1. fresh nodes from the harness; a profile for them (two-node, option 1, provider interface eth1 on a host
+ *    bridge with no address and no uplink, provider range 10.199.0.0/24 that exists only there, no DNS), a
+ *    known_hosts made from the host keys the harness reports (nothing is accepted blindly), OS_CONSOLE_HOME
+ *    in a temp dir;
+ * 2. every section through `os-console run --section ID --yes --json`;
+ * 3. `os-console verify` (token issue admin and demo, image list, compute services, nova-status upgrade
+ *    check, network agents) and the launch section's instance ACTIVE on compute1;
+ * 4. every section again (--force): every step succeeded or already-done, no step changed anything (no
+ *    config written, no service restarted, nothing created), and the cloud's inventory is identical;
+ * 5. per-section times; nodes destroyed (OSC_KEEP_NODES=1 keeps them).
+ * A failure prints the failing step, its output and the relevant service logs from the nodes.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProfileInput } from '../../source/profile/schema.js';
+import { getRunbook } from '../../source/runbook/registry.js';
+import { inventory, openstackJson, type Remote, serviceLogs, sh } from './helpers/cloud.js';
+import { finalStates, parseEvents, type RunEvent, runConsole, stepOutput, writeJson } from './helpers/console.js';
+import {
+	createNodes,
+	destroyStale,
+	ensureHostPrerequisites,
+	ensureTemplate,
+	type LxcNode,
+	type NodeSet,
+} from './lxc/nodes.js';
+
+const NODES = [
+	{ name: 'controller', ip: '10.0.3.11' },
+	{ name: 'compute1', ip: '10.0.3.31' },
+];
+const SECTIONS = getRunbook('debian12-zed').sections.map((s) => s.id);
+const KEEP = process.env.OSC_KEEP_NODES === '1' || process.env.OSC_ACC_KEEP === '1';
+/** Output lines by which a step says it changed something (the runbook's and the core's helpers print these). */
+const CHANGE = /^(set: |wrote: |removed: |restarted: |started: |created: |made: |downloaded: |Setting up |Unpacking )/;
+
+interface Timing {
+	phase: 'first run' | 'second run' | 'verify';
+	section: string;
+	seconds: number;
+	ok: boolean;
+}
+
+describe.sequential('debian12-zed: a two-node OpenStack Zed installed by the console onto LXC nodes', () => {
+	let set: NodeSet | undefined;
+	let work = '';
+	let home = '';
+	let knownHosts = '';
+	let profileFile = '';
+	let logFile = '';
+	let controller: Remote;
+	let compute: Remote;
+	let deployed = false;
+	const timings: Timing[] = [];
+	const started = performance.now();
+
+	beforeAll(async () => {
+		await ensureHostPrerequisites();
+		const stale = await destroyStale();
+		if (stale.length) console.log(`destroyed stale nodes: ${stale.join(', ')}`);
+		await ensureTemplate();
+		set = await createNodes({ names: NODES, keep: KEEP });
+		const [ctl, cmp] = set.nodes as [LxcNode, LxcNode];
+		work = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-acceptance-'));
+		home = path.join(work, 'home');
+		fs.mkdirSync(home, { mode: 0o700 });
+		// known_hosts from what the harness says the nodes' keys are: the console refuses anything else.
+		knownHosts = path.join(work, 'known_hosts');
+		fs.writeFileSync(knownHosts, `${set.nodes.flatMap((n) => n.hostKeyLines).join('\n')}\n`);
+		logFile = path.join(work, 'console.log');
+		controller = { node: ctl, knownHosts };
+		compute = { node: cmp, knownHosts };
+		const profile: ProfileInput = {
+			version: 1,
+			name: 'zed-acceptance',
+			runbook: 'debian12-zed',
+			description: 'acceptance test: two LXC nodes made by test/acceptance/lxc',
+			region: 'RegionOne',
+			network: {
+				managementCidr: `10.0.3.0/${set.prefixLength}`,
+				providerInterface: ctl.providerInterface,
+				// Exists only on the harness's provider bridge (no address on the host, no uplink).
+				providerCidr: '10.199.0.0/24',
+				providerGateway: '10.199.0.1',
+				providerPoolStart: '10.199.0.100',
+				providerPoolEnd: '10.199.0.200',
+				providerDns: '',
+				option: 'provider',
+			},
+			nodes: set.nodes.map((n, i) => ({
+				name: n.name,
+				host: n.ip,
+				port: n.sshPort,
+				user: n.user,
+				roles: [i === 0 ? 'controller' : 'compute'],
+				managementIp: n.ip,
+				providerInterface: n.providerInterface,
+				auth: { type: 'key', keyFile: n.keyFile },
+			})),
+			settings: { UWSGI_PROCESSES: '2' },
+		};
+		profileFile = writeJson(path.join(work, 'zed-acceptance.json'), profile);
+		console.log(`acceptance work dir: ${work} (console log: ${logFile}); nodes up in ${set.upSeconds}s`);
+	});
+
+	afterAll(async () => {
+		const total = (performance.now() - started) / 1000;
+		const lines = ['', 'debian12-zed acceptance: time per section'];
+		for (const t of timings) {
+			lines.push(
+				`  ${t.phase.padEnd(10)} ${t.section.padEnd(20)} ${t.seconds.toFixed(1).padStart(7)} s ${t.ok ? '' : ' FAILED'}`,
+			);
+		}
+		for (const phase of ['first run', 'second run'] as const) {
+			const sum = timings.filter((t) => t.phase === phase).reduce((a, t) => a + t.seconds, 0);
+			if (sum) lines.push(`  ${phase.padEnd(10)} ${'all sections'.padEnd(20)} ${sum.toFixed(1).padStart(7)} s`);
+		}
+		lines.push(`  total (nodes, deploy, verify, re-run): ${total.toFixed(1)} s (${(total / 60).toFixed(1)} min)`);
+		lines.push(`  console log: ${logFile}`);
+		console.log(lines.join('\n'));
+		if (KEEP)
+			console.log(
+				`nodes kept (OSC_KEEP_NODES=1): ssh with scripts/lxc-nodes.sh ssh controller; profile ${profileFile}, OS_CONSOLE_HOME=${home}`,
+			);
+		await set?.destroy();
+	});
+
+	/** One section through the console; on failure, the failing step, its output and the service logs. */
+	async function runSection(section: string, phase: Timing['phase'], force: boolean): Promise<RunEvent[]> {
+		const args = [
+			'run',
+			'--profile',
+			profileFile,
+			'--section',
+			section,
+			'--yes',
+			'--json',
+			'--known-hosts',
+			knownHosts,
+		];
+		if (force) args.push('--force');
+		const r = await runConsole(args, { home, log: logFile, label: `${phase}: ${section}`, timeoutMs: 30 * 60_000 });
+		const events = parseEvents(r.stdout);
+		const summary = events.find((e) => e.type === 'summary');
+		const ok = r.code === 0 && summary?.ok === true;
+		timings.push({ phase, section, seconds: r.seconds, ok });
+		console.log(`${phase}: ${section} ${ok ? 'done' : 'FAILED'} in ${r.seconds.toFixed(1)} s`);
+		if (!ok) {
+			const report = [`${phase}: section ${section} failed (exit ${r.code})`];
+			for (const f of summary?.failed ?? []) {
+				report.push(`\n=== failing step ${f.step} on ${f.node}: ${f.status}${f.reason ? ` (${f.reason})` : ''}`);
+				report.push(...stepOutput(events, f.step, f.node).slice(-150));
+			}
+			if (!summary?.failed?.length) report.push(r.stdout.slice(-5000));
+			report.push(`\n=== console stderr\n${r.stderr.slice(-3000)}`);
+			report.push(`\n=== service logs\n${await serviceLogs(section, controller, [compute])}`);
+			console.error(report.join('\n'));
+			throw new Error(report.slice(0, 3).join('\n'));
+		}
+		return events;
+	}
+
+	it('installs every section with `os-console run`', async () => {
+		for (const section of SECTIONS) await runSection(section, 'first run', false);
+		deployed = true;
+	});
+
+	it('passes `os-console verify`: tokens, image, compute services, upgrade check, network agents', async ({ skip }) => {
+		if (!deployed) skip();
+		const r = await runConsole(['verify', '--profile', profileFile, '--json', '--known-hosts', knownHosts], {
+			home,
+			log: logFile,
+			label: 'verify',
+			timeoutMs: 10 * 60_000,
+		});
+		timings.push({ phase: 'verify', section: 'os-console verify', seconds: r.seconds, ok: r.code === 0 });
+		const doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as {
+			ok: boolean;
+			results: { check: string; node: string; status: string; detail: string; hint?: string }[];
+		};
+		const failed = doc.results.filter((x) => x.status !== 'pass');
+		if (failed.length) console.error(JSON.stringify(failed, null, 2));
+		expect(failed).toEqual([]);
+		expect(doc.ok).toBe(true);
+		const checks = new Set(doc.results.map((x) => x.check));
+		for (const c of [
+			'keystone.token-admin',
+			'keystone.token-demo',
+			'glance.images',
+			'nova.services',
+			'nova.upgrade-check',
+			'neutron.agents',
+		]) {
+			expect(checks, c).toContain(c);
+		}
+
+		// The same facts, read directly from the controller.
+		const images = await openstackJson<{ Name: string; Status: string }[]>(controller, 'admin', 'image list');
+		expect(images).toContainEqual(expect.objectContaining({ Name: 'blank-qcow2-test', Status: 'active' }));
+		const computes = await openstackJson<{ Binary: string; Host: string; State: string; Status: string }[]>(
+			controller,
+			'admin',
+			'compute service list --service nova-compute',
+		);
+		expect(computes).toEqual([expect.objectContaining({ Host: 'compute1', State: 'up', Status: 'enabled' })]);
+		const agents = await openstackJson<{ 'Agent Type': string; Host: string; Alive: boolean }[]>(
+			controller,
+			'admin',
+			'network agent list',
+		);
+		expect(agents.map((a) => `${a['Agent Type']}@${a.Host}`).sort()).toEqual([
+			'DHCP agent@controller',
+			'Linux bridge agent@compute1',
+			'Linux bridge agent@controller',
+			'Metadata agent@controller',
+		]);
+		expect(agents.every((a) => a.Alive === true)).toBe(true);
+		await sh(controller, '. /root/demo-openrc && openstack token issue -f value -c id >/dev/null');
+		await sh(controller, 'nova-status upgrade check >/dev/null');
+	});
+
+	it('launched provider-instance: ACTIVE on compute1, with an address from the provider range', async ({ skip }) => {
+		if (!deployed) skip();
+		const id = (
+			await sh(controller, '. /root/demo-openrc && openstack server show provider-instance -f value -c id')
+		).trim();
+		const server = await openstackJson<Record<string, unknown>>(controller, 'admin', `server show ${id}`);
+		expect(server.status).toBe('ACTIVE');
+		expect(server['OS-EXT-SRV-ATTR:host']).toBe('compute1');
+		expect(JSON.stringify(server.addresses)).toMatch(/10\.199\.0\.(1\d\d|200)/);
+		// QEMU really runs it on compute1.
+		const domain = String(server['OS-EXT-SRV-ATTR:instance_name']);
+		expect(await sh(compute, `virsh -c qemu:///system domstate ${domain}`)).toMatch(/running/);
+	});
+
+	it('runs every section again: all succeeded or already-done, nothing changed, nothing duplicated', async ({
+		skip,
+	}) => {
+		if (!deployed) skip();
+		const before = await inventory(controller);
+		const changes: string[] = [];
+		const statuses: string[] = [];
+		for (const section of SECTIONS) {
+			const events = await runSection(section, 'second run', true);
+			for (const [key, state] of finalStates(events)) {
+				if (state.status !== 'succeeded' && state.status !== 'already-done') statuses.push(`${key}: ${state.status}`);
+			}
+			for (const e of events) {
+				if (e.type === 'output' && e.stream === 'stdout' && CHANGE.test(e.text ?? '')) {
+					changes.push(`${e.step}@${e.node}: ${e.text}`);
+				}
+			}
+		}
+		const after = await inventory(controller);
+		expect(statuses).toEqual([]);
+		expect(changes).toEqual([]);
+		expect(after).toEqual(before);
+		// Nothing was created twice on the first run either.
+		expect(after.endpoints).toHaveLength(15);
+		expect(after.networks).toEqual(['provider']);
+		expect(after.servers).toEqual(['provider-instance ACTIVE']);
+		expect(after.images).toEqual(['blank-qcow2-test active']);
+	});
+});
