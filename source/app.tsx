@@ -450,6 +450,13 @@ const RouteScreen = memo(function RouteScreen({
 	}
 });
 
+/** Rows a confirmation box takes: border, title, its lines as they wrap, the answer line. */
+function confirmRows(request: ConfirmRequest, columns: number): number {
+	// Word wrapping leaves the end of a row empty; count a little short.
+	const width = Math.max(20, columns - 4 - 10);
+	return 4 + request.lines.reduce((n, line) => n + Math.max(1, Math.ceil(line.length / width)), 0);
+}
+
 /** Keys that work whatever is on top (ctrl+c: the console renders with exitOnCtrlC off). */
 function GlobalKeys() {
 	const actions = useAppActions();
@@ -461,9 +468,11 @@ function GlobalKeys() {
 export function AppShell() {
 	const view = useAppState();
 	const actions = useAppActions();
-	const { rows } = useTerminalSize();
+	const { rows, columns } = useTerminalSize();
 	const { stack, prompt, overlay, session } = view;
-	const bodyHeight = Math.max(8, rows - 3);
+	// Header, notice and key hints take three rows; one more stays free, because Ink clears the whole
+	// terminal on every frame that is as tall as the terminal.
+	const bodyHeight = Math.max(8, rows - 4);
 	const top = stack.length - 1;
 	const answerConfirm = useCallback(
 		(request: ConfirmRequest, yes: boolean) => {
@@ -518,7 +527,9 @@ export function AppShell() {
 						route={route}
 						isActive={index === top && !layer}
 						visible={index === top && showScreens}
-						height={overlay?.kind === 'confirm' ? Math.max(4, bodyHeight - 6) : bodyHeight}
+						height={
+							overlay?.kind === 'confirm' ? Math.max(4, bodyHeight - confirmRows(overlay.request, columns)) : bodyHeight
+						}
 					/>
 				</Box>
 			))}

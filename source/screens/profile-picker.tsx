@@ -5,6 +5,7 @@ import { useAppActions, useAppState } from '../ui/context.js';
 import { clampIndex, cursorReducer } from '../ui/list-cursor.js';
 import { symbols, theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
+import { useTerminalSize } from '../ui/use-terminal-size.js';
 
 export const CREATE_ITEM = '+ create a new profile';
 
@@ -41,8 +42,12 @@ export function ProfilePicker({ isActive, height }: ScreenProps) {
 		},
 		{ isActive },
 	);
+	const { columns } = useTerminalSize();
 	const errorLines = openError ? openError.split('\n') : [];
-	const listHeight = Math.max(3, height - 3 - (errorLines.length ? errorLines.length + 3 : 0));
+	// The error box: border, title, and its lines as they wrap (counted a little short).
+	const wrapWidth = Math.max(20, columns - 14);
+	const errorRows = errorLines.reduce((n, line) => n + Math.max(1, Math.ceil(line.length / wrapWidth)), 0);
+	const listHeight = Math.max(3, height - 3 - (errorLines.length ? errorRows + 3 : 0));
 	const start = Math.min(Math.max(0, cursor - listHeight + 1), Math.max(0, items.length - listHeight));
 	const visible = items.slice(start, start + listHeight);
 	return (

@@ -18,6 +18,7 @@ import {
 	terminalSequence,
 } from '../../source/ui/keybindings.js';
 import { registeredHandlers, useKeyBindings } from '../../source/ui/use-key-bindings.js';
+import { DEFAULT_ROWS } from '../../source/ui/use-terminal-size.js';
 import { makeServices, renderApp, saveDemoProfile, setupEnv, waitUntil } from './helpers/render.js';
 
 afterEach(() => {
@@ -85,28 +86,35 @@ describe('key-binding table', () => {
 		}
 	});
 
-	it('every screen of the console registers a handler for exactly the actions the table gives it', async () => {
+	it('every screen of the console registers a handler for exactly the actions the table gives it, and fits', async () => {
 		const env = setupEnv();
 		const services = makeServices();
 		saveDemoProfile(env, { settings: { DEMO_ROOT: env.demoRoot, DEMO_LINES: '100', DEMO_DELAY: '0.1' } });
 		registeredHandlers.clear();
 		const app = renderApp(services);
+		// Each screen also fits the (default 24-row) terminal with a row to spare: Ink clears the whole
+		// terminal on every frame as tall as the terminal.
+		const fits = async (check: string | RegExp) => {
+			const frame = await app.waitFor(check);
+			expect(frame.split('\n').length, `frame for ${String(check)}:\n${frame}`).toBeLessThanOrEqual(DEFAULT_ROWS - 1);
+			return frame;
+		};
 		try {
-			await app.waitFor('Choose a profile');
+			await fits('Choose a profile');
 			await app.press('?');
-			await app.waitFor('(this screen)');
+			await fits('(this screen)');
 			await app.press('escape', 'n');
-			await app.waitFor('New profile');
+			await fits('New profile');
 			await app.press('escape', 'return');
-			await app.waitFor('Sections');
+			await fits('Sections');
 			await app.press('down', 'return');
-			await app.waitFor('1. Count slowly');
+			await fits('1. Count slowly');
 			await app.press('return');
-			await app.waitFor('output ·');
+			await fits('output ·');
 			await app.press('r');
-			await app.waitFor(/line \d+ of 100/);
+			await fits(/line \d+ of 100/);
 			await app.press('q');
-			await app.waitFor('Quit while a step is running?');
+			await fits('Quit while a step is running?');
 			await app.press('n');
 			const prompts = services.prompts();
 			const hostKey = prompts.ask({
@@ -117,11 +125,11 @@ describe('key-binding table', () => {
 				keyType: 'k',
 				fingerprint: 'f',
 			});
-			await app.waitFor('Unknown host key');
+			await fits('Unknown host key');
 			await app.press('n');
 			await hostKey;
 			const secret = prompts.ask({ kind: 'secret', node: 'controller', secret: 'password', message: 'm' });
-			await app.waitFor('SSH password');
+			await fits('SSH password');
 			await app.press('escape');
 			await secret;
 
