@@ -58,7 +58,7 @@ function ensure(title: string, creds: 'admin' | 'demo', args: string[], unless: 
 
 /**
  * A create that the CLI cannot guard with a "show" command: a shell test over a list, run with the same
- * client helper as the openstack actions (osc_openstack, credentials in its environment).
+ * client helper as the openstack actions (osc_openstack, credentials in its environment; declared in `uses`).
  */
 function ensureByList(title: string, creds: 'admin' | 'demo', test: string, args: string[]): PlanItem {
 	const run = `osc_openstack ${creds} '' ${args.map(shellQuote).join(' ')}`;
@@ -70,6 +70,7 @@ function ensureByList(title: string, creds: 'admin' | 'demo', test: string, args
 			{
 				kind: 'shell',
 				describe: `ensure ${title}`,
+				uses: [creds === 'admin' ? 'openstack-admin' : 'openstack-demo'],
 				script: [
 					`if ${test}; then`,
 					`\techo ${shellQuote(`exists, not created: ${title}`)}`,

@@ -62,6 +62,7 @@ describe('planLaunch', () => {
 				expect(guarded, action.args.join(' ')).toBe(true);
 			} else if (action.kind === 'shell') {
 				expect(action.script).toMatch(/^if .*; then\n\techo 'exists, not created: /);
+				expect(action.uses).toEqual(['openstack-demo']);
 			} else {
 				expect(action.kind).toBe('file');
 			}
@@ -102,6 +103,24 @@ describe('planLaunch', () => {
 		expect(rendered.secrets).toEqual(['ADMIN_PASS', 'DEMO_PASS']);
 		expect(rendered.actions).toHaveLength(plan.actions.length);
 	});
+});
+
+it('a list-guarded action renders the client helpers on its own (uses)', () => {
+	const profile = Profile.parse(demoProfile({ demoRoot: '/tmp/x' }));
+	const runbook = getRunbook('demo');
+	const plan = planLaunch(spec(), options);
+	const sshRule = plan.actions.filter((a) => a.kind === 'shell').pop()!;
+	const step = RunbookStep.parse({ id: 'adhoc', title: 'rule', on: 'all', actions: [sshRule] });
+	const rendered = renderStep(
+		runbook,
+		{ id: 'adhoc', title: 'rule', guide: 'x', steps: [step] },
+		step,
+		profile,
+		profile.nodes[0]!,
+	);
+	expect(rendered.script).toContain('osc_creds_demo()');
+	expect(rendered.script).toContain('osc_openstack() {');
+	expect(rendered.secrets).toEqual(['DEMO_PASS']);
 });
 
 describe('submitLaunch through Engine.exec and the LocalShellRunner', () => {
