@@ -77,6 +77,8 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 	stateRef.current = state;
 	/** Set synchronously, so two quick key presses cannot start two operations. */
 	const operationRef = useRef<string | undefined>(undefined);
+	/** Work on screen that quitting would lose (a half-filled form), in words. */
+	const unsavedRef = useRef<string | undefined>(undefined);
 	const mounted = useRef(true);
 	useEffect(() => {
 		mounted.current = true;
@@ -177,7 +179,19 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 
 		const quit = () => {
 			if (!isBusy()) {
-				exit(0);
+				const unsaved = unsavedRef.current;
+				if (!unsaved) {
+					exit(0);
+					return;
+				}
+				confirm({
+					id: 'quit',
+					title: 'Quit without saving?',
+					lines: [`${unsaved} is not saved and would be lost.`],
+					yesLabel: 'quit and discard it',
+					noLabel: 'stay',
+					onYes: () => exit(0),
+				});
 				return;
 			}
 			confirm({
@@ -200,6 +214,9 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 				if (stack.length > 1) dispatch({ type: 'back' });
 				else if (currentRoute(stateRef.current).screen === 'form')
 					dispatch({ type: 'reset', route: { screen: 'picker' } });
+			},
+			setUnsaved: (what: string | undefined) => {
+				unsavedRef.current = what;
 			},
 			openProfile,
 			newProfile: () => dispatch({ type: 'push', route: { screen: 'form', firstRun: false } }),

@@ -4,7 +4,7 @@
  * is refused while any remains.
  */
 import { Box, Text } from 'ink';
-import { type ReactNode, useMemo, useReducer } from 'react';
+import { type ReactNode, useEffect, useMemo, useReducer, useState } from 'react';
 import { TextField } from '../components/text-field.js';
 import { checkSettings, getRunbook, listRunbooks } from '../runbook/registry.js';
 import { useAppActions, useAppState } from '../ui/context.js';
@@ -64,6 +64,14 @@ export function ProfileForm({ isActive, height, firstRun }: ScreenProps & { firs
 	const validation = useMemo(() => validateDraft(state.draft, env), [state.draft, env]);
 	const problemCount = Object.keys(validation.errors).length + validation.general.length;
 
+	// Typed work is not thrown away by a stray esc or ctrl+c: both ask first.
+	const [pristine] = useState(() => JSON.stringify(state.draft));
+	const dirty = JSON.stringify(state.draft) !== pristine;
+	useEffect(() => {
+		actions.setUnsaved(dirty ? 'The new profile you are filling in' : undefined);
+		return () => actions.setUnsaved(undefined);
+	}, [dirty, actions]);
+
 	const save = () => {
 		dispatch({ type: 'submitted' });
 		if (!validation.profile) {
@@ -101,7 +109,19 @@ export function ProfileForm({ isActive, height, firstRun }: ScreenProps & { firs
 				else dispatch({ type: 'remove-node' });
 			},
 			save,
-			back: () => actions.back(),
+			back: () => {
+				if (!dirty) {
+					actions.back();
+					return;
+				}
+				actions.confirm({
+					title: 'Discard the new profile?',
+					lines: ['What you typed in this form is not saved.'],
+					yesLabel: 'discard it',
+					noLabel: 'keep editing',
+					onYes: () => actions.back(),
+				});
+			},
 		},
 		{
 			isActive,

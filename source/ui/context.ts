@@ -44,6 +44,8 @@ export interface AppActions {
 	runAll(): void;
 	/** Cancel what is running (asks first). */
 	cancel(): void;
+	/** Say what quitting would lose (undefined: nothing); quit asks first while there is something. */
+	setUnsaved(what: string | undefined): void;
 	/** Quit (asks first while something runs). */
 	quit(): void;
 	/** ctrl+c: refuse a pending prompt, then quit (a second ctrl+c confirms). */

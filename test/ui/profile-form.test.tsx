@@ -132,7 +132,19 @@ describe('first-run profile form', () => {
 		await app.press('ctrl+s');
 		await app.waitFor('Not saved');
 		expect(services.created).toEqual([]);
-		// esc goes back to the picker.
+		// Typed work is not lost to a stray key: esc and ctrl+c ask first.
+		await app.press('ctrl+c');
+		await app.waitFor('Quit without saving?');
+		await app.press('n');
+		await app.waitFor((f) => !f.includes('Quit without saving?'), { what: 'the question to close' });
+		expect(services.exits).toEqual([]);
+		await app.press('escape');
+		await app.waitFor('Discard the new profile?');
+		await app.press('y');
+		await app.waitFor('Choose a profile');
+		// An untouched form goes back without asking.
+		await app.press('n');
+		await app.waitFor('New profile');
 		await app.press('escape');
 		await app.waitFor('Choose a profile');
 	});
