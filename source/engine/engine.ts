@@ -164,6 +164,8 @@ export class Engine extends EventEmitter<EngineEvents> {
 	private readonly connections = new Map<string, NodeConnection>();
 	/** Incremented on every change; screens use it as their snapshot. */
 	version = 0;
+	/** Set by close(): outcomes that arrive because the connections were closed are not results. */
+	private closing = false;
 
 	constructor(options: EngineOptions) {
 		super();
@@ -340,7 +342,12 @@ export class Engine extends EventEmitter<EngineEvents> {
 		await Promise.all(work);
 	}
 
+	/**
+	 * Close the connections. Steps still running stay "running" in the progress file: they go on on their
+	 * nodes, and the next start re-attaches to them.
+	 */
 	async close(): Promise<void> {
+		this.closing = true;
 		await this.runner.close?.();
 	}
 
@@ -603,6 +610,11 @@ export class Engine extends EventEmitter<EngineEvents> {
 	): Promise<boolean> {
 		h.flush();
 		const key = planned.key;
+		if (this.closing && outcome.kind !== 'exited') {
+			// The console is closing, not the step: leave it "running" so the next start re-attaches.
+			await log.close();
+			return false;
+		}
 		const base: NodeStepState = {
 			...this.state(key, node.name),
 			attempt: state.attempt,

@@ -266,3 +266,20 @@ describe('engine over SSH', () => {
 		expect(after.steps['services/count'].controller).toMatchObject({ status: 'succeeded', exitCode: 0, attempt: 1 });
 	});
 });
+
+describe('closing the console mid-step', () => {
+	it('leaves the step running on the node and in the progress file; the next engine re-attaches', async () => {
+		const { engine } = makeEngine({ settings: { DEMO_LINES: '30', DEMO_DELAY: '0.1' } });
+		const run = engine.runStep('services/count', { nodes: ['compute1'] });
+		await new Promise((r) => setTimeout(r, 1000));
+		await engine.close();
+		await run;
+		expect(engine.state('services/count', 'compute1').status).toBe('running');
+		const next = makeEngine({ settings: { DEMO_LINES: '30', DEMO_DELAY: '0.1' } });
+		await next.engine.resume();
+		expect(next.engine.state('services/count', 'compute1')).toMatchObject({ status: 'succeeded', exitCode: 0 });
+		const log = fs.readFileSync(next.engine.logFile('services/count', 'compute1', 1), 'utf8');
+		expect(log.split('\n').filter((l) => l.startsWith('line '))).toHaveLength(30);
+		await next.engine.close();
+	});
+});
