@@ -1,8 +1,14 @@
 /**
  * One SSH connection per node (ssh2 `Client`), reused by every operation, with host key checking against
  * known_hosts, key / agent / password authentication, sudo wrapping and reconnection with backoff.
+ *
+ * ProxyJump: with `target.jump`, the session first connects to each jump host in turn (each with its own host
+ * key check, through the same callbacks, and its own authentication), opens a direct-tcpip channel from the last
+ * one to the target (`forwardOut`, as `ssh -W` does) and runs the target's SSH connection over that channel. A
+ * reconnect rebuilds the whole chain; losing a jump host loses the target connection, which then reconnects.
  */
 import { promises as fs } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, Client as SshClient } from 'ssh2';
 import ssh2 from 'ssh2';
 import { SshError, type SshErrorCode, shQuote } from './errors.js';
@@ -19,6 +25,23 @@ export { SshError, type SshErrorCode } from './errors.js';
 
 export type NodeAuth = { type: 'key'; keyFile: string } | { type: 'agent' } | { type: 'password' };
 
+/** A ProxyJump hop (see ssh-config.ts for how the console builds the chain from ~/.ssh/config). */
+export interface JumpHost {
+	/** The hop as written (ProxyJump value or Host alias), for messages. */
+	label: string;
+	host: string;
+	port: number;
+	user: string;
+	/** Private keys offered to this hop, in order; missing or unreadable files are skipped. */
+	identityFiles: string[];
+	/** Also offer the agent's keys (when SSH_AUTH_SOCK or agentSocket is set). */
+	useAgent: boolean;
+	/** known_hosts files for this hop besides the session's (UserKnownHostsFile). */
+	knownHostsFiles?: string[];
+	/** Look host keys up (and record them) under this name instead of host (HostKeyAlias). */
+	hostKeyAlias?: string;
+}
+
 export interface NodeTarget {
 	name: string;
 	host: string;
@@ -27,6 +50,21 @@ export interface NodeTarget {
 	auth: NodeAuth;
 	/** true: a non-root user elevates with sudo (ignored when user is root). */
 	sudo: boolean;
+	/** The profile's host when it was an ssh config alias for `host` (messages only). */
+	alias?: string;
+	/**
+	 * More private keys to offer after the agent (ssh config IdentityFile), for agent authentication: missing or
+	 * unreadable files are skipped, encrypted ones ask for their passphrase when they are tried.
+	 */
+	identityFiles?: string[];
+	/** Offer only identityFiles, not the agent's keys (IdentitiesOnly yes; agent auth with identity files). */
+	identitiesOnly?: boolean;
+	/** known_hosts files for this target besides the session's (UserKnownHostsFile). */
+	knownHostsFiles?: string[];
+	/** HostKeyAlias. */
+	hostKeyAlias?: string;
+	/** ProxyJump chain, first hop first. */
+	jump?: JumpHost[];
 }
 
 export type SecretKind = 'passphrase' | 'password' | 'sudo-password';
@@ -34,6 +72,8 @@ export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'discon
 
 export interface HostKeyPrompt {
 	node: string;
+	/** Set when the key is a jump host's on the way to the node: the hop as written. */
+	jumpHost?: string;
 	host: string;
 	port: number;
 	keyType: string;
@@ -117,8 +157,31 @@ function abortError(signal: AbortSignal): Error {
 
 interface ConnectErrorContext {
 	hostKeyError?: SshError;
+	authError?: SshError;
 	tried: string[];
 	serverMethods?: string[];
+}
+
+/** One host of a connection chain: the target, or a jump host on the way. */
+interface Endpoint {
+	host: string;
+	port: number;
+	user: string;
+	/** Name host keys are checked and recorded under (HostKeyAlias or host). */
+	keyHost: string;
+	knownHostsFiles: string[];
+	/** "node controller" or "jump host bastion (for node controller)". */
+	what: string;
+	/** Set for jump hosts. */
+	jumpLabel?: string;
+}
+
+/** An authentication method to offer, loaded when its turn comes (a key file may ask for its passphrase then). */
+interface AuthItem {
+	label: string;
+	wire: AuthenticationType;
+	method?: AnyAuthMethod;
+	load?: () => Promise<AnyAuthMethod | undefined>;
 }
 
 export class NodeSession {
@@ -159,7 +222,8 @@ export class NodeSession {
 	}
 
 	private get where(): string {
-		return `${this.target.user}@${this.target.host}:${this.target.port} (node ${this.target.name})`;
+		const via = this.target.jump?.length ? ` via ${this.target.jump.map((j) => j.label).join(', ')}` : '';
+		return `${this.target.user}@${this.target.host}:${this.target.port} (node ${this.target.name}${via})`;
 	}
 
 	private setState(state: SessionState, detail?: string): void {
@@ -285,7 +349,44 @@ export class NodeSession {
 		throw e;
 	}
 
-	private async prepareAuth(): Promise<{ methods: AnyAuthMethod[]; describe: string[] }> {
+	private agentSocket(): string | undefined {
+		return this.options.agentSocket ?? process.env.SSH_AUTH_SOCK;
+	}
+
+	/**
+	 * A key file offered when its turn comes (ssh config IdentityFile): a missing or unusable file is skipped (as
+	 * ssh does), an encrypted one asks for its passphrase (remembered per file for this session).
+	 */
+	private optionalKey(file: string, user: string): AuthItem {
+		return {
+			label: `publickey (${file})`,
+			wire: 'publickey',
+			load: async () => {
+				let data: Buffer;
+				try {
+					data = await fs.readFile(file);
+				} catch {
+					return undefined;
+				}
+				const parsed = ssh2.utils.parseKey(data);
+				if (!(parsed instanceof Error)) return { type: 'publickey', username: user, key: data };
+				if (!/passphrase/i.test(parsed.message)) return undefined;
+				let passphrase = this.keyPassphrases.get(file);
+				passphrase ??= await this.callbacks.askSecret('passphrase', this.target.name);
+				if (passphrase === undefined) return undefined;
+				if (ssh2.utils.parseKey(data, passphrase) instanceof Error) {
+					this.keyPassphrases.delete(file);
+					return undefined;
+				}
+				this.keyPassphrases.set(file, passphrase);
+				return { type: 'publickey', username: user, key: data, passphrase };
+			},
+		};
+	}
+
+	private readonly keyPassphrases = new Map<string, string>();
+
+	private async prepareAuth(): Promise<AuthItem[]> {
 		const { auth, user } = this.target;
 		if (auth.type === 'key') {
 			let data: Buffer;
@@ -324,41 +425,99 @@ export class NodeSession {
 			}
 			const m: AnyAuthMethod = { type: 'publickey', username: user, key: data };
 			if (passphrase !== undefined) m.passphrase = passphrase;
-			return { methods: [m], describe: [`publickey (${auth.keyFile})`] };
+			return [{ label: `publickey (${auth.keyFile})`, wire: 'publickey', method: m }];
 		}
 		if (auth.type === 'agent') {
-			const sock = this.options.agentSocket ?? process.env.SSH_AUTH_SOCK;
-			if (!sock) {
+			const sock = this.agentSocket();
+			const files = this.target.identityFiles ?? [];
+			const items: AuthItem[] = [];
+			if (sock && !(this.target.identitiesOnly && files.length > 0)) {
+				items.push({
+					label: `agent (${sock})`,
+					wire: 'publickey',
+					method: { type: 'agent', username: user, agent: sock },
+				});
+			}
+			for (const file of files) items.push(this.optionalKey(file, user));
+			if (items.length === 0) {
 				throw this.err(
 					'auth-failed',
-					`agent authentication for node ${this.target.name} needs a running ssh-agent, but SSH_AUTH_SOCK is not set. Start ssh-agent and ssh-add your key, or use a key file in the profile.`,
+					`agent authentication for node ${this.target.name} needs a running ssh-agent, but SSH_AUTH_SOCK is not set. Start ssh-agent and ssh-add your key, or use a key file in the profile (or an IdentityFile for this host in ~/.ssh/config).`,
 				);
 			}
-			return { methods: [{ type: 'agent', username: user, agent: sock }], describe: [`agent (${sock})`] };
+			return items;
 		}
 		const password = await this.secret('password');
 		if (password === undefined) {
 			throw this.err('auth-failed', `no SSH password was given for ${this.where}; enter it when asked.`);
 		}
-		return {
-			methods: [
-				{ type: 'password', username: user, password },
-				{
+		return [
+			{ label: 'password', wire: 'password', method: { type: 'password', username: user, password } },
+			{
+				label: 'keyboard-interactive',
+				wire: 'keyboard-interactive',
+				method: {
 					type: 'keyboard-interactive',
 					username: user,
 					prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)),
 				},
-			],
-			describe: ['password', 'keyboard-interactive'],
+			},
+		];
+	}
+
+	/** A jump host authenticates with keys only: its IdentityFiles, then the agent. */
+	private prepareJumpAuth(hop: JumpHost): AuthItem[] {
+		const items = hop.identityFiles.map((file) => this.optionalKey(file, hop.user));
+		const sock = this.agentSocket();
+		if (hop.useAgent && sock) {
+			items.push({
+				label: `agent (${sock})`,
+				wire: 'publickey',
+				method: { type: 'agent', username: hop.user, agent: sock },
+			});
+		}
+		if (items.length === 0) {
+			throw this.err(
+				'auth-failed',
+				`no key to offer to the jump host ${hop.label} (${hop.user}@${hop.host}:${hop.port}) on the way to node ${this.target.name}: give it an IdentityFile in ~/.ssh/config, or start ssh-agent with its key.`,
+			);
+		}
+		return items;
+	}
+
+	private targetEndpoint(): Endpoint {
+		const { host, port, user, name } = this.target;
+		return {
+			host,
+			port,
+			user,
+			keyHost: this.target.hostKeyAlias ?? host,
+			knownHostsFiles: this.target.knownHostsFiles ?? [],
+			what: `node ${name}`,
 		};
 	}
 
-	private async verifyHost(key: Buffer): Promise<boolean> {
-		const { host, port, name } = this.target;
+	private jumpEndpoint(hop: JumpHost): Endpoint {
+		return {
+			host: hop.host,
+			port: hop.port,
+			user: hop.user,
+			keyHost: hop.hostKeyAlias ?? hop.host,
+			knownHostsFiles: hop.knownHostsFiles ?? [],
+			what: `jump host ${hop.label} (for node ${this.target.name})`,
+			jumpLabel: hop.label,
+		};
+	}
+
+	private async verifyHost(key: Buffer, ep: Endpoint): Promise<boolean> {
+		const { keyHost, port, what } = ep;
+		const name = this.target.name;
 		const keyType = keyTypeOfBlob(key) ?? 'unknown';
 		const fingerprint = fingerprintSha256(key);
-		const files = [...new Set([...this.options.knownHostsFiles, this.options.acceptedKnownHostsFile])];
-		const res = await checkHostKey(files, host, port, keyType, key);
+		const files = [
+			...new Set([...this.options.knownHostsFiles, ...ep.knownHostsFiles, this.options.acceptedKnownHostsFile]),
+		];
+		const res = await checkHostKey(files, keyHost, port, keyType, key);
 		if (res.status === 'known') return true;
 		if (res.status === 'changed') {
 			const expected = res.expectedFingerprints.length > 0 ? res.expectedFingerprints.join(', ') : '(none)';
@@ -367,34 +526,42 @@ export class NodeSession {
 				: `it offers ${keyType} ${fingerprint}, but ${res.file} line ${res.line} expects ${expected}`;
 			throw this.err(
 				'host-key-changed',
-				`REFUSING to connect to node ${name} (${knownHostsHostString(host, port)}): its host key CHANGED — ${why}. ` +
-					`This happens when the node was reinstalled, or when someone intercepts the connection. If you know the node was reinstalled, remove the old key with: ${sshKeygenRemoveCommand(host, port, res.file)} and connect again.`,
+				`REFUSING to connect to ${what} (${knownHostsHostString(keyHost, port)}): its host key CHANGED — ${why}. ` +
+					`This happens when the ${ep.jumpLabel ? 'host' : 'node'} was reinstalled, or when someone intercepts the connection. If you know it was reinstalled, remove the old key with: ${sshKeygenRemoveCommand(keyHost, port, res.file)} and connect again.`,
 			);
 		}
-		const ok = await this.callbacks.verifyHostKey({ node: name, host, port, keyType, fingerprint, status: 'unknown' });
+		const prompt: HostKeyPrompt = { node: name, host: keyHost, port, keyType, fingerprint, status: 'unknown' };
+		if (ep.jumpLabel) prompt.jumpHost = ep.jumpLabel;
+		const ok = await this.callbacks.verifyHostKey(prompt);
 		if (!ok) {
 			throw this.err(
 				'host-key-rejected',
-				`the host key of node ${name} (${knownHostsHostString(host, port)}, ${keyType} ${fingerprint}) was not accepted, so the console did not connect. ` +
-					`Compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_${keyType.replace(/^ssh-/, '').replace(/^ecdsa-sha2-.*/, 'ecdsa')}_key.pub\` on the node and accept it if it matches.`,
+				`the host key of ${what} (${knownHostsHostString(keyHost, port)}, ${keyType} ${fingerprint}) was not accepted, so the console did not connect. ` +
+					`Compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_${keyType.replace(/^ssh-/, '').replace(/^ecdsa-sha2-.*/, 'ecdsa')}_key.pub\` on ${ep.jumpLabel ? 'that host' : 'the node'} and accept it if it matches.`,
 			);
 		}
-		await appendKnownHost(this.options.acceptedKnownHostsFile, host, port, keyType, key);
+		await appendKnownHost(this.options.acceptedKnownHostsFile, keyHost, port, keyType, key);
 		return true;
 	}
 
-	private mapConnectError(err: Error & { level?: string; code?: string }, ctx: ConnectErrorContext): SshError {
+	private mapConnectError(
+		err: Error & { level?: string; code?: string },
+		ctx: ConnectErrorContext,
+		ep: Endpoint,
+	): SshError {
 		if (ctx.hostKeyError) return ctx.hostKeyError;
-		const { host, port, name, user } = this.target;
+		if (ctx.authError) return ctx.authError;
+		const { host, port, user, what } = ep;
+		const name = what;
 		const hp = `${host}:${port}`;
 		const code = err.code ?? '';
 		if (err.level === 'client-authentication') {
-			if (this.target.auth.type === 'password') this.forgetSecret('password');
+			if (this.target.auth.type === 'password' && !ep.jumpLabel) this.forgetSecret('password');
 			const offered = ctx.serverMethods?.length ? ` The server accepts: ${ctx.serverMethods.join(', ')}.` : '';
 			return this.err(
 				'auth-failed',
-				`authentication as "${user}" on node ${name} (${hp}) failed; tried: ${ctx.tried.join(', ') || 'nothing'}.${offered} ` +
-					`Check the user name, and that the key's public half is in ~${user}/.ssh/authorized_keys on the node (or the password).`,
+				`authentication as "${user}" on ${name} (${hp}) failed; tried: ${ctx.tried.join(', ') || 'nothing'}.${offered} ` +
+					`Check the user name, and that the key's public half is in ~${user}/.ssh/authorized_keys on ${ep.jumpLabel ? 'that host' : 'the node'} (or the password).`,
 				err,
 			);
 		}
@@ -404,47 +571,45 @@ export class NodeSession {
 		) {
 			return this.err(
 				'dns',
-				`cannot resolve the host name "${host}" of node ${name} (${code || err.message}). Check the name in the profile, /etc/hosts or DNS — or use an IP address.`,
+				`cannot resolve the host name "${host}" of ${name} (${code || err.message}). Check the name in the profile${this.target.alias || ep.jumpLabel ? ' or ~/.ssh/config' : ''}, /etc/hosts or DNS — or use an IP address.`,
 				err,
 			);
 		}
 		if (code === 'ECONNREFUSED') {
 			return this.err(
 				'unreachable',
-				`node ${name}: connection to ${hp} refused. Is sshd running on the node, and is the port right?`,
+				`${name}: connection to ${hp} refused. Is sshd running there, and is the port right?`,
 				err,
 			);
 		}
 		if (['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'ETIMEDOUT', 'EADDRNOTAVAIL'].includes(code)) {
 			return this.err(
 				'unreachable',
-				`node ${name}: cannot reach ${hp} (${code}). Check that the node is up, the address is right and no firewall blocks port ${port}.`,
+				`${name}: cannot reach ${hp} (${code}). Check that it is up, the address is right and no firewall blocks port ${port}.`,
 				err,
 			);
 		}
 		if (err.level === 'client-timeout') {
 			return this.err(
 				'unreachable',
-				`node ${name}: ${hp} did not answer in time (${err.message}). Check that the node is up and reachable.`,
+				`${name}: ${hp} did not answer in time (${err.message}). Check that it is up and reachable.`,
 				err,
 			);
 		}
 		return this.err(
 			'connection-closed',
-			`node ${name}: the connection to ${hp} was closed during the SSH handshake/authentication (${err.message}). ` +
+			`${name}: the connection to ${hp} was closed during the SSH handshake/authentication (${err.message}). ` +
 				'The server may limit connections (MaxStartups), or a firewall or TCP wrapper drops them; try again.',
 			err,
 		);
 	}
 
-	private async connectOnce(): Promise<void> {
-		const { methods, describe } = await this.prepareAuth();
-		const { host, port, user, name } = this.target;
+	/** One SSH handshake + authentication, directly or over `sock` (a channel of the previous jump host). */
+	private openClient(ep: Endpoint, items: AuthItem[], sock?: Duplex): Promise<SshClient> {
 		const timeoutMs = this.options.connectTimeoutMs ?? 20_000;
 		const client = new ssh2.Client();
 		const ctx: ConnectErrorContext = { tried: [] };
-
-		await new Promise<void>((resolve, reject) => {
+		return new Promise<SshClient>((resolve, reject) => {
 			let settled = false;
 			let timer: NodeJS.Timeout | undefined;
 			const stopTimer = () => {
@@ -466,7 +631,7 @@ export class NodeSession {
 							fail(
 								this.err(
 									'unreachable',
-									`node ${name}: no SSH session with ${host}:${port} within ${timeoutMs} ms. Check that the node is up and sshd answers.`,
+									`${ep.what}: no SSH session with ${ep.host}:${ep.port} within ${timeoutMs} ms. Check that it is up and sshd answers.`,
 								),
 							),
 						timeoutMs,
@@ -477,57 +642,128 @@ export class NodeSession {
 				if (settled) return;
 				settled = true;
 				stopTimer();
-				resolve();
+				resolve(client);
 			});
 			client.on('error', (e: Error & { level?: string; code?: string }) => {
-				if (!settled) fail(this.mapConnectError(e, ctx));
+				if (!settled) fail(this.mapConnectError(e, ctx, ep));
 			});
 			client.on('close', () => {
-				if (!settled) fail(this.mapConnectError(new Error('connection closed'), ctx));
+				if (!settled) fail(this.mapConnectError(new Error('connection closed'), ctx, ep));
 			});
-			const queue = methods.map((m, i) => ({ m, label: describe[i] ?? m.type }));
+			const queue = [...items];
 			startTimer();
-			try {
-				client.connect({
-					host,
-					port,
-					username: user,
-					readyTimeout: 0, // our own timer, paused while a human answers a prompt
-					keepaliveInterval: this.options.keepaliveIntervalMs ?? 10_000,
-					keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
-					hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-						stopTimer();
-						this.verifyHost(key).then(
-							(ok) => {
-								if (!settled) startTimer();
-								verify(ok);
-							},
-							(e: unknown) => {
-								ctx.hostKeyError =
-									e instanceof SshError
-										? e
-										: this.err('host-key-rejected', `host key check failed: ${(e as Error).message}`, e);
-								verify(false);
-							},
-						);
-					},
-					authHandler: (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next) => {
-						if (methodsLeft) ctx.serverMethods = methodsLeft;
+			const config: ssh2.ConnectConfig = {
+				host: ep.host,
+				port: ep.port,
+				username: ep.user,
+				readyTimeout: 0, // our own timer, paused while a human answers a prompt
+				keepaliveInterval: this.options.keepaliveIntervalMs ?? 10_000,
+				keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
+				hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+					stopTimer();
+					this.verifyHost(key, ep).then(
+						(ok) => {
+							if (!settled) startTimer();
+							verify(ok);
+						},
+						(e: unknown) => {
+							ctx.hostKeyError =
+								e instanceof SshError
+									? e
+									: this.err('host-key-rejected', `host key check failed: ${(e as Error).message}`, e);
+							verify(false);
+						},
+					);
+				},
+				authHandler: (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next) => {
+					if (methodsLeft) ctx.serverMethods = methodsLeft;
+					const give = (method: AnyAuthMethod | false) =>
+						(next as unknown as (v: AnyAuthMethod | false) => void)(method);
+					const advance = (): void => {
 						while (queue.length > 0) {
 							const item = queue.shift()!;
-							const wire = item.m.type === 'agent' ? 'publickey' : item.m.type;
-							if (methodsLeft && !methodsLeft.includes(wire as AuthenticationType)) continue;
-							ctx.tried.push(item.label);
-							next(item.m);
-							return;
+							if (methodsLeft && !methodsLeft.includes(item.wire)) continue;
+							if (item.method) {
+								ctx.tried.push(item.label);
+								give(item.method);
+								return;
+							}
+							if (item.load) {
+								// a key file may ask for its passphrase: the clock stops meanwhile
+								stopTimer();
+								item.load().then(
+									(method) => {
+										if (settled) return;
+										startTimer();
+										if (!method) return advance();
+										ctx.tried.push(item.label);
+										give(method);
+									},
+									(e: unknown) => {
+										ctx.authError = e instanceof SshError ? e : this.err('auth-failed', (e as Error).message, e);
+										fail(ctx.authError);
+									},
+								);
+								return;
+							}
 						}
-						(next as unknown as (v: false) => void)(false);
-					},
-				});
+						give(false);
+					};
+					advance();
+				},
+			};
+			if (sock) config.sock = sock;
+			try {
+				client.connect(config);
 			} catch (e) {
-				fail(this.mapConnectError(e as Error, ctx));
+				fail(this.mapConnectError(e as Error, ctx, ep));
 			}
 		});
+	}
+
+	/** A direct-tcpip channel from a jump host to the next host (what `ssh -W host:port` asks for). */
+	private forward(via: SshClient, hop: JumpHost, host: string, port: number): Promise<Duplex> {
+		return new Promise((resolve, reject) => {
+			try {
+				via.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
+					if (err) {
+						reject(
+							this.err(
+								'unreachable',
+								`the jump host ${hop.label} (${hop.host}:${hop.port}) could not open a connection to ${host}:${port} for node ${this.target.name} (${err.message}). Check that ${host} is reachable from the jump host, and that its sshd allows TCP forwarding (AllowTcpForwarding).`,
+								err,
+							),
+						);
+						return;
+					}
+					resolve(stream);
+				});
+			} catch (e) {
+				reject(this.err('connection-closed', `the connection to the jump host ${hop.label} closed`, e));
+			}
+		});
+	}
+
+	private async connectOnce(): Promise<void> {
+		// The target's keys first: a wrong key path is reported before anything touches the network.
+		const items = await this.prepareAuth();
+		const hops = this.target.jump ?? [];
+		const chain: SshClient[] = [];
+		let client: SshClient;
+		try {
+			let sock: Duplex | undefined;
+			for (const [index, hop] of hops.entries()) {
+				const via = await this.openClient(this.jumpEndpoint(hop), this.prepareJumpAuth(hop), sock);
+				via.on('error', () => {});
+				chain.push(via);
+				const next = hops[index + 1] ?? this.target;
+				sock = await this.forward(via, hop, next.host, next.port);
+			}
+			client = await this.openClient(this.targetEndpoint(), items, sock);
+		} catch (error) {
+			for (const c of chain.reverse()) c.destroy();
+			throw error;
+		}
 
 		// connected
 		let lastError: Error | undefined;
@@ -535,10 +771,15 @@ export class NodeSession {
 			lastError = e;
 		});
 		client.on('close', () => {
+			for (const c of chain) c.end();
 			if (this.client !== client) return;
 			this.client = undefined;
 			if (!this.closedByUser) this.setState('disconnected', lastError?.message ?? 'connection closed');
 		});
+		for (const via of chain) {
+			// a jump host lost: the channel under the target connection is gone with it
+			via.on('close', () => client.destroy());
+		}
 		if (this.closedByUser) {
 			client.end();
 			throw this.err('connection-closed', `the session to ${this.where} was closed by the console`);

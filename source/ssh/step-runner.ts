@@ -1,6 +1,10 @@
 /**
  * The engine's StepRunner over SSH: one NodeSession per node, reused by every step; each step is one
  * detached run (remote-run.ts) that survives dropped connections and console restarts.
+ *
+ * A node's `host` is looked up in the operator's ssh config (ssh-config.ts: Host aliases, HostName, User, Port,
+ * IdentityFile, UserKnownHostsFile, HostKeyAlias, ProxyJump), as `ssh HOST` would; the profile's port and user
+ * win when they are not the defaults 22 and root.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -10,14 +14,62 @@ import type { NodeConnection } from '../engine/types.js';
 import type { Profile, ProfileNode } from '../profile/schema.js';
 import { consoleHome } from '../profile/store.js';
 import { isSshError } from './errors.js';
-import { NodeSession, type NodeSessionOptions } from './node-session.js';
+import { type JumpHost, NodeSession, type NodeSessionOptions, type NodeTarget } from './node-session.js';
 import { attach, type RunOutcome as RemoteOutcome, runDetached } from './remote-run.js';
+import { explicitFromProfile, type ResolvedHost, SshConfigResolver } from './ssh-config.js';
 
 export interface SshStepRunnerOptions {
 	profile: Profile;
 	prompts?: PromptQueue;
 	hostKeys: { mode: 'ask' | 'strict' | 'accept-new'; knownHostsFiles?: string[] };
 	session?: Partial<NodeSessionOptions>;
+	/**
+	 * The ssh config file to honour; null: none. Default: $OS_CONSOLE_SSH_CONFIG (`none` for none), else
+	 * ~/.ssh/config. Tests always pass it.
+	 */
+	sshConfig?: string | null;
+}
+
+/**
+ * The NodeTarget for a profile node after the ssh config: the address to connect to, port, user, extra identity
+ * and known_hosts files, and the jump chain. Jump hosts are offered their own IdentityFiles, then the node's key
+ * file (the same key is often authorized on the bastion), then the agent's keys (unless IdentitiesOnly).
+ */
+export function nodeTarget(node: ProfileNode, resolved: ResolvedHost): NodeTarget {
+	const target: NodeTarget = {
+		name: node.name,
+		host: resolved.hostName,
+		port: resolved.port,
+		user: resolved.user,
+		auth: node.auth,
+		sudo: node.sudo,
+	};
+	if (resolved.hostName !== node.host) target.alias = node.host;
+	if (node.auth.type === 'agent' && resolved.identityFiles.length > 0) {
+		target.identityFiles = resolved.identityFiles;
+		target.identitiesOnly = resolved.identitiesOnly;
+	}
+	if (resolved.knownHostsFiles.length > 0) target.knownHostsFiles = resolved.knownHostsFiles;
+	if (resolved.hostKeyAlias) target.hostKeyAlias = resolved.hostKeyAlias;
+	if (resolved.jumps.length > 0) {
+		target.jump = resolved.jumps.map((hop): JumpHost => {
+			const files = [...hop.identityFiles];
+			if (node.auth.type === 'key' && !hop.identitiesOnly && !files.includes(node.auth.keyFile))
+				files.push(node.auth.keyFile);
+			const jump: JumpHost = {
+				label: hop.alias,
+				host: hop.hostName,
+				port: hop.port,
+				user: hop.user,
+				identityFiles: files,
+				useAgent: !(hop.identitiesOnly && hop.identityFiles.length > 0),
+				knownHostsFiles: hop.knownHostsFiles,
+			};
+			if (hop.hostKeyAlias) jump.hostKeyAlias = hop.hostKeyAlias;
+			return jump;
+		});
+	}
+	return target;
 }
 
 export function userKnownHostsFile(): string {
@@ -48,8 +100,17 @@ export class SshStepRunner implements StepRunner {
 	private readonly sessions = new Map<string, NodeSession>();
 	/** Connection listeners of the runs in flight, per node (several steps may share one connection). */
 	private readonly listeners = new Map<string, Set<(c: NodeConnection) => void>>();
+	private resolver: SshConfigResolver | undefined;
 
 	constructor(private readonly options: SshStepRunnerOptions) {}
+
+	/** The node as the ssh config resolves it (the config file is read once per runner). */
+	resolve(node: ProfileNode): ResolvedHost {
+		this.resolver ??= new SshConfigResolver(
+			this.options.sshConfig === undefined ? {} : { file: this.options.sshConfig },
+		);
+		return this.resolver.resolve(node.host, explicitFromProfile(node));
+	}
 
 	session(node: ProfileNode): NodeSession {
 		let session = this.sessions.get(node.name);
@@ -59,14 +120,14 @@ export class SshStepRunner implements StepRunner {
 			for (const listener of this.listeners.get(node.name) ?? []) listener(connection);
 		};
 		session = new NodeSession(
-			{ name: node.name, host: node.host, port: node.port, user: node.user, auth: node.auth, sudo: node.sudo },
+			nodeTarget(node, this.resolve(node)),
 			{
 				verifyHostKey: async (info) => {
 					if (hostKeys.mode === 'accept-new') return true;
 					if (hostKeys.mode === 'strict' || !prompts) return false;
 					return prompts.ask({
 						kind: 'host-key',
-						node: info.node,
+						node: info.jumpHost ? `${info.node} (jump host ${info.jumpHost})` : info.node,
 						host: info.host,
 						port: info.port,
 						keyType: info.keyType,
