@@ -49,6 +49,14 @@ async function main(argv: string[]): Promise<number> {
 	return module.run(args);
 }
 
+// `os-console status | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+	stream.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+		throw error;
+	});
+}
+
 main(process.argv.slice(2)).then(
 	(code) => {
 		process.exitCode = code;
