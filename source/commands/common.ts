@@ -16,11 +16,22 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
 	argv: string[],
 	options: T,
 	command: string,
+	behaviour: {
+		/**
+		 * A stray argument may be a secret typed on the command line (`secrets --set NAME VALUE`): do not
+		 * repeat it in the message.
+		 */
+		hidePositionals?: boolean;
+	} = {},
 ) {
 	try {
 		return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
 	} catch (error) {
-		const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+		let message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+		if (behaviour.hidePositionals && /^Unexpected argument/.test(message)) {
+			message =
+				'unexpected argument without an option (not repeated here: it may be a secret). Values of secrets are read from standard input; one typed on the command line is in your shell history and was visible to ps';
+		}
 		throw new UsageError(`${message}\nRun "os-console ${command} --help" for the options.`);
 	}
 }

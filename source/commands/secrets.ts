@@ -134,6 +134,7 @@ export async function run(argv: string[]): Promise<number> {
 				json: { type: 'boolean' },
 			},
 			'secrets',
+			{ hidePositionals: true },
 		);
 		const profileArg = requireProfileFlag(flags.profile, 'secrets');
 		if (flags.reveal !== undefined && flags.set !== undefined) {
