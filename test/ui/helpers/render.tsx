@@ -17,7 +17,7 @@ import { type Profile, type ProfileInput, Profile as ProfileSchema } from '../..
 import { listSavedProfiles, loadOrCreateSecrets, loadProfile, saveProfile } from '../../../source/profile/store.js';
 import { getRunbook } from '../../../source/runbook/registry.js';
 import { terminalSequence } from '../../../source/ui/keybindings.js';
-import { LocalShellRunner } from './local-shell-runner.js';
+import { LocalShellRunner } from '../../helpers/local-runner.js';
 
 export interface TestEnv {
 	home: string;
