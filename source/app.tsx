@@ -10,15 +10,22 @@ import { KeyHints } from './components/key-hints.js';
 import { NoticeLine } from './components/notice-line.js';
 import { HostKeyModal, SecretModal } from './components/prompt-modal.js';
 import { Spinner } from './components/spinner.js';
-import { isDone } from './engine/types.js';
+import type { Engine } from './engine/engine.js';
+import { isDone, type NodeStepState } from './engine/types.js';
+import { sectionTitle, t } from './i18n/index.js';
 import type { Profile } from './profile/schema.js';
+import type { RunbookSection } from './runbook/model.js';
 import { Dashboard } from './screens/dashboard.js';
+import { DoctorScreen } from './screens/doctor-screen.js';
 import { HelpOverlay } from './screens/help-overlay.js';
+import { LaunchScreen } from './screens/launch-form.js';
 import { ProfileForm } from './screens/profile-form.js';
 import { ProfilePicker } from './screens/profile-picker.js';
 import { SectionChecklist } from './screens/section-checklist.js';
 import { StepView } from './screens/step-view.js';
+import { TopologyScreen } from './screens/topology-view.js';
 import { runningSteps } from './screens/use-checklist-state.js';
+import { VerifyScreen } from './screens/verify-panel.js';
 import {
 	type AppState,
 	appReducer,
@@ -45,6 +52,7 @@ import { theme } from './ui/theme.js';
 import { useKeyBindings } from './ui/use-key-bindings.js';
 import { promptId, usePrompt } from './ui/use-prompt.js';
 import { useTerminalSize } from './ui/use-terminal-size.js';
+import { verifySectionForRunbookSection } from './verify/checks.js';
 
 export type { Services, Session } from './ui/app-state.js';
 
@@ -113,7 +121,7 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 			const engine = engineOf();
 			if (!engine) return;
 			if (isBusy()) {
-				notify(`${operationRef.current ?? 'a step'} is running: wait for it, or press c to cancel it`, 'warning');
+				notify(t('app.busy', { what: operationRef.current ?? t('app.aStep') }), 'warning');
 				return;
 			}
 			operationRef.current = label;
@@ -126,12 +134,8 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 			}
 			result
 				.then(
-					(ok) =>
-						notify(
-							ok ? `${label}: done` : `${label}: stopped at a failure (r retries the failed nodes)`,
-							ok ? 'success' : 'error',
-						),
-					(error) => notify(`${label}: ${mask(messageOf(error))}`, 'error'),
+					(ok) => notify(ok ? t('app.opDone', { label }) : t('app.opStopped', { label }), ok ? 'success' : 'error'),
+					(error) => notify(t('app.opError', { label, message: mask(messageOf(error)) }), 'error'),
 				)
 				.finally(() => {
 					operationRef.current = undefined;
@@ -155,10 +159,7 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 					dispatch({ type: 'opened', session });
 					const left = runningSteps(engine);
 					if (left.length > 0) {
-						notify(
-							`${left.length} step${left.length > 1 ? 's were' : ' was'} left running: re-attaching (${left.map((s) => s.key).join(', ')})`,
-							'warning',
-						);
+						notify(t('app.reattaching', { count: left.length, keys: left.map((s) => s.key).join(', ') }), 'warning');
 					}
 				},
 				(error) => {
@@ -173,8 +174,8 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 			const engine = engineOf();
 			const running = engine ? runningSteps(engine) : [];
 			if (running.length === 0)
-				return [operationRef.current ? `Running: ${operationRef.current}.` : 'A step is running.'];
-			return running.map((r) => `Running: ${r.key} (${r.title}) on ${r.nodes.join(', ')}`);
+				return [operationRef.current ? t('app.runningOp', { label: operationRef.current }) : t('app.aStepRunning')];
+			return running.map((r) => t('app.runningStep', { key: r.key, title: r.title, nodes: r.nodes.join(', ') }));
 		};
 
 		const quit = () => {
@@ -186,23 +187,20 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 				}
 				confirm({
 					id: 'quit',
-					title: 'Quit without saving?',
-					lines: [`${unsaved} is not saved and would be lost.`],
-					yesLabel: 'quit and discard it',
-					noLabel: 'stay',
+					title: t('app.quitUnsaved.title'),
+					lines: [t('app.quitUnsaved.line', { what: unsaved })],
+					yesLabel: t('app.quitUnsaved.yes'),
+					noLabel: t('app.stay'),
 					onYes: () => exit(0),
 				});
 				return;
 			}
 			confirm({
 				id: 'quit',
-				title: 'Quit while a step is running?',
-				lines: [
-					...describeRunning(),
-					'It keeps running on the node; progress is saved, and opening this profile again re-attaches to it.',
-				],
-				yesLabel: 'quit',
-				noLabel: 'stay',
+				title: t('app.quitRunning.title'),
+				lines: [...describeRunning(), t('app.quitRunning.line')],
+				yesLabel: t('app.quit'),
+				noLabel: t('app.stay'),
 				onYes: () => exit(0),
 			});
 		};
@@ -232,7 +230,7 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 			},
 			closeProfile: () => {
 				if (isBusy()) {
-					notify('a step is running: wait for it or cancel it (c) before switching profile', 'warning');
+					notify(t('app.closeBusy'), 'warning');
 					return;
 				}
 				const session = stateRef.current.session;
@@ -250,17 +248,18 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 				if (!engine) return;
 				const planned = engine.planned(key);
 				if (planned.nodes.length === 0) {
-					notify(`${planned.step.title}: not for this profile, nothing to run`, 'warning');
+					notify(t('app.notForProfile', { title: planned.step.title }), 'warning');
 					return;
 				}
 				const states = planned.nodes.map((n) => ({ node: n.name, status: engine.state(key, n.name).status }));
 				const open = states.filter((s) => !isDone(s.status));
+				const title = planned.step.title;
 				const label =
 					open.length === 0
-						? `run ${planned.step.title} again on ${states.map((s) => s.node).join(', ')}`
+						? t('app.op.runAgain', { title, nodes: states.map((s) => s.node).join(', ') })
 						: open.some((s) => s.status === 'failed' || s.status === 'interrupted')
-							? `retry ${planned.step.title} on ${open.map((s) => s.node).join(', ')}`
-							: `run ${planned.step.title}`;
+							? t('app.op.retry', { title, nodes: open.map((s) => s.node).join(', ') })
+							: t('app.op.run', { title });
 				operation(label, () => engine.runStep(key));
 			},
 			skipStep: (key: string) => {
@@ -269,13 +268,15 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 				const planned = engine.planned(key);
 				const states = planned.nodes.map((n) => ({ node: n.name, state: engine.state(key, n.name) }));
 				if (states.some((s) => s.state.status === 'running')) {
-					notify(`${planned.step.title} is running: cancel it (c) before skipping`, 'warning');
+					notify(t('app.skipRunning', { title: planned.step.title }), 'warning');
 					return;
 				}
 				const open = states.filter((s) => !isDone(s.state.status));
 				if (open.length === 0) {
 					notify(
-						`${planned.step.title} is already done${states.length ? '' : ' (not for this profile)'}: nothing to skip`,
+						states.length
+							? t('app.skipDone', { title: planned.step.title })
+							: t('app.skipNotFor', { title: planned.step.title }),
 						'info',
 					);
 					return;
@@ -283,12 +284,15 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 				try {
 					engine.skipStep(key);
 				} catch (error) {
-					notify(`skip failed: ${mask(messageOf(error))}`, 'error');
+					notify(t('app.skipFailed', { message: mask(messageOf(error)) }), 'error');
 					return;
 				}
 				const by = engine.state(key, open[0]!.node).skippedBy;
+				const nodes = open.map((s) => s.node).join(', ');
 				notify(
-					`skipped ${planned.step.title} on ${open.map((s) => s.node).join(', ')}${by ? ` (recorded: by ${by})` : ''}`,
+					by
+						? t('app.skippedBy', { title: planned.step.title, nodes, who: by })
+						: t('app.skipped', { title: planned.step.title, nodes }),
 					'warning',
 				);
 			},
@@ -296,31 +300,28 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 				const engine = engineOf();
 				const section = engine?.runbook.sections.find((s) => s.id === sectionId);
 				if (!engine || !section) return;
-				operation(`run section ${section.title}`, () => engine.runSection(sectionId));
+				operation(t('app.op.runSection', { title: sectionTitle(section) }), () => engine.runSection(sectionId));
 			},
 			runAll: () => {
 				const engine = engineOf();
 				if (!engine) return;
-				operation('run everything not done', () => engine.runAll());
+				operation(t('app.op.runAll'), () => engine.runAll());
 			},
 			cancel: () => {
 				const engine = engineOf();
 				if (!engine || !isBusy()) {
-					notify('nothing is running', 'info');
+					notify(t('app.nothingRunning'), 'info');
 					return;
 				}
 				confirm({
-					title: 'Cancel the running step?',
-					lines: [
-						...describeRunning(),
-						'The remote process group is stopped; the step is marked failed and r retries it.',
-					],
-					yesLabel: 'cancel it',
-					noLabel: 'keep it running',
+					title: t('app.cancel.title'),
+					lines: [...describeRunning(), t('app.cancel.line')],
+					yesLabel: t('app.cancel.yes'),
+					noLabel: t('app.cancel.no'),
 					danger: true,
 					onYes: () => {
 						engine.cancel();
-						notify('cancelling: stopping the remote processes', 'warning');
+						notify(t('app.cancelling'), 'warning');
 					},
 				});
 			},
@@ -344,6 +345,26 @@ export function AppProviders({ services, initialProfile, children }: AppProps & 
 	useEffect(() => {
 		if (initialProfile) actions.openProfile(initialProfile);
 	}, []);
+
+	// The end of a service section opens the verification panel on that section's checks.
+	const engine = state.session?.engine;
+	useEffect(() => {
+		if (!engine) return;
+		const onState = (key: string, _node: string, nodeState: NodeStepState) => {
+			const section = sectionEndedBy(engine, key, nodeState);
+			if (!section) return;
+			const verifySection = verifySectionForRunbookSection(section.id);
+			if (!verifySection) return;
+			dispatch({ type: 'auto-verify', section: verifySection });
+			// After the operation's own "done" notice (its promise settles in this same turn), not under it.
+			const text = t('app.verifyOpened', { section: sectionTitle(section) });
+			setTimeout(() => mounted.current && dispatch({ type: 'notice', text, tone: 'success' }), 0);
+		};
+		engine.on('state', onState);
+		return () => {
+			engine.off('state', onState);
+		};
+	}, [engine]);
 
 	// The engine outlives the screens; its store stops listening when the session ends.
 	const store = state.session?.store;
@@ -386,7 +407,29 @@ const SCREEN_OF: Record<Route['screen'], ScreenId | undefined> = {
 	dashboard: 'dashboard',
 	checklist: 'checklist',
 	step: 'step',
+	verify: 'verify',
+	launch: 'launch',
+	doctor: 'doctor',
+	topology: 'topology',
 };
+
+/**
+ * The section whose end this state change is: the node's step succeeded (or was already done), the step is
+ * the section's last one that applies, and now every step of the section is done.
+ */
+export function sectionEndedBy(engine: Engine, key: string, nodeState: NodeStepState): RunbookSection | undefined {
+	if (nodeState.status !== 'succeeded' && nodeState.status !== 'already-done') return undefined;
+	let planned: ReturnType<Engine['planned']>;
+	try {
+		planned = engine.planned(key);
+	} catch {
+		return undefined;
+	}
+	const steps = engine.stepsOf(planned.section.id).filter((p) => engine.stepStatus(p.key) !== 'not-applicable');
+	if (steps.at(-1)?.key !== key) return undefined;
+	const progress = engine.sectionProgress(planned.section.id);
+	return progress.total > 0 && progress.done === progress.total ? planned.section : undefined;
+}
 
 function routeKey(route: Route, index: number): string {
 	switch (route.screen) {
@@ -396,6 +439,8 @@ function routeKey(route: Route, index: number): string {
 			return `${index}:step:${route.key}`;
 		case 'opening':
 			return `${index}:opening:${route.name}`;
+		case 'verify':
+			return `${index}:verify:${route.id}`;
 		default:
 			return `${index}:${route.screen}`;
 	}
@@ -411,7 +456,9 @@ function Header() {
 				</Text>
 				{session ? (
 					<Text color={theme.text.muted}>
-						{'  '}profile <Text color={theme.text.primary}>{session.name}</Text> · runbook {session.engine.runbook.id}
+						{'  '}
+						{t('app.header.profile')} <Text color={theme.text.primary}>{session.name}</Text> · {t('app.header.runbook')}{' '}
+						{session.engine.runbook.id}
 					</Text>
 				) : null}
 				{operation ? (
@@ -420,7 +467,10 @@ function Header() {
 						<Spinner /> <Text color={theme.status.running}>{operation}</Text>
 					</Text>
 				) : route.screen === 'picker' || route.screen === 'form' ? (
-					<Text color={theme.text.muted}>{'  '}install OpenStack section by section, over SSH</Text>
+					<Text color={theme.text.muted}>
+						{'  '}
+						{t('app.header.tagline')}
+					</Text>
 				) : null}
 			</Text>
 		</Box>
@@ -430,7 +480,7 @@ function Header() {
 function Opening({ name }: { name: string }) {
 	return (
 		<Text>
-			<Spinner /> Opening profile {name}: reading the profile, its secrets and its progress…
+			<Spinner /> {t('app.opening', { name })}
 		</Text>
 	);
 }
@@ -464,6 +514,14 @@ const RouteScreen = memo(function RouteScreen({
 			return <SectionChecklist {...props} sectionId={route.sectionId} />;
 		case 'step':
 			return <StepView {...props} stepKey={route.key} />;
+		case 'verify':
+			return <VerifyScreen {...props} section={route.section} autoRun={route.auto} />;
+		case 'launch':
+			return <LaunchScreen {...props} />;
+		case 'doctor':
+			return <DoctorScreen {...props} />;
+		case 'topology':
+			return <TopologyScreen {...props} />;
 	}
 });
 
@@ -525,7 +583,7 @@ export function AppShell() {
 	if (view.exiting) {
 		return (
 			<Box>
-				<Text color={theme.text.muted}>Leaving os-console; progress is saved.</Text>
+				<Text color={theme.text.muted}>{t('app.leaving')}</Text>
 			</Box>
 		);
 	}

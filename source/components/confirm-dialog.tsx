@@ -1,5 +1,6 @@
 /** A yes/no question in a bordered box (quit while running, cancel a step). */
 import { Box, Text } from 'ink';
+import { t } from '../i18n/index.js';
 import type { ConfirmRequest } from '../ui/app-state.js';
 import { theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
@@ -34,7 +35,7 @@ export function ConfirmDialog({ request, onAnswer, isActive }: ConfirmDialogProp
 					{request.yesLabel}
 					{'    '}
 				</Text>
-				<Text color={theme.text.accent}>n/esc</Text>
+				<Text color={theme.text.accent}>{t('confirm.noKeys')}</Text>
 				<Text> {request.noLabel}</Text>
 			</Text>
 		</Box>

@@ -17,7 +17,8 @@ export interface OutputPaneProps {
 	/** Number of the first visible line, for the gutter; none when undefined. */
 	firstLineNumber?: number;
 	emptyText?: string;
-	colorize?: (line: string) => string | undefined;
+	/** The colour of a visible line (its index in `lines`). */
+	colorize?: (line: string, index: number) => string | undefined;
 }
 
 export function consoleLineColor(line: string): string | undefined {
@@ -50,7 +51,7 @@ export function OutputPane({
 				{firstLineNumber !== undefined ? (
 					<Text color={theme.text.muted}>{String(firstLineNumber + i).padStart(gutter)} </Text>
 				) : null}
-				<Text color={colorize(line)}>{sanitizeLine(line) || ' '}</Text>
+				<Text color={colorize(line, i)}>{sanitizeLine(line) || ' '}</Text>
 			</Text>,
 		);
 	}

@@ -5,18 +5,14 @@
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import type { Prompt, PromptQueue } from '../engine/prompts.js';
+import { t } from '../i18n/index.js';
+import { padEndW } from '../ui/text-width.js';
 import { theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
 import { TextField } from './text-field.js';
 
 type HostKeyPrompt = Extract<Prompt, { kind: 'host-key' }>;
 type SecretPrompt = Extract<Prompt, { kind: 'secret' }>;
-
-const SECRET_TITLES: Record<SecretPrompt['secret'], string> = {
-	passphrase: 'Key passphrase',
-	password: 'SSH password',
-	'sudo-password': 'sudo password',
-};
 
 export function HostKeyModal({
 	prompt,
@@ -31,24 +27,28 @@ export function HostKeyModal({
 	return (
 		<Box flexDirection="column" borderStyle="round" borderColor={theme.border.modal} paddingX={1}>
 			<Text bold color={theme.text.warning}>
-				Unknown host key for {prompt.node} ({prompt.host}:{prompt.port})
+				{t('hostKey.title', { node: prompt.node, host: prompt.host, port: prompt.port })}
 			</Text>
 			<Text>
-				<Text color={theme.text.muted}>{'key type'.padEnd(13)}</Text>
+				<Text color={theme.text.muted}>{padEndW(t('hostKey.type'), 13)}</Text>
 				{prompt.keyType}
 			</Text>
 			<Text>
-				<Text color={theme.text.muted}>{'fingerprint'.padEnd(13)}</Text>
+				<Text color={theme.text.muted}>{padEndW(t('hostKey.fingerprint'), 13)}</Text>
 				<Text color={theme.text.accent}>{prompt.fingerprint}</Text>
 			</Text>
 			<Text color={theme.text.muted} wrap="wrap">
-				Compare it with `ssh-keygen -lf` of the host keys in /etc/ssh on the node before trusting it.
+				{t('hostKey.compare')}
 			</Text>
 			<Text>
 				<Text color={theme.text.accent}>y</Text>
-				<Text> trust and remember{'    '}</Text>
-				<Text color={theme.text.accent}>n/esc</Text>
-				<Text> refuse (the connection fails)</Text>
+				<Text>
+					{' '}
+					{t('hostKey.trust')}
+					{'    '}
+				</Text>
+				<Text color={theme.text.accent}>{t('confirm.noKeys')}</Text>
+				<Text> {t('hostKey.refuse')}</Text>
 			</Text>
 		</Box>
 	);
@@ -83,14 +83,14 @@ export function SecretModal({
 	return (
 		<Box flexDirection="column" borderStyle="round" borderColor={theme.border.modal} paddingX={1}>
 			<Text bold color={theme.text.warning}>
-				{SECRET_TITLES[prompt.secret]} for {prompt.node}
+				{t('secret.title', { what: t(`secret.${prompt.secret}`), node: prompt.node })}
 			</Text>
 			<Text wrap="wrap">{prompt.message}</Text>
 			<Box>
 				<Text color={theme.text.muted}>{'> '}</Text>
 				<TextField value={value} focused masked />
 			</Box>
-			<Text color={theme.text.muted}>enter send · esc refuse · what you type is shown as •</Text>
+			<Text color={theme.text.muted}>{t('secret.hint')}</Text>
 		</Box>
 	);
 }

@@ -1,14 +1,21 @@
-/** The dashboard: the nodes with their connection state, and the sections with their progress. */
+/**
+ * The dashboard: the nodes with their connection state, and the sections with their progress. From here:
+ * v the verification panel, l the launch form, d the doctor, t the topology.
+ */
 import { Box, Text } from 'ink';
 import { useReducer } from 'react';
 import { StatusIcon } from '../components/status-icon.js';
 import type { StepStatus } from '../engine/types.js';
+import { sectionTitle, t } from '../i18n/index.js';
+import type { Role } from '../profile/schema.js';
+import { verifyRoute } from '../ui/app-state.js';
 import { useAppActions, useSession } from '../ui/context.js';
 import { useEngineVersion } from '../ui/engine-store.js';
-import { truncate } from '../ui/format.js';
 import { clampIndex, cursorReducer } from '../ui/list-cursor.js';
-import { symbols, theme } from '../ui/theme.js';
+import { fitW, maxWidth, padEndW, truncateW } from '../ui/text-width.js';
+import { connectionWord, symbols, theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
+import { verifySectionForRunbookSection } from '../verify/checks.js';
 import type { ScreenProps } from './profile-picker.js';
 import { overallProgress } from './use-checklist-state.js';
 
@@ -54,6 +61,10 @@ export function Dashboard({ isActive, visible, height }: ScreenProps) {
 			'run-section': () => selected && actions.runSection(selected.id),
 			'run-all': () => actions.runAll(),
 			cancel: () => actions.cancel(),
+			'open-verify': () => actions.push(verifyRoute(selected && verifySectionForRunbookSection(selected.id))),
+			'open-launch': () => actions.push({ screen: 'launch' }),
+			'open-doctor': () => actions.push({ screen: 'doctor' }),
+			'open-topology': () => actions.push({ screen: 'topology' }),
 			back: () => actions.closeProfile(),
 			help: () => actions.showHelp('dashboard'),
 			quit: () => actions.quit(),
@@ -63,10 +74,17 @@ export function Dashboard({ isActive, visible, height }: ScreenProps) {
 
 	const overall = overallProgress(engine);
 	const nodes = engine.profile.nodes;
-	const nameWidth = Math.max(4, ...nodes.map((n) => n.name.length)) + 2;
+	const nameWidth =
+		maxWidth(
+			nodes.map((n) => n.name),
+			4,
+		) + 2;
 	const addresses = nodes.map((n) => `${n.user}@${n.host}:${n.port}`);
-	const addressWidth = Math.min(32, Math.max(7, ...addresses.map((a) => a.length)) + 2);
-	const titleWidth = Math.max(...sections.map((s) => s.title.length)) + 2;
+	const addressWidth = Math.min(32, maxWidth(addresses, 7) + 2);
+	const roles = nodes.map((n) => rolesLabel(n.roles));
+	const rolesWidth = Math.max(22, maxWidth(roles) + 2);
+	const titles = sections.map((s, index) => `${index + 1}. ${sectionTitle(s)}`);
+	const titleWidth = maxWidth(titles) + 2;
 	// Rows: title, warnings, "Nodes", the nodes (and "… and N more"), "Sections", the sections.
 	const room = height - 3 - warnings.length - sections.length;
 	const maxNodes = nodes.length <= room ? nodes.length : Math.max(1, room - 1);
@@ -78,7 +96,7 @@ export function Dashboard({ isActive, visible, height }: ScreenProps) {
 				<Text bold>{engine.runbook.title}</Text>
 				<Text color={theme.text.muted}>
 					{' '}
-					· {nodes.length} node{nodes.length === 1 ? '' : 's'} · networking {engine.profile.network.option}
+					· {t('dash.summary', { count: nodes.length, option: engine.profile.network.option })}
 				</Text>
 			</Text>
 			{warnings.map((warning) => (
@@ -87,36 +105,41 @@ export function Dashboard({ isActive, visible, height }: ScreenProps) {
 				</Text>
 			))}
 			<Text bold color={theme.text.heading}>
-				Nodes
+				{t('dash.nodes')}
 			</Text>
 			{shownNodes.map((node, i) => {
 				const connection = engine.connection(node.name);
 				return (
 					<Text key={node.name} wrap="truncate-end">
 						{'  '}
-						{node.name.padEnd(nameWidth)}
-						<Text color={theme.text.muted}>{truncate(addresses[i]!, addressWidth - 2).padEnd(addressWidth)}</Text>
-						{node.roles.join(', ').padEnd(22)}
+						{padEndW(node.name, nameWidth)}
+						<Text color={theme.text.muted}>{padEndW(truncateW(addresses[i]!, addressWidth - 2), addressWidth)}</Text>
+						{padEndW(roles[i]!, rolesWidth)}
 						<Text color={theme.connection[connection.state]}>
-							{symbols.connection[connection.state]} {connection.state}
+							{symbols.connection[connection.state]} {connectionWord(connection.state)}
 						</Text>
 						{connection.detail ? <Text color={theme.text.muted}> {connection.detail}</Text> : null}
 					</Text>
 				);
 			})}
 			{shownNodes.length < nodes.length ? (
-				<Text color={theme.text.muted}> … and {nodes.length - shownNodes.length} more</Text>
+				<Text color={theme.text.muted}> {t('dash.more', { count: nodes.length - shownNodes.length })}</Text>
 			) : null}
 			<Text wrap="truncate-end">
 				<Text bold color={theme.text.heading}>
-					Sections
+					{t('dash.sections')}
 				</Text>
 				<Text color={theme.text.muted}>
 					{'  '}
 					{overall.next
-						? `step ${overall.next.number} of ${overall.total}: ${overall.next.sectionTitle} › ${overall.next.title}`
-						: `all ${overall.total} steps done`}
-					{overall.failed ? ` · ${overall.failed} failed` : ''}
+						? t('dash.next', {
+								number: overall.next.number,
+								total: overall.total,
+								section: overall.next.sectionTitle,
+								step: overall.next.title,
+							})
+						: t('dash.allDone', { total: overall.total })}
+					{overall.failed ? ` · ${t('common.failed', { count: overall.failed })}` : ''}
 				</Text>
 			</Text>
 			{sections.map((section, index) => {
@@ -128,13 +151,15 @@ export function Dashboard({ isActive, visible, height }: ScreenProps) {
 						<Text color={isSelected ? theme.focus.selected : undefined}>{isSelected ? symbols.pointer : ' '} </Text>
 						<StatusIcon status={status} />{' '}
 						<Text color={isSelected ? theme.focus.selected : undefined} bold={isSelected}>
-							{`${index + 1}. ${section.title}`.padEnd(titleWidth + 3)}
+							{fitW(titles[index]!, titleWidth)}
 						</Text>
-						<Text>
-							{progress.done}/{progress.total} done
-						</Text>
-						{progress.failed ? <Text color={theme.status.failed}> · {progress.failed} failed</Text> : null}
-						{progress.running ? <Text color={theme.status.running}> · {progress.running} running</Text> : null}
+						<Text>{t('common.done', { done: progress.done, total: progress.total })}</Text>
+						{progress.failed ? (
+							<Text color={theme.status.failed}> · {t('common.failed', { count: progress.failed })}</Text>
+						) : null}
+						{progress.running ? (
+							<Text color={theme.status.running}> · {t('common.running', { count: progress.running })}</Text>
+						) : null}
 						<Text color={theme.text.muted}>
 							{'   '}
 							{section.guide}
@@ -144,4 +169,9 @@ export function Dashboard({ isActive, visible, height }: ScreenProps) {
 			})}
 		</Box>
 	);
+}
+
+/** "controller, compute" in the operator's language. */
+export function rolesLabel(roles: readonly Role[]): string {
+	return roles.map((role) => t(`role.${role}`)).join(t('common.listSep'));
 }

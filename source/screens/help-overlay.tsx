@@ -4,8 +4,10 @@
  */
 import { Box, Text } from 'ink';
 import { useState } from 'react';
+import { t } from '../i18n/index.js';
 import { useAppActions } from '../ui/context.js';
-import { bindingsFor, keysLabel, SCREEN_TITLES, SCREENS, type ScreenId } from '../ui/keybindings.js';
+import { bindingsFor, describeBinding, keysLabel, SCREENS, type ScreenId, screenTitle } from '../ui/keybindings.js';
+import { padEndW } from '../ui/text-width.js';
 import { theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
 
@@ -24,8 +26,11 @@ export function helpLines(screen: ScreenId): HelpLine[] {
 	for (const s of order) {
 		const rows = bindingsFor(s);
 		if (rows.length === 0) continue;
-		lines.push({ kind: 'heading', text: s === screen ? `${SCREEN_TITLES[s]} (this screen)` : SCREEN_TITLES[s] });
-		for (const row of rows) lines.push({ kind: 'binding', keys: keysLabel(row.keys), text: row.description });
+		lines.push({
+			kind: 'heading',
+			text: s === screen ? t('help.thisScreen', { title: screenTitle(s) }) : screenTitle(s),
+		});
+		for (const row of rows) lines.push({ kind: 'binding', keys: keysLabel(row.keys), text: describeBinding(row) });
 	}
 	return lines;
 }
@@ -53,9 +58,9 @@ export function HelpOverlay({ screen, height, isActive }: { screen: ScreenId; he
 	return (
 		<Box flexDirection="column" borderStyle="round" borderColor={theme.focus.border} paddingX={1}>
 			<Text bold color={theme.text.heading}>
-				Keys{' '}
+				{t('help.title')}{' '}
 				<Text color={theme.text.muted}>
-					({start + 1}-{start + visible.length} of {lines.length}; ↑↓ PgUp PgDn scroll, esc closes)
+					{t('help.range', { from: start + 1, to: start + visible.length, total: lines.length })}
 				</Text>
 			</Text>
 			{visible.map((line, i) =>
@@ -68,7 +73,7 @@ export function HelpOverlay({ screen, height, isActive }: { screen: ScreenId; he
 					// biome-ignore lint/suspicious/noArrayIndexKey: positional lines
 					<Text key={start + i} wrap="truncate-end">
 						{'  '}
-						<Text color={theme.focus.selected}>{(line.keys ?? '').padEnd(KEYS_WIDTH)}</Text>
+						<Text color={theme.focus.selected}>{padEndW(line.keys ?? '', KEYS_WIDTH)}</Text>
 						{line.text}
 					</Text>
 				),

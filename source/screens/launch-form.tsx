@@ -4,25 +4,30 @@
  * while a field is invalid. Submitting runs the plan on the controller with live output, waits for the server
  * to leave BUILD, and shows ACTIVE with addresses and the console URL, or ERROR with nova's fault.
  */
-import { Box, type Key, Text, useInput } from 'ink';
-import { Fragment, type ReactNode, useEffect, useMemo, useReducer, useRef } from 'react';
+import { Box, Text } from 'ink';
+import { type ReactNode, useEffect, useMemo, useReducer, useRef } from 'react';
+import { KeyHints } from '../components/key-hints.js';
 import { TextField } from '../components/text-field.js';
 import type { Engine } from '../engine/engine.js';
+import { t } from '../i18n/index.js';
 import { applyCloudLists, draftFromProfile, readCloudLists } from '../launch/prefill.js';
 import { type FieldId, type KeyFileResult, type LaunchDraft, validateDraft } from '../launch/spec.js';
 import { launchPlanFor, submitLaunch } from '../launch/submit.js';
+import { useAppActions, useSession } from '../ui/context.js';
 import { sanitizeLine } from '../ui/format.js';
+import { fitW } from '../ui/text-width.js';
 import { symbols, theme } from '../ui/theme.js';
+import { useKeyBindings } from '../ui/use-key-bindings.js';
+import type { ScreenProps } from './profile-picker.js';
 import {
+	FIELD_DEFS,
 	type FieldDef,
 	fieldDefs,
 	focusOrder,
 	initialLaunchState,
-	LAUNCH_KEYS,
 	type LaunchFormState,
 	launchFormReducer,
 } from './use-launch-form-state.js';
-import { resolveLocalKey } from './use-verify-panel-state.js';
 
 export interface LaunchFormProps {
 	/** The open profile's engine (cloud lists and the launch run on its controller through engine.exec). */
@@ -41,6 +46,8 @@ export interface LaunchFormProps {
 	readKey?: (file: string) => KeyFileResult;
 	/** Told when a launch ends. */
 	onLaunched?(outcome: { kind: string }): void;
+	/** Its own footer of key hints (default true; the console draws the footer itself). */
+	showKeyHints?: boolean;
 }
 
 const LABEL_WIDTH = 19;
@@ -54,6 +61,7 @@ export function LaunchForm({
 	initialDraft,
 	readKey,
 	onLaunched,
+	showKeyHints = true,
 }: LaunchFormProps) {
 	const [state, dispatch] = useReducer(launchFormReducer, undefined, () =>
 		initialLaunchState(initialDraft ?? draftFromProfile(engine.profile, engine.runbook)),
@@ -105,61 +113,50 @@ export function LaunchForm({
 		}).then((outcome) => onLaunched?.(outcome));
 	};
 
-	useLatestInput(
-		(input, key) => {
-			const action = resolveLocalKey(LAUNCH_KEYS, input, key);
-			if (state.view !== 'form') {
-				if (action === 'back' || action === 'toggle-commands') {
-					if (state.view === 'run' && state.run.running) controller.current?.abort();
-					else dispatch({ type: 'view', view: 'form' });
-				}
-				return;
-			}
-			switch (action) {
-				case 'next-field':
-					dispatch({ type: 'next' });
-					return;
-				case 'prev-field':
-					dispatch({ type: 'prev' });
-					return;
-				case 'choice-prev':
-					dispatch({ type: 'cycle', direction: -1 });
-					return;
-				case 'choice-next':
-					dispatch({ type: 'cycle', direction: 1 });
-					return;
-				case 'activate':
-					if (state.focus === 'submit') submit();
-					else if (state.focus === 'reload') loadCloud();
-					else dispatch({ type: 'next' });
-					return;
-				case 'delete-char':
-					dispatch({ type: 'delete-char' });
-					return;
-				case 'clear-field':
-					dispatch({ type: 'clear' });
-					return;
-				case 'submit':
-					submit();
-					return;
-				case 'toggle-commands':
-					dispatch({ type: 'view', view: 'commands' });
-					return;
-				case 'reload':
-					loadCloud();
-					return;
-				case 'back':
-					onBack();
-					return;
-				default:
-					break;
-			}
-			if (key.ctrl || key.meta || key.escape) return;
-			// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is being removed
-			const text = input.replace(/[\u0000-\u001f\u007f]/g, '');
-			if (text) dispatch({ type: 'type', text });
+	// In the commands and run views only esc and ctrl+e work: both return to the form (esc cancels a run).
+	const leaveView = () => {
+		if (state.view === 'run' && state.run.running) controller.current?.abort();
+		else dispatch({ type: 'view', view: 'form' });
+	};
+	const inForm = (work: () => void) => () => {
+		if (state.view === 'form') work();
+	};
+	useKeyBindings(
+		'launch',
+		{
+			'next-field': inForm(() => dispatch({ type: 'next' })),
+			'prev-field': inForm(() => dispatch({ type: 'prev' })),
+			'choice-prev': inForm(() => dispatch({ type: 'cycle', direction: -1 })),
+			'choice-next': inForm(() => dispatch({ type: 'cycle', direction: 1 })),
+			activate: inForm(() => {
+				if (state.focus === 'submit') submit();
+				else if (state.focus === 'reload') loadCloud();
+				else dispatch({ type: 'next' });
+			}),
+			'delete-char': inForm(() => dispatch({ type: 'delete-char' })),
+			'clear-field': inForm(() => dispatch({ type: 'clear' })),
+			'launch-submit': inForm(submit),
+			'toggle-commands': () => {
+				if (state.view === 'form') dispatch({ type: 'view', view: 'commands' });
+				else leaveView();
+			},
+			'reload-cloud': inForm(loadCloud),
+			back: () => {
+				if (state.view === 'form') onBack();
+				else leaveView();
+			},
 		},
-		{ isActive },
+		{
+			isActive,
+			// Letters are text: the form's commands are ctrl keys.
+			onText: (text) => {
+				if (state.view !== 'form') return true;
+				const focus = state.focus;
+				if (focus === 'reload' || focus === 'submit' || FIELD_DEFS[focus].kind !== 'text') return false;
+				dispatch({ type: 'type', text });
+				return true;
+			},
+		},
 	);
 
 	if (state.view === 'commands')
@@ -204,9 +201,9 @@ export function LaunchForm({
 	for (const button of [
 		{
 			id: 'reload',
-			label: state.cloud.status === 'loading' ? 'Reading the cloud…' : 'Read images and networks from the cloud again',
+			label: state.cloud.status === 'loading' ? t('launch.reading') : t('launch.readAgain'),
 		},
-		{ id: 'submit', label: 'Launch' },
+		{ id: 'submit', label: t('launch.submit') },
 	] as const) {
 		const focused = state.focus === button.id;
 		lines.push({
@@ -219,7 +216,7 @@ export function LaunchForm({
 		});
 	}
 	const cloudLines = cloudSummary(state);
-	const windowHeight = Math.max(4, height - 4 - cloudLines.length);
+	const windowHeight = Math.max(4, height - (showKeyHints ? 4 : 3) - cloudLines.length);
 	const focusLine = lines.findIndex((l) => l.focus);
 	let start = Math.max(0, focusLine - Math.floor(windowHeight / 3));
 	start = Math.min(start, Math.max(0, lines.length - windowHeight));
@@ -228,12 +225,10 @@ export function LaunchForm({
 	return (
 		<Box flexDirection="column">
 			<Text bold wrap="truncate-end">
-				Launch an instance · {engine.profile.name}
+				{t('launch.title', { profile: engine.profile.name })}
 				<Text color={problems && state.submitted ? theme.text.error : theme.text.muted}>
 					{'  '}
-					{problems
-						? `${problems} field${problems === 1 ? '' : 's'} to fix`
-						: `${symbols.status.succeeded} ready to launch (ctrl+s)`}
+					{problems ? t('launch.toFix', { count: problems }) : `${symbols.status.succeeded} ${t('launch.ready')}`}
 				</Text>
 			</Text>
 			{cloudLines.map((line) => (
@@ -246,28 +241,31 @@ export function LaunchForm({
 				<Box key={start + i}>{line.node}</Box>
 			))}
 			<Text color={state.notice?.tone === 'error' ? theme.text.error : theme.text.muted} wrap="truncate-end">
-				{state.notice?.text ?? focusedDef?.help ?? (focusedDef?.kind === 'choice' ? '← → change' : ' ')}
+				{state.notice?.text ?? focusedDef?.help ?? (focusedDef?.kind === 'choice' ? t('launch.changeChoice') : ' ')}
 			</Text>
-			<Footer />
+			{showKeyHints ? <KeyHints screen="launch" /> : null}
 		</Box>
 	);
 }
 
 function cloudSummary(state: LaunchFormState): string[] {
 	if (state.cloud.status === 'idle') return [];
-	if (state.cloud.status === 'loading') return ['Reading images and networks from the controller…'];
+	if (state.cloud.status === 'loading') return [t('launch.readingLists')];
 	const lists = state.cloud.lists;
 	const images =
 		lists?.images.map((i) => `${i.name}${i.status.toLowerCase() === 'active' ? '' : ` (${i.status})`}`) ?? [];
 	const networks = lists?.networks.map((n) => n.name) ?? [];
 	return [
-		`Cloud: images ${images.length ? images.join(', ') : 'none'} · networks ${networks.length ? networks.join(', ') : 'none'}`,
+		t('launch.cloud', {
+			images: images.length ? images.join(', ') : t('launch.none'),
+			networks: networks.length ? networks.join(', ') : t('launch.none'),
+		}),
 		...state.cloud.notes.map((n) => `  ${n}`),
 	];
 }
 
 function FieldRow({ def, value, focused, error }: { def: FieldDef; value: string; focused: boolean; error?: string }) {
-	const label = def.label.padEnd(LABEL_WIDTH).slice(0, LABEL_WIDTH);
+	const label = fitW(def.label, LABEL_WIDTH);
 	let content: ReactNode;
 	if (def.kind === 'choice') {
 		const choice = def.choices?.find((c) => c.value === value);
@@ -306,7 +304,7 @@ function CommandsView({
 	let body: { text: string; color?: string }[];
 	if (!validation.spec || !validation.publicKey) {
 		body = [
-			{ text: 'The form has problems to fix first:', color: theme.text.error },
+			{ text: t('launch.problemsFirst'), color: theme.text.error },
 			...Object.entries(validation.errors).map(([id, m]) => ({ text: `  ${id}: ${m}`, color: theme.text.error })),
 		];
 	} else {
@@ -316,8 +314,7 @@ function CommandsView({
 	return (
 		<Box flexDirection="column">
 			<Text bold>
-				Equivalent commands on the controller{' '}
-				<Text color={theme.text.muted}>(each runs only when what it creates is absent)</Text>
+				{t('launch.commandsTitle')} <Text color={theme.text.muted}>{t('launch.commandsNote')}</Text>
 			</Text>
 			{body.slice(0, Math.max(1, height - 3)).map((line, i) => (
 				// biome-ignore lint/suspicious/noArrayIndexKey: positional
@@ -325,7 +322,7 @@ function CommandsView({
 					{line.text}
 				</Text>
 			))}
-			<Text color={theme.text.muted}>{state.draft.instance ? 'esc / ctrl+e back to the form' : ' '}</Text>
+			<Text color={theme.text.muted}>{state.draft.instance ? t('launch.commandsBack') : ' '}</Text>
 		</Box>
 	);
 }
@@ -336,37 +333,41 @@ function RunView({ state, height }: { state: LaunchFormState; height: number }) 
 	switch (phase?.kind) {
 		case 'creating':
 			result.push({
-				text: `${symbols.status.running} creating what is missing on the controller…`,
+				text: `${symbols.status.running} ${t('launch.creating')}`,
 				color: theme.text.accent,
 			});
 			break;
 		case 'waiting':
 			result.push({
-				text: `${symbols.status.running} ${state.draft.instance}: ${phase.status} (${phase.waitedSec}s)`,
+				text: `${symbols.status.running} ${t('launch.waiting', { instance: state.draft.instance, status: phase.status, seconds: phase.waitedSec })}`,
 				color: theme.text.accent,
 			});
 			break;
 		case 'active':
 			result.push({
-				text: `${symbols.status.succeeded} ACTIVE: ${phase.server.name}${phase.server.host ? ` on ${phase.server.host}` : ''}`,
+				text: `${symbols.status.succeeded} ${phase.server.host ? t('launch.activeOn', { name: phase.server.name, host: phase.server.host }) : t('launch.active', { name: phase.server.name })}`,
 				color: theme.status.succeeded,
 			});
-			for (const a of phase.server.addresses) result.push({ text: `  address ${a}`, color: theme.text.primary });
+			for (const a of phase.server.addresses)
+				result.push({ text: `  ${t('launch.address', { address: a })}`, color: theme.text.primary });
 			result.push(
 				phase.consoleUrl
-					? { text: `  console ${phase.consoleUrl}`, color: theme.text.accent }
-					: { text: `  console URL not available: ${phase.consoleProblem ?? ''}`, color: theme.text.warning },
+					? { text: `  ${t('launch.console', { url: phase.consoleUrl })}`, color: theme.text.accent }
+					: {
+							text: `  ${t('launch.noConsole', { problem: phase.consoleProblem ?? '' })}`,
+							color: theme.text.warning,
+						},
 			);
 			break;
 		case 'error':
 			result.push({
-				text: `${symbols.status.failed} ERROR: ${phase.server.name}: ${phase.server.fault ?? 'nova recorded no fault message'}`,
+				text: `${symbols.status.failed} ${t('launch.error', { name: phase.server.name, fault: phase.server.fault ?? t('launch.noFault') })}`,
 				color: theme.status.failed,
 			});
 			break;
 		case 'timeout':
 			result.push({
-				text: `${symbols.status.failed} still ${phase.status} after ${phase.waitedSec}s`,
+				text: `${symbols.status.failed} ${t('launch.timeout', { status: phase.status, seconds: phase.waitedSec })}`,
 				color: theme.status.failed,
 			});
 			break;
@@ -374,7 +375,7 @@ function RunView({ state, height }: { state: LaunchFormState; height: number }) 
 			result.push({ text: `${symbols.status.failed} ${phase.detail}`, color: theme.status.failed });
 			break;
 		case 'cancelled':
-			result.push({ text: 'cancelled', color: theme.text.warning });
+			result.push({ text: t('launch.cancelled'), color: theme.text.warning });
 			break;
 		default:
 			break;
@@ -383,7 +384,7 @@ function RunView({ state, height }: { state: LaunchFormState; height: number }) 
 	const lines = state.run.lines.slice(-outputHeight);
 	return (
 		<Box flexDirection="column">
-			<Text bold>Launching {state.draft.instance}</Text>
+			<Text bold>{t('launch.launching', { instance: state.draft.instance })}</Text>
 			{lines.map((line, i) => (
 				// biome-ignore lint/suspicious/noArrayIndexKey: positional
 				<Text key={i} color={line.stream === 'stderr' ? theme.output.stderr : theme.output.stdout} wrap="truncate-end">
@@ -395,32 +396,28 @@ function RunView({ state, height }: { state: LaunchFormState; height: number }) 
 					{line.text}
 				</Text>
 			))}
-			<Text color={theme.text.muted}>{state.run.running ? 'esc cancels' : 'esc back to the form'}</Text>
+			<Text color={theme.text.muted}>{state.run.running ? t('launch.escCancels') : t('launch.escBack')}</Text>
 		</Box>
 	);
 }
 
-function Footer() {
+/** The form as a screen of the console: the open profile's engine, esc back, the outcome on the notice line. */
+export function LaunchScreen({ isActive, height }: ScreenProps) {
+	const { engine } = useSession();
+	const actions = useAppActions();
 	return (
-		<Text wrap="truncate-end">
-			{LAUNCH_KEYS.filter((k) => k.label).map((k, index) => (
-				<Fragment key={k.action}>
-					{index > 0 ? <Text color={theme.text.muted}> · </Text> : null}
-					<Text color={theme.text.accent}>{k.keys}</Text>
-					<Text color={theme.text.muted}> {k.label}</Text>
-				</Fragment>
-			))}
-		</Text>
+		<LaunchForm
+			engine={engine}
+			isActive={isActive}
+			height={height}
+			showKeyHints={false}
+			onBack={() => actions.back()}
+			onLaunched={(outcome) =>
+				actions.notify(
+					t('launch.outcome', { kind: outcome.kind }),
+					outcome.kind === 'active' ? 'success' : outcome.kind === 'cancelled' ? 'warning' : 'error',
+				)
+			}
+		/>
 	);
-}
-
-/**
- * useInput with a stable handler that always sees the latest render: ink re-subscribes when the handler
- * changes, and a key that arrives before that would reach the previous render's closure (stale cursor).
- */
-function useLatestInput(handler: (input: string, key: Key) => void, options: { isActive: boolean }) {
-	const latest = useRef(handler);
-	latest.current = handler;
-	const stable = useRef((input: string, key: Key) => latest.current(input, key));
-	useInput(stable.current, options);
 }

@@ -6,8 +6,10 @@
 import { Box, Text } from 'ink';
 import { type ReactNode, useEffect, useMemo, useReducer, useState } from 'react';
 import { TextField } from '../components/text-field.js';
+import { t } from '../i18n/index.js';
 import { checkSettings, getRunbook, listRunbooks } from '../runbook/registry.js';
 import { useAppActions, useAppState } from '../ui/context.js';
+import { fitW } from '../ui/text-width.js';
 import { symbols, theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
 import type { ScreenProps } from './profile-picker.js';
@@ -68,7 +70,7 @@ export function ProfileForm({ isActive, height, firstRun }: ScreenProps & { firs
 	const [pristine] = useState(() => JSON.stringify(state.draft));
 	const dirty = JSON.stringify(state.draft) !== pristine;
 	useEffect(() => {
-		actions.setUnsaved(dirty ? 'The new profile you are filling in' : undefined);
+		actions.setUnsaved(dirty ? t('form.unsaved') : undefined);
 		return () => actions.setUnsaved(undefined);
 	}, [dirty, actions]);
 
@@ -77,10 +79,7 @@ export function ProfileForm({ isActive, height, firstRun }: ScreenProps & { firs
 		if (!validation.profile) {
 			const first = fields.find((f) => validation.errors[f.id]);
 			if (first) dispatch({ type: 'focus', id: first.id });
-			actions.notify(
-				`Not saved: ${problemCount} problem${problemCount === 1 ? '' : 's'} to fix (marked ${symbols.status.failed})`,
-				'error',
-			);
+			actions.notify(t('form.notSavedMarked', { count: problemCount, mark: symbols.status.failed }), 'error');
 			return;
 		}
 		const error = actions.createProfile(validation.profile);
@@ -103,9 +102,8 @@ export function ProfileForm({ isActive, height, firstRun }: ScreenProps & { firs
 			'clear-field': () => dispatch({ type: 'clear' }),
 			'add-node': () => dispatch({ type: 'add-node' }),
 			'remove-node': () => {
-				if (!/^nodes\.\d+\./.test(focused?.id ?? ''))
-					actions.notify('move to a field of the node to remove first', 'info');
-				else if (state.draft.nodes.length <= 1) actions.notify('a profile needs at least one node', 'warning');
+				if (!/^nodes\.\d+\./.test(focused?.id ?? '')) actions.notify(t('form.moveToNode'), 'info');
+				else if (state.draft.nodes.length <= 1) actions.notify(t('form.oneNode'), 'warning');
 				else dispatch({ type: 'remove-node' });
 			},
 			save,
@@ -115,10 +113,10 @@ export function ProfileForm({ isActive, height, firstRun }: ScreenProps & { firs
 					return;
 				}
 				actions.confirm({
-					title: 'Discard the new profile?',
-					lines: ['What you typed in this form is not saved.'],
-					yesLabel: 'discard it',
-					noLabel: 'keep editing',
+					title: t('form.discard.title'),
+					lines: [t('form.discard.line')],
+					yesLabel: t('form.discard.yes'),
+					noLabel: t('form.discard.no'),
 					onYes: () => actions.back(),
 				});
 			},
@@ -144,8 +142,8 @@ export function ProfileForm({ isActive, height, firstRun }: ScreenProps & { firs
 				node: (
 					<Text bold color={theme.text.heading}>
 						{group}
-						{removable ? <Text color={theme.text.muted}> (ctrl+x removes this node)</Text> : null}
-						{group === 'Runbook settings' ? <Text color={theme.text.muted}> (empty: the default)</Text> : null}
+						{removable ? <Text color={theme.text.muted}> {t('form.removeNode')}</Text> : null}
+						{group === 'Runbook settings' ? <Text color={theme.text.muted}> {t('form.defaultSettings')}</Text> : null}
 					</Text>
 				),
 			});
@@ -187,14 +185,14 @@ export function ProfileForm({ isActive, height, firstRun }: ScreenProps & { firs
 	return (
 		<Box flexDirection="column">
 			<Text bold wrap="truncate-end">
-				{firstRun ? 'Welcome: no profile is saved yet. Describe your nodes to create one.' : 'New profile'}
+				{firstRun ? t('form.welcome') : t('form.new')}
 			</Text>
 			<Text color={state.submitted && problemCount ? theme.text.error : theme.text.muted} wrap="truncate-end">
 				{state.submitted && problemCount
-					? `${symbols.status.failed} Not saved: ${problemCount} problem${problemCount === 1 ? '' : 's'} to fix`
+					? `${symbols.status.failed} ${t('form.notSaved', { count: problemCount })}`
 					: problemCount
-						? `Checked as you type · ${problemCount} field${problemCount === 1 ? '' : 's'} still to fill in or fix · service passwords are generated on first open`
-						: `${symbols.status.succeeded} Ready to save (ctrl+s) · service passwords are generated on first open`}
+						? t('form.checking', { count: problemCount })
+						: `${symbols.status.succeeded} ${t('form.ready')}`}
 			</Text>
 			{general.map((problem) => (
 				<Text key={problem} color={theme.text.error} wrap="truncate-end">
@@ -212,7 +210,7 @@ export function ProfileForm({ isActive, height, firstRun }: ScreenProps & { firs
 			))}
 			<Text color={theme.text.muted} wrap="truncate-end">
 				{focused?.help ??
-					(focused?.kind === 'choice' ? '← → change' : focused?.kind === 'button' ? 'enter: press' : ' ')}
+					(focused?.kind === 'choice' ? t('launch.changeChoice') : focused?.kind === 'button' ? t('form.press') : ' ')}
 			</Text>
 		</Box>
 	);
@@ -237,7 +235,7 @@ function FieldRow({
 			</Text>
 		);
 	}
-	const label = field.label.padEnd(LABEL_WIDTH).slice(0, LABEL_WIDTH);
+	const label = fitW(field.label, LABEL_WIDTH);
 	let content: ReactNode;
 	if (field.kind === 'choice') {
 		const choice = field.choices?.find((c) => c.value === value);

@@ -1,13 +1,15 @@
 /** The profile picker: saved profiles, then "create a new profile"; why the last one failed to open. */
 import { Box, Text } from 'ink';
 import { useReducer } from 'react';
+import { t } from '../i18n/index.js';
 import { useAppActions, useAppState } from '../ui/context.js';
 import { clampIndex, cursorReducer } from '../ui/list-cursor.js';
 import { symbols, theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
 import { useTerminalSize } from '../ui/use-terminal-size.js';
 
-export const CREATE_ITEM = '+ create a new profile';
+/** The last item of the list (not a profile name). */
+export const CREATE_ITEM = Symbol('create');
 
 export interface ScreenProps {
 	isActive: boolean;
@@ -20,7 +22,7 @@ export interface ScreenProps {
 export function ProfilePicker({ isActive, height }: ScreenProps) {
 	const { profiles, openError } = useAppState();
 	const actions = useAppActions();
-	const items = [...profiles, CREATE_ITEM];
+	const items: (string | typeof CREATE_ITEM)[] = [...profiles, CREATE_ITEM];
 	const [rawCursor, move] = useReducer(
 		(index: number, action: Parameters<typeof cursorReducer>[1]) => cursorReducer(index, action, items.length),
 		0,
@@ -52,28 +54,26 @@ export function ProfilePicker({ isActive, height }: ScreenProps) {
 	const visible = items.slice(start, start + listHeight);
 	return (
 		<Box flexDirection="column">
-			<Text bold>Choose a profile</Text>
+			<Text bold>{t('picker.title')}</Text>
 			<Text color={theme.text.muted}>
-				{profiles.length === 0
-					? 'No saved profile yet.'
-					: `${profiles.length} saved profile${profiles.length > 1 ? 's' : ''}`}
+				{profiles.length === 0 ? t('picker.none') : t('picker.count', { count: profiles.length })}
 			</Text>
 			{visible.map((item, i) => {
 				const selected = start + i === cursor;
 				return (
 					<Text
-						key={item}
+						key={item === CREATE_ITEM ? '+create' : item}
 						color={selected ? theme.focus.selected : item === CREATE_ITEM ? theme.text.accent : undefined}
 						wrap="truncate-end"
 					>
-						{selected ? symbols.pointer : ' '} {item}
+						{selected ? symbols.pointer : ' '} {item === CREATE_ITEM ? t('picker.create') : item}
 					</Text>
 				);
 			})}
 			{errorLines.length > 0 ? (
 				<Box flexDirection="column" borderStyle="round" borderColor={theme.border.danger} paddingX={1}>
 					<Text color={theme.text.error} bold>
-						Could not open the profile
+						{t('picker.openError')}
 					</Text>
 					{errorLines.map((line, i) => (
 						// biome-ignore lint/suspicious/noArrayIndexKey: lines of one message

@@ -6,10 +6,12 @@
 import { Box, Text } from 'ink';
 import { useReducer, useState } from 'react';
 import { StatusIcon } from '../components/status-icon.js';
+import { sectionTitle, t } from '../i18n/index.js';
 import { useAppActions, useSession } from '../ui/context.js';
 import { useEngineVersion } from '../ui/engine-store.js';
-import { sanitizeLine, truncate } from '../ui/format.js';
+import { sanitizeLine } from '../ui/format.js';
 import { clampIndex, cursorReducer } from '../ui/list-cursor.js';
+import { displayWidth, fitW, maxWidth, padStartW } from '../ui/text-width.js';
 import { symbols, theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
 import { useNow } from '../ui/use-now.js';
@@ -93,9 +95,11 @@ export function SectionChecklist({ isActive, visible, height, sectionId }: Scree
 
 	const progress = engine.sectionProgress(section.id);
 	const named = engine.profile.nodes.length <= 3;
-	const titleWidth = Math.min(40, Math.max(...rows.map((r) => `${r.number}. ${r.title}`.length)) + 2);
+	const titleWidth = Math.min(40, maxWidth(rows.map((r) => `${r.number}. ${r.title}`)) + 2);
 	const cellsWidth = (row: ChecklistRow) =>
-		named ? row.nodes.reduce((w, c) => w + c.node.length + 2, 0) + Math.max(0, row.nodes.length - 1) : row.nodes.length;
+		named
+			? row.nodes.reduce((w, c) => w + displayWidth(c.node) + 2, 0) + Math.max(0, row.nodes.length - 1)
+			: row.nodes.length;
 	const nodesWidth = Math.max(0, ...rows.map(cellsWidth)) + 2;
 	const listHeight = Math.max(3, height - 5);
 	const start = Math.min(Math.max(0, cursor - listHeight + 1), Math.max(0, rows.length - listHeight));
@@ -105,21 +109,26 @@ export function SectionChecklist({ isActive, visible, height, sectionId }: Scree
 		<Box flexDirection="column">
 			<Text wrap="truncate-end">
 				<Text bold color={theme.text.heading}>
-					{sectionIndex + 1}. {section.title}
+					{sectionIndex + 1}. {sectionTitle(section)}
 				</Text>
 				<Text color={theme.text.muted}>
 					{'  '}
-					{progress.done}/{progress.total} done
+					{t('common.done', { done: progress.done, total: progress.total })}
 				</Text>
-				{progress.failed ? <Text color={theme.status.failed}> · {progress.failed} failed</Text> : null}
-				{progress.running ? <Text color={theme.status.running}> · {progress.running} running</Text> : null}
+				{progress.failed ? (
+					<Text color={theme.status.failed}> · {t('common.failed', { count: progress.failed })}</Text>
+				) : null}
+				{progress.running ? (
+					<Text color={theme.status.running}> · {t('common.running', { count: progress.running })}</Text>
+				) : null}
 				<Text color={theme.text.muted}>
-					{'   '}guide: {section.guide}
+					{'   '}
+					{t('common.guide', { guide: section.guide })}
 				</Text>
 			</Text>
 			{named ? null : (
 				<Text color={theme.text.muted} wrap="truncate-end">
-					nodes, in column order: {engine.profile.nodes.map((n) => n.name).join(' ')}
+					{t('checklist.columns', { nodes: engine.profile.nodes.map((n) => n.name).join(' ') })}
 				</Text>
 			)}
 			{shownRows.map((row, i) => {
@@ -135,12 +144,12 @@ export function SectionChecklist({ isActive, visible, height, sectionId }: Scree
 								}
 								bold={isSelected}
 							>
-								{truncate(`${row.number}. ${row.title}`, titleWidth - 1).padEnd(titleWidth)}
+								{fitW(`${row.number}. ${row.title}`, titleWidth - 1)}{' '}
 							</Text>
 							<NodeCells row={row} named={named} />
 							{' '.repeat(Math.max(1, nodesWidth - cellsWidth(row)))}
 							<Text color={row.status === 'running' ? theme.status.running : theme.text.muted}>
-								{(row.timing ?? '').padStart(6)}
+								{padStartW(row.timing ?? '', 6)}
 							</Text>
 							{row.detail ? (
 								<Text color={TONE[row.detail.tone]}>
@@ -155,8 +164,12 @@ export function SectionChecklist({ isActive, visible, height, sectionId }: Scree
 			{selected ? (
 				<Box marginTop={1}>
 					<Text color={theme.text.muted} wrap="truncate-end">
-						{selected.key} · runs on {selected.nodes.length ? selected.nodes.map((n) => n.name).join(', ') : 'no node'}
-						{selected.step.guide ? ` · guide: ${selected.step.guide}` : ''} · enter: output and commands
+						{selected.key} ·{' '}
+						{t('checklist.runsOn', {
+							nodes: selected.nodes.length ? selected.nodes.map((n) => n.name).join(', ') : t('checklist.noNode'),
+						})}
+						{selected.step.guide ? ` · ${t('common.guide', { guide: selected.step.guide })}` : ''} ·{' '}
+						{t('checklist.enterHint')}
 					</Text>
 				</Box>
 			) : null}

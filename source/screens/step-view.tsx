@@ -1,13 +1,15 @@
 /**
  * One step: a live output pane per node (follow mode, or scrollback), the commands it runs (the rendered
- * script, which never holds a secret value), and why it failed. The pane renders only its visible window
- * of the engine's ring, so a flood costs one screenful per frame.
+ * script, which never holds a secret value), and why it failed: the failure triage (the action, exit code,
+ * stderr tail, hints for known errors and the service log tail on the node; t). The pane renders only its
+ * visible window of the engine's ring, so a flood costs one screenful per frame.
  */
 import { Box, Text } from 'ink';
 import { type ReactNode, useMemo, useReducer } from 'react';
 import { OutputPane } from '../components/output-pane.js';
 import { StatusIcon } from '../components/status-icon.js';
 import type { NodeStepState } from '../engine/types.js';
+import { sectionTitle, t } from '../i18n/index.js';
 import { renderStep } from '../runbook/render.js';
 import { useAppActions, useSession } from '../ui/context.js';
 import { useEngineVersion } from '../ui/engine-store.js';
@@ -18,6 +20,15 @@ import { useNow } from '../ui/use-now.js';
 import type { ScreenProps } from './profile-picker.js';
 import { SILENCE_MS } from './use-checklist-state.js';
 import { initialStepViewState, outputWindow, scriptWindow, stepViewReducer } from './use-step-view-state.js';
+import { attemptId, isFailure, type TriageLine, triageLines, triageSummary, useTriage } from './use-triage.js';
+
+const TRIAGE_TONE: Record<NonNullable<TriageLine['tone']>, string> = {
+	heading: theme.text.heading,
+	error: theme.text.error,
+	warning: theme.text.warning,
+	muted: theme.text.muted,
+	accent: theme.text.accent,
+};
 
 /** Lines above the pane: title, guide, node tabs, node status, log file. */
 const HEADER_LINES = 5;
@@ -58,11 +69,19 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 		}
 	}, [engine, planned, node]);
 
-	const paneHeight = Math.max(3, height - HEADER_LINES - PANE_CHROME);
+	const failed = node && state && isFailure(state) ? { stepKey, node: node.name, state } : undefined;
+	const { fetches, fetch } = useTriage(engine, failed);
+	const fetched = failed ? fetches[attemptId(stepKey, failed.node, failed.state)] : undefined;
+	const triage =
+		failed && view.mode === 'triage' ? triageLines(engine, stepKey, failed.node, failed.state, fetched) : [];
+
+	const paneHeight = Math.max(3, height - HEADER_LINES - (failed ? 1 : 0) - PANE_CHROME);
 	const pane =
 		view.mode === 'output'
 			? { total, length: lines.length, height: paneHeight }
-			: { total: script.length, length: script.length, height: paneHeight };
+			: view.mode === 'triage'
+				? { total: triage.length, length: triage.length, height: paneHeight }
+				: { total: script.length, length: script.length, height: paneHeight };
 	const page = Math.max(1, paneHeight - 1);
 	const count = nodes.length;
 
@@ -83,6 +102,16 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 			top: () => dispatch({ type: 'top', pane }),
 			follow: () => dispatch({ type: 'follow' }),
 			'toggle-script': () => dispatch({ type: 'toggle-script' }),
+			triage: () => {
+				if (!failed) {
+					if (view.mode === 'triage') dispatch({ type: 'toggle-triage' });
+					else actions.notify(t('triage.notFailed'), 'info');
+					return;
+				}
+				// Opening the triage reads the service logs afresh.
+				if (view.mode !== 'triage') fetch(failed.stepKey, failed.node, failed.state);
+				dispatch({ type: 'toggle-triage' });
+			},
 			help: () => actions.showHelp('step'),
 			quit: () => actions.quit(),
 		},
@@ -93,15 +122,20 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 		<>
 			<Text wrap="truncate-end">
 				<Text bold color={theme.text.heading}>
-					{planned.section.title} › {planned.step.title}
+					{sectionTitle(planned.section)} › {planned.step.title}
 				</Text>
 				<Text color={theme.text.muted}>
 					{'  '}
-					{stepKey} · runs on {planned.step.on === 'all' ? 'every node' : `${planned.step.on} nodes`}
+					{stepKey} ·{' '}
+					{planned.step.on === 'all'
+						? t('step.runsOnAll')
+						: t('step.runsOnRole', { role: t(`role.${planned.step.on}`) })}
 				</Text>
 			</Text>
 			<Text color={theme.text.muted} wrap="truncate-end">
-				{planned.step.guide ? `guide: ${planned.step.guide}` : `section guide: ${planned.section.guide}`}
+				{planned.step.guide
+					? t('common.guide', { guide: planned.step.guide })
+					: t('step.sectionGuide', { guide: planned.section.guide })}
 			</Text>
 		</>
 	);
@@ -110,7 +144,7 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 		return (
 			<Box flexDirection="column">
 				{header}
-				<Text color={theme.text.muted}>This step is not for this profile: no node has to run it.</Text>
+				<Text color={theme.text.muted}>{t('step.notForProfile')}</Text>
 			</Box>
 		);
 	}
@@ -139,19 +173,18 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 	);
 
 	let statusLine: ReactNode;
-	const attempt = state.attempt > 0 ? ` · attempt ${state.attempt}` : '';
+	const attempt = state.attempt > 0 ? ` · ${t('step.attempt', { attempt: state.attempt })}` : '';
+	const exitCode = state.exitCode !== undefined ? ` · ${t('common.exitCode', { code: state.exitCode })}` : '';
 	switch (state.status) {
 		case 'failed':
 		case 'interrupted':
 			statusLine = (
 				<Text color={theme.status[state.status]} wrap="truncate-end">
-					{node.name}: {state.status}
-					{state.exitCode !== undefined && !state.reason?.startsWith('exit code')
-						? ` · exit code ${state.exitCode}`
-						: ''}
-					{state.signal ? ` · signal ${state.signal}` : ''}
+					{node.name}: {t(`status.${state.status}`)}
+					{state.reason?.startsWith('exit code') ? '' : exitCode}
+					{state.signal ? ` · ${t('step.signal', { signal: state.signal })}` : ''}
 					{state.reason ? ` · ${state.reason}` : ''}
-					{attempt} · r retries the nodes that did not finish
+					{attempt} · {t('step.retryHint')}
 				</Text>
 			);
 			break;
@@ -160,12 +193,12 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 			statusLine = (
 				<Text wrap="truncate-end">
 					<Text color={theme.status.running}>
-						{node.name}: running {timingOf(state, now)}
+						{node.name}: {t('step.running', { time: timingOf(state, now) })}
 						{attempt}
 					</Text>
-					{state.action ? <Text color={theme.text.muted}> · action {state.action}</Text> : null}
+					{state.action ? <Text color={theme.text.muted}> · {t('step.action', { action: state.action })}</Text> : null}
 					{silent >= SILENCE_MS ? (
-						<Text color={theme.text.warning}> · no output for {formatSilence(silent)}</Text>
+						<Text color={theme.text.warning}> · {t('common.silent', { duration: formatSilence(silent) })}</Text>
 					) : null}
 				</Text>
 			);
@@ -174,28 +207,38 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 		case 'skipped':
 			statusLine = (
 				<Text color={theme.status.skipped} wrap="truncate-end">
-					{node.name}: skipped{state.skippedBy ? ` by ${state.skippedBy}` : ''}
-					{state.skippedAt ? ` at ${state.skippedAt}` : ''} · r runs it
+					{node.name}: {state.skippedBy ? t('checklist.skippedBy', { who: state.skippedBy }) : t('status.skipped')}
+					{state.skippedAt ? ` ${t('step.skippedAt', { when: state.skippedAt })}` : ''} · {t('step.runHint')}
 				</Text>
 			);
 			break;
 		case 'pending':
-			statusLine = <Text color={theme.text.muted}>{node.name}: not run yet · r runs it</Text>;
+			statusLine = (
+				<Text color={theme.text.muted}>
+					{node.name}: {t('step.notRunYet')} · {t('step.runHint')}
+				</Text>
+			);
 			break;
 		default:
 			statusLine = (
 				<Text color={theme.status[state.status]} wrap="truncate-end">
-					{node.name}:{' '}
-					{state.status === 'already-done' ? 'already done (its check passed; nothing changed)' : 'succeeded'}
-					{state.exitCode !== undefined ? ` · exit code ${state.exitCode}` : ''}
+					{node.name}: {state.status === 'already-done' ? t('step.alreadyDone') : t('status.succeededWord')}
+					{exitCode}
 					{attempt}
 				</Text>
 			);
 	}
 
+	const summary = failed ? triageSummary(engine, stepKey, failed.node, failed.state, fetched) : undefined;
+	const summaryLine = summary ? (
+		<Text color={summary.tone === 'warning' ? theme.text.warning : theme.text.muted} wrap="truncate-end">
+			{summary.text}
+		</Text>
+	) : null;
+
 	const logLine = (
 		<Text color={theme.text.muted} wrap="truncate-end">
-			{state.attempt > 0 ? `full log: ${engine.logFile(stepKey, node.name, state.attempt)}` : ' '}
+			{state.attempt > 0 ? t('step.fullLog', { file: engine.logFile(stepKey, node.name, state.attempt) }) : ' '}
 		</Text>
 	);
 
@@ -205,21 +248,21 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 		const shownLines = lines.slice(win.start, win.end);
 		const range =
 			total === 0
-				? 'no lines'
-				: `lines ${win.firstNumber}-${win.firstNumber + Math.max(0, shownLines.length - 1)} of ${total}`;
+				? t('step.noLines')
+				: t('step.lines', {
+						from: win.firstNumber,
+						to: win.firstNumber + Math.max(0, shownLines.length - 1),
+						total,
+					});
 		paneNode = (
 			<OutputPane
 				lines={shownLines}
 				height={paneHeight}
 				firstLineNumber={total === 0 ? undefined : win.firstNumber}
-				emptyText={
-					state.status === 'pending'
-						? 'No output yet: r runs the step.'
-						: 'No output in memory for this attempt (see the log file).'
-				}
+				emptyText={state.status === 'pending' ? t('step.noOutputYet') : t('step.noOutputInMemory')}
 				title={
 					<Text wrap="truncate-end">
-						<Text bold>output</Text>
+						<Text bold>{t('step.output')}</Text>
 						<Text color={theme.text.muted}>
 							{' '}
 							· {node.name}
@@ -230,16 +273,49 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 				footer={
 					<Text wrap="truncate-end" color={theme.text.muted}>
 						{view.follow || win.atEnd ? (
-							<Text color={theme.text.accent}>following</Text>
+							<Text color={theme.text.accent}>{t('step.following')}</Text>
 						) : (
-							<Text color={theme.text.warning}>scrolled (f follows)</Text>
+							<Text color={theme.text.warning}>{t('step.scrolled')}</Text>
 						)}{' '}
 						· {range}
 						{win.dropped > 0 && win.firstNumber <= win.dropped + 1
-							? ` · ${win.dropped} earlier lines are only in the log file`
+							? ` · ${t('step.dropped', { count: win.dropped })}`
 							: ''}
 					</Text>
 				}
+			/>
+		);
+	} else if (view.mode === 'triage' && failed) {
+		const win = scriptWindow(view, triage.length, paneHeight);
+		paneNode = (
+			<OutputPane
+				lines={triage.slice(win.start, win.end).map((l) => l.text)}
+				height={paneHeight}
+				colorize={(_line, i) => {
+					const tone = triage[win.start + i]?.tone;
+					return tone ? TRIAGE_TONE[tone] : undefined;
+				}}
+				title={
+					<Text wrap="truncate-end">
+						<Text bold>{t('triage.title')}</Text>
+						<Text color={theme.text.muted}>
+							{' '}
+							· {node.name}
+							{attempt}
+						</Text>
+					</Text>
+				}
+				footer={t('triage.footer', { from: win.start + 1, to: win.end, total: triage.length })}
+			/>
+		);
+	} else if (view.mode === 'triage') {
+		paneNode = (
+			<OutputPane
+				lines={[]}
+				height={paneHeight}
+				emptyText={t('triage.notFailed')}
+				title={<Text bold>{t('triage.title')}</Text>}
+				footer={t('triage.back')}
 			/>
 		);
 	} else {
@@ -252,14 +328,14 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 				colorize={(line) => (line.trimStart().startsWith('#') ? theme.text.muted : undefined)}
 				title={
 					<Text wrap="truncate-end">
-						<Text bold>commands</Text>
+						<Text bold>{t('step.commands')}</Text>
 						<Text color={theme.text.muted}>
 							{' '}
-							· {node.name} · the script as it runs there; secrets are loaded from a root-only file, never shown
+							· {node.name} · {t('step.commandsNote')}
 						</Text>
 					</Text>
 				}
-				footer={`lines ${win.start + 1}-${win.end} of ${script.length} · v shows the output`}
+				footer={t('step.scriptFooter', { from: win.start + 1, to: win.end, total: script.length })}
 			/>
 		);
 	}
@@ -269,6 +345,7 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 			{header}
 			{tabs}
 			{statusLine}
+			{summaryLine}
 			{logLine}
 			{paneNode}
 		</Box>

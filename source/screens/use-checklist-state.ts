@@ -4,6 +4,7 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { isDone, type NodeStepState, type StepStatus } from '../engine/types.js';
+import { sectionTitle, t } from '../i18n/index.js';
 import { formatDuration, formatSilence, millisBetween, millisSince } from '../ui/format.js';
 
 /** A running step silent for this long says so, instead of looking hung. */
@@ -59,8 +60,8 @@ export function checklistRow(engine: Engine, key: string, number: number, now: n
 	if (status === 'not-applicable') {
 		row.detail = {
 			text: planned.step.when
-				? 'not for this profile (its condition does not hold)'
-				: `no node has the ${planned.step.on} role`,
+				? t('checklist.conditionFalse')
+				: t('checklist.noRole', { role: planned.step.on === 'all' ? planned.step.on : t(`role.${planned.step.on}`) }),
 			tone: 'muted',
 		};
 		return row;
@@ -77,7 +78,10 @@ export function checklistRow(engine: Engine, key: string, number: number, now: n
 			if (!silent || since > silent.ms) silent = { node, ms: since };
 		}
 		if (silent && silent.ms >= SILENCE_MS) {
-			row.detail = { text: `${prefix(silent.node)}no output for ${formatSilence(silent.ms)}`, tone: 'warning' };
+			row.detail = {
+				text: `${prefix(silent.node)}${t('common.silent', { duration: formatSilence(silent.ms) })}`,
+				tone: 'warning',
+			};
 		} else {
 			const first = running[0]!;
 			const line = lastLineOf(engine, key, first.node, first.state);
@@ -94,15 +98,21 @@ export function checklistRow(engine: Engine, key: string, number: number, now: n
 	const broken = states.find(({ state }) => state.status === 'failed' || state.status === 'interrupted');
 	if (broken) {
 		const { state } = broken;
-		const reason = state.reason ?? (state.exitCode !== undefined ? `exit code ${state.exitCode}` : state.status);
+		const reason =
+			state.reason ??
+			(state.exitCode !== undefined ? t('common.exitCode', { code: state.exitCode }) : t(`status.${state.status}`));
 		row.detail = { text: `${prefix(broken.node)}${reason}`, tone: 'error' };
 		return row;
 	}
 	const skipped = states.find(({ state }) => state.status === 'skipped');
 	if (skipped) {
-		const by = skipped.state.skippedBy ? ` by ${skipped.state.skippedBy}` : '';
+		const who = skipped.state.skippedBy;
 		const names = states.filter(({ state }) => state.status === 'skipped').map(({ node }) => node);
-		row.detail = { text: `skipped${by}${multi ? ` on ${names.join(', ')}` : ''}`, tone: 'warning' };
+		const text = who ? t('checklist.skippedBy', { who }) : t('status.skipped');
+		row.detail = {
+			text: multi ? `${text} ${t('checklist.onNodes', { nodes: names.join(', ') })}` : text,
+			tone: 'warning',
+		};
 		return row;
 	}
 	if (isDone(status as StepStatus)) {
@@ -137,7 +147,12 @@ export function overallProgress(engine: Engine): {
 		total++;
 		if (isDone(status)) done++;
 		else if (!next)
-			next = { number: total, key: planned.key, title: planned.step.title, sectionTitle: planned.section.title };
+			next = {
+				number: total,
+				key: planned.key,
+				title: planned.step.title,
+				sectionTitle: sectionTitle(planned.section),
+			};
 		if (status === 'failed' || status === 'interrupted') failed++;
 		if (status === 'running') running++;
 	}

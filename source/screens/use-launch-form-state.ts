@@ -1,14 +1,13 @@
 /**
  * The instance-launch form's state: a pure reducer over the draft (field values as typed), the focus, which
  * fields were touched (their problems show from then on; all of them after a refused submit), the view
- * (form, equivalent commands, the run), what the cloud said, and the run's live output and phase. Also the
- * form's keys as a table (`LAUNCH_KEYS`), ready to move into the screens' key-binding table (screen id
- * "launch").
+ * (form, equivalent commands, the run), what the cloud said, and the run's live output and phase. The
+ * form's keys are rows of the console's key-binding table (screen "launch").
  */
+import { t } from '../i18n/index.js';
 import type { CloudLists } from '../launch/prefill.js';
 import { activeFields, type FieldId, type LaunchDraft } from '../launch/spec.js';
 import type { LaunchPhase } from '../launch/submit.js';
-import type { LocalKey } from './use-verify-panel-state.js';
 
 export type FocusId = FieldId | 'reload' | 'submit';
 
@@ -21,83 +20,66 @@ export interface FieldDef {
 	help?: string;
 }
 
-const YES_NO = [
-	{ value: 'yes', label: 'yes' },
-	{ value: 'no', label: 'no' },
-];
+type GroupId = 'network' | 'provider' | 'selfservice' | 'flavor' | 'keypair' | 'secgroup' | 'instance';
+type ChoiceId = 'provider' | 'selfservice' | 'yes' | 'no';
 
-export const FIELD_DEFS: Record<FieldId, Omit<FieldDef, 'id'>> = {
-	network: {
-		label: 'Network',
-		group: 'Network',
-		kind: 'choice',
-		choices: [
-			{ value: 'provider', label: 'provider network (option 1)' },
-			{ value: 'selfservice', label: 'self-service network with a router to the provider network (option 2)' },
-		],
-	},
-	'provider.network': {
-		label: 'Provider network',
-		group: 'Provider network',
-		kind: 'text',
-		help: 'created (shared, external, flat) if absent',
-	},
-	'provider.subnet': { label: 'Subnet name', group: 'Provider network', kind: 'text' },
-	'provider.cidr': {
-		label: 'Subnet range',
-		group: 'Provider network',
-		kind: 'text',
-		help: 'CIDR, e.g. 203.0.113.0/24',
-	},
-	'provider.gateway': { label: 'Gateway', group: 'Provider network', kind: 'text' },
-	'provider.poolStart': {
-		label: 'Pool start',
-		group: 'Provider network',
-		kind: 'text',
-		help: 'first address instances get',
-	},
-	'provider.poolEnd': { label: 'Pool end', group: 'Provider network', kind: 'text' },
-	'provider.dns': { label: 'DNS server', group: 'Provider network', kind: 'text', help: 'empty for none' },
-	'selfservice.network': { label: 'Self-service net', group: 'Self-service network', kind: 'text' },
-	'selfservice.subnet': { label: 'Subnet name', group: 'Self-service network', kind: 'text' },
-	'selfservice.cidr': {
-		label: 'Subnet range',
-		group: 'Self-service network',
-		kind: 'text',
-		help: 'CIDR, e.g. 172.16.1.0/24',
-	},
-	'selfservice.gateway': { label: 'Gateway', group: 'Self-service network', kind: 'text' },
-	'selfservice.dns': { label: 'DNS server', group: 'Self-service network', kind: 'text', help: 'empty for none' },
-	'selfservice.router': {
-		label: 'Router',
-		group: 'Self-service network',
-		kind: 'text',
-		help: 'its gateway is the provider network',
-	},
-	'flavor.name': { label: 'Flavor', group: 'Flavor', kind: 'text', help: 'created if absent' },
-	'flavor.vcpus': { label: 'vCPUs', group: 'Flavor', kind: 'text' },
-	'flavor.ramMb': { label: 'RAM (MB)', group: 'Flavor', kind: 'text' },
-	'flavor.diskGb': { label: 'Disk (GB)', group: 'Flavor', kind: 'text' },
-	'keypair.name': { label: 'Key pair', group: 'Key pair', kind: 'text' },
-	'keypair.publicKeyFile': {
-		label: 'Public key file',
-		group: 'Key pair',
-		kind: 'text',
-		help: 'on this machine, e.g. ~/.ssh/id_ed25519.pub',
-	},
-	'securityGroup.icmp': {
-		label: 'Allow ICMP (ping)',
-		group: 'Security group default',
-		kind: 'choice',
-		choices: YES_NO,
-	},
-	'securityGroup.ssh': { label: 'Allow SSH (22)', group: 'Security group default', kind: 'choice', choices: YES_NO },
-	image: { label: 'Image', group: 'Instance', kind: 'text', help: '← → choose among the active images of the cloud' },
-	instance: { label: 'Instance name', group: 'Instance', kind: 'text' },
-};
+/** What a field is; its words (label, group heading, help, choice labels) are in the string catalogue. */
+interface FieldShape {
+	group: GroupId;
+	kind: 'text' | 'choice';
+	choices?: readonly ChoiceId[];
+	/** The catalogue has a help line for it (`launch.help.<id>`). */
+	help?: true;
+}
+
+const YES_NO = ['yes', 'no'] as const;
+
+const FIELD_SHAPES = {
+	network: { group: 'network', kind: 'choice', choices: ['provider', 'selfservice'] },
+	'provider.network': { group: 'provider', kind: 'text', help: true },
+	'provider.subnet': { group: 'provider', kind: 'text' },
+	'provider.cidr': { group: 'provider', kind: 'text', help: true },
+	'provider.gateway': { group: 'provider', kind: 'text' },
+	'provider.poolStart': { group: 'provider', kind: 'text', help: true },
+	'provider.poolEnd': { group: 'provider', kind: 'text' },
+	'provider.dns': { group: 'provider', kind: 'text', help: true },
+	'selfservice.network': { group: 'selfservice', kind: 'text' },
+	'selfservice.subnet': { group: 'selfservice', kind: 'text' },
+	'selfservice.cidr': { group: 'selfservice', kind: 'text', help: true },
+	'selfservice.gateway': { group: 'selfservice', kind: 'text' },
+	'selfservice.dns': { group: 'selfservice', kind: 'text', help: true },
+	'selfservice.router': { group: 'selfservice', kind: 'text', help: true },
+	'flavor.name': { group: 'flavor', kind: 'text', help: true },
+	'flavor.vcpus': { group: 'flavor', kind: 'text' },
+	'flavor.ramMb': { group: 'flavor', kind: 'text' },
+	'flavor.diskGb': { group: 'flavor', kind: 'text' },
+	'keypair.name': { group: 'keypair', kind: 'text' },
+	'keypair.publicKeyFile': { group: 'keypair', kind: 'text', help: true },
+	'securityGroup.icmp': { group: 'secgroup', kind: 'choice', choices: YES_NO },
+	'securityGroup.ssh': { group: 'secgroup', kind: 'choice', choices: YES_NO },
+	image: { group: 'instance', kind: 'text', help: true },
+	instance: { group: 'instance', kind: 'text' },
+} as const satisfies Record<FieldId, FieldShape>;
+
+export const FIELD_DEFS: Record<FieldId, FieldShape> = FIELD_SHAPES;
+
+type HelpField = { [K in FieldId]: (typeof FIELD_SHAPES)[K] extends { help: true } ? K : never }[FieldId];
+
+/** A field with its words in the operator's language. */
+export function fieldDef(id: FieldId): FieldDef {
+	const shape = FIELD_DEFS[id];
+	return {
+		id,
+		label: t(`launch.field.${id}`),
+		group: t(`launch.group.${shape.group}`),
+		kind: shape.kind,
+		choices: shape.choices?.map((value) => ({ value, label: t(`launch.choice.${value}`) })),
+		help: shape.help ? t(`launch.help.${id as HelpField}`) : undefined,
+	};
+}
 
 export function fieldDefs(draft: LaunchDraft): FieldDef[] {
-	return activeFields(draft).map((id) => ({ id, ...FIELD_DEFS[id] }));
+	return activeFields(draft).map(fieldDef);
 }
 
 /** Fields, then the buttons. */
@@ -228,11 +210,7 @@ export function launchFormReducer(state: LaunchFormState, action: LaunchFormActi
 				};
 			}
 			if (def.kind !== 'choice' || !def.choices) return state;
-			const value = cycle(
-				def.choices.map((c) => c.value),
-				state.draft[focus],
-				action.direction,
-			);
+			const value = cycle([...def.choices], state.draft[focus], action.direction);
 			const draft = focus === 'network' ? withNetwork(state.draft, value) : { ...state.draft, [focus]: value };
 			return { ...state, draft, touched: touch(state, focus) };
 		}
@@ -241,10 +219,7 @@ export function launchFormReducer(state: LaunchFormState, action: LaunchFormActi
 				...state,
 				submitted: true,
 				focus: action.first ?? state.focus,
-				notice: {
-					text: `Not submitted: ${action.problems} problem${action.problems === 1 ? '' : 's'} to fix`,
-					tone: 'error',
-				},
+				notice: { text: t('launch.refused', { count: action.problems }), tone: 'error' },
 			};
 		case 'view':
 			return { ...state, view: action.view };
@@ -277,33 +252,3 @@ export function launchFormReducer(state: LaunchFormState, action: LaunchFormActi
 			return { ...state, notice: { text: action.text, tone: action.tone } };
 	}
 }
-
-// ----- keys ------------------------------------------------------------------------------------------------
-
-export type LaunchKeyAction =
-	| 'next-field'
-	| 'prev-field'
-	| 'activate'
-	| 'choice-prev'
-	| 'choice-next'
-	| 'delete-char'
-	| 'clear-field'
-	| 'submit'
-	| 'toggle-commands'
-	| 'reload'
-	| 'back';
-
-/** The form's keys. Letters are text (the form has text fields), so commands are ctrl keys. */
-export const LAUNCH_KEYS: LocalKey<LaunchKeyAction>[] = [
-	{ action: 'next-field', keys: 'tab/↑↓', label: 'field', match: (_i, k) => (k.tab && !k.shift) || k.downArrow },
-	{ action: 'prev-field', keys: '', label: '', match: (_i, k) => (k.tab && k.shift) || k.upArrow },
-	{ action: 'choice-prev', keys: '', label: '', match: (_i, k) => k.leftArrow },
-	{ action: 'choice-next', keys: '←→', label: 'change choice', match: (_i, k) => k.rightArrow },
-	{ action: 'activate', keys: 'enter', label: 'next / press', match: (_i, k) => k.return },
-	{ action: 'delete-char', keys: '', label: '', match: (_i, k) => k.backspace || k.delete },
-	{ action: 'clear-field', keys: 'ctrl+u', label: 'clear', match: (i, k) => k.ctrl && i === 'u' },
-	{ action: 'submit', keys: 'ctrl+s', label: 'launch', match: (i, k) => k.ctrl && i === 's' },
-	{ action: 'toggle-commands', keys: 'ctrl+e', label: 'equivalent commands', match: (i, k) => k.ctrl && i === 'e' },
-	{ action: 'reload', keys: 'ctrl+r', label: 'read the cloud again', match: (i, k) => k.ctrl && i === 'r' },
-	{ action: 'back', keys: 'esc', label: 'back', match: (_i, k) => k.escape },
-];

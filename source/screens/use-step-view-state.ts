@@ -4,14 +4,17 @@
  * on the same lines while the engine's ring keeps rotating under a flood. Pure.
  */
 
+export type StepViewMode = 'output' | 'script' | 'triage';
+
 export interface StepViewState {
 	nodeIndex: number;
-	mode: 'output' | 'script';
+	/** The pane: live output, the commands (script), or the failure triage. */
+	mode: StepViewMode;
 	/** Output: show the last lines and move with new ones. */
 	follow: boolean;
 	/** Output: absolute index (0-based) of the first visible line when not following. */
 	top: number;
-	/** Script: index of the first visible line. */
+	/** Script and triage: index of the first visible line. */
 	scriptTop: number;
 }
 
@@ -27,6 +30,8 @@ export type StepViewAction =
 	| { type: 'prev-node'; count: number }
 	| { type: 'select-node'; index: number; count: number }
 	| { type: 'toggle-script' }
+	/** Triage ↔ output. */
+	| { type: 'toggle-triage' }
 	| { type: 'scroll'; delta: number; pane: PaneGeometry }
 	| { type: 'top'; pane: PaneGeometry }
 	| { type: 'follow' };
@@ -82,9 +87,11 @@ export function stepViewReducer(state: StepViewState, action: StepViewAction): S
 			if (action.index < 0 || action.index >= action.count || action.index === state.nodeIndex) return state;
 			return { ...state, nodeIndex: action.index, follow: true, scriptTop: 0 };
 		case 'toggle-script':
-			return { ...state, mode: state.mode === 'output' ? 'script' : 'output' };
+			return { ...state, mode: state.mode === 'script' ? 'output' : 'script', scriptTop: 0 };
+		case 'toggle-triage':
+			return { ...state, mode: state.mode === 'triage' ? 'output' : 'triage', scriptTop: 0 };
 		case 'scroll': {
-			if (state.mode === 'script') {
+			if (state.mode !== 'output') {
 				const maxTop = Math.max(0, action.pane.length - action.pane.height);
 				const current = Math.min(state.scriptTop, maxTop);
 				return { ...state, scriptTop: Math.min(Math.max(0, current + action.delta), maxTop) };
@@ -97,10 +104,10 @@ export function stepViewReducer(state: StepViewState, action: StepViewAction): S
 			return state;
 		}
 		case 'top':
-			if (state.mode === 'script') return { ...state, scriptTop: 0 };
+			if (state.mode !== 'output') return { ...state, scriptTop: 0 };
 			return { ...state, follow: false, top: bounds(action.pane).oldest };
 		case 'follow':
-			if (state.mode === 'script') return { ...state, scriptTop: Number.MAX_SAFE_INTEGER };
+			if (state.mode !== 'output') return { ...state, scriptTop: Number.MAX_SAFE_INTEGER };
 			return { ...state, follow: true };
 	}
 }

@@ -1,10 +1,9 @@
 /**
  * The verification panel's state: a pure reducer over the checks of the profile (one row per check and
- * node), the saved results, which checks are running, and the cursor. Also the panel's keys, as a table
- * (`VERIFY_KEYS`) the footer is generated from; the screens' key-binding table can take these rows over
- * (screen id "verify") without changing the reducer.
+ * node), the saved results, which checks are running, and the cursor. The panel's keys are rows of the
+ * console's key-binding table (screen "verify").
  */
-import type { Key } from 'ink';
+import { t } from '../i18n/index.js';
 import type { CheckResult, CheckStatus, VerifySectionId } from '../verify/types.js';
 
 export interface VerifyRow {
@@ -105,27 +104,7 @@ export function formatRanAt(iso: string, now: number): string {
 		: `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${time}`;
 }
 
-// ----- keys ------------------------------------------------------------------------------------------------
-
-export type VerifyKeyAction = 'up' | 'down' | 'run-one' | 'run-section' | 'run-all' | 'cancel' | 'back';
-
-export interface LocalKey<A extends string> {
-	action: A;
-	keys: string;
-	label: string;
-	match(input: string, key: Key): boolean;
-}
-
-export const VERIFY_KEYS: LocalKey<VerifyKeyAction>[] = [
-	{ action: 'up', keys: '↑↓', label: 'move', match: (i, k) => k.upArrow || (i === 'k' && !k.ctrl) },
-	{ action: 'down', keys: '', label: '', match: (i, k) => k.downArrow || (i === 'j' && !k.ctrl) },
-	{ action: 'run-one', keys: 'r', label: 're-run check', match: (i, k) => i === 'r' && !k.ctrl },
-	{ action: 'run-section', keys: 's', label: 'run section', match: (i, k) => i === 's' && !k.ctrl },
-	{ action: 'run-all', keys: 'a', label: 'run all', match: (i, k) => (i === 'a' || i === 'A') && !k.ctrl },
-	{ action: 'cancel', keys: 'c', label: 'cancel', match: (i, k) => i === 'c' && !k.ctrl },
-	{ action: 'back', keys: 'esc', label: 'back', match: (_i, k) => k.escape },
-];
-
-export function resolveLocalKey<A extends string>(table: LocalKey<A>[], input: string, key: Key): A | undefined {
-	return table.find((row) => row.match(input, key))?.action;
+/** A verification section's title in the operator's language. */
+export function verifySectionTitle(id: VerifySectionId): string {
+	return t(`verify.section.${id}`);
 }

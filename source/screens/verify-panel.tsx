@@ -4,23 +4,27 @@
  * at next. `r` re-runs the selected check, `s` its section, `a` all of them. Results are saved with the
  * profile, so the panel shows the last results when it opens.
  */
-import { Box, type Key, Text, useInput } from 'ink';
-import { Fragment, type ReactNode, useEffect, useMemo, useReducer, useRef } from 'react';
+import { Box, Text } from 'ink';
+import { type ReactNode, useEffect, useMemo, useReducer, useRef } from 'react';
+import { KeyHints } from '../components/key-hints.js';
 import type { Engine } from '../engine/engine.js';
+import { t } from '../i18n/index.js';
+import { useAppActions, useSession } from '../ui/context.js';
 import { symbols, theme } from '../ui/theme.js';
+import { useKeyBindings } from '../ui/use-key-bindings.js';
 import { planChecks } from '../verify/checks.js';
 import { runChecks } from '../verify/run.js';
 import { VerifyStore } from '../verify/store.js';
-import { type CheckStatus, VERIFY_SECTIONS, type VerifySectionId } from '../verify/types.js';
+import type { CheckStatus, VerifySectionId } from '../verify/types.js';
+import type { ScreenProps } from './profile-picker.js';
 import {
 	formatRanAt,
 	initialVerifyState,
-	resolveLocalKey,
 	rowStatus,
 	summary,
-	VERIFY_KEYS,
 	type VerifyRow,
 	verifyPanelReducer,
+	verifySectionTitle,
 } from './use-verify-panel-state.js';
 
 export interface VerifyPanelProps {
@@ -38,6 +42,12 @@ export interface VerifyPanelProps {
 	onBack(): void;
 	/** Told when a batch of checks ends (e.g. for the app's notice line). */
 	onFinished?(result: { pass: number; fail: number }): void;
+	/** ? (the console's help overlay); nothing when the panel runs on its own. */
+	onHelp?(): void;
+	/** q (the console's quit); nothing when the panel runs on its own. */
+	onQuit?(): void;
+	/** Its own footer of key hints (default true; the console draws the footer itself). */
+	showKeyHints?: boolean;
 }
 
 const STATUS_SYMBOL: Record<CheckStatus, string> = {
@@ -54,14 +64,25 @@ const STATUS_COLOR: Record<CheckStatus, string> = {
 	running: theme.status.running,
 };
 
-export function VerifyPanel({ engine, isActive, height, section, autoRun, onBack, onFinished }: VerifyPanelProps) {
+export function VerifyPanel({
+	engine,
+	isActive,
+	height,
+	section,
+	autoRun,
+	onBack,
+	onFinished,
+	onHelp,
+	onQuit,
+	showKeyHints = true,
+}: VerifyPanelProps) {
 	const rows: VerifyRow[] = useMemo(
 		() =>
 			planChecks(engine.profile).map((i) => ({
 				key: i.key,
 				check: i.def.id,
 				section: i.def.section,
-				sectionTitle: VERIFY_SECTIONS.find((s) => s.id === i.def.section)?.title ?? i.def.section,
+				sectionTitle: verifySectionTitle(i.def.section),
 				title: i.def.title,
 				node: i.node.name,
 			})),
@@ -88,7 +109,7 @@ export function VerifyPanel({ engine, isActive, height, section, autoRun, onBack
 
 	const run = (selection: { check?: string; section?: string }, label: string) => {
 		if (busy) {
-			dispatch({ type: 'message', message: 'checks are running: wait for them or press c to cancel' });
+			dispatch({ type: 'message', message: t('verify.busy') });
 			return;
 		}
 		const keys = planChecks(engine.profile, selection).map((i) => i.key);
@@ -110,14 +131,14 @@ export function VerifyPanel({ engine, isActive, height, section, autoRun, onBack
 		})
 			.catch((error: unknown) => {
 				if (mounted.current)
-					dispatch({ type: 'message', message: `could not run ${label}: ${(error as Error).message}` });
+					dispatch({ type: 'message', message: t('verify.couldNotRun', { label, message: (error as Error).message }) });
 			})
 			.finally(() => {
 				if (!mounted.current) return;
 				const cancelled = abort.signal.aborted;
 				dispatch({
 					type: 'finished',
-					message: `${label}: ${pass} passed, ${fail} failed${cancelled ? ' (cancelled)' : ''}`,
+					message: t(cancelled ? 'verify.finishedCancelled' : 'verify.finished', { label, pass, fail }),
 				});
 				onFinished?.({ pass, fail });
 			});
@@ -128,37 +149,29 @@ export function VerifyPanel({ engine, isActive, height, section, autoRun, onBack
 	useEffect(() => {
 		if (autoRun && section && !autoRan.current) {
 			autoRan.current = true;
-			run({ section }, `${VERIFY_SECTIONS.find((s) => s.id === section)?.title ?? section} checks`);
+			run({ section }, t('verify.labelSection', { section: verifySectionTitle(section) }));
 		}
 	});
 
-	useLatestInput(
-		(input, key) => {
-			switch (resolveLocalKey(VERIFY_KEYS, input, key)) {
-				case 'up':
-					dispatch({ type: 'move', delta: -1, count: rows.length });
-					break;
-				case 'down':
-					dispatch({ type: 'move', delta: 1, count: rows.length });
-					break;
-				case 'run-one':
-					if (selected) run({ check: selected.key }, `${selected.check} on ${selected.node}`);
-					break;
-				case 'run-section':
-					if (selected) run({ section: selected.section }, `${selected.sectionTitle} checks`);
-					break;
-				case 'run-all':
-					run({}, 'all checks');
-					break;
-				case 'cancel':
-					if (busy) controller.current?.abort();
-					break;
-				case 'back':
-					onBack();
-					break;
-				default:
-					break;
-			}
+	useKeyBindings(
+		'verify',
+		{
+			'move-up': () => dispatch({ type: 'move', delta: -1, count: rows.length }),
+			'move-down': () => dispatch({ type: 'move', delta: 1, count: rows.length }),
+			'run-check': () => {
+				if (selected)
+					run({ check: selected.key }, t('verify.labelOne', { check: selected.check, node: selected.node }));
+			},
+			'run-checks-section': () => {
+				if (selected) run({ section: selected.section }, t('verify.labelSection', { section: selected.sectionTitle }));
+			},
+			'run-all-checks': () => run({}, t('verify.labelAll')),
+			'cancel-checks': () => {
+				if (busy) controller.current?.abort();
+			},
+			back: () => onBack(),
+			help: () => onHelp?.(),
+			quit: () => onQuit?.(),
 		},
 		{ isActive },
 	);
@@ -166,7 +179,7 @@ export function VerifyPanel({ engine, isActive, height, section, autoRun, onBack
 	const now = Date.now();
 	const counts = summary(state, rows);
 	const detailLines = selected ? detailOf(state, selected, now) : [];
-	const listHeight = Math.max(3, height - detailLines.length - 4);
+	const listHeight = Math.max(3, height - detailLines.length - (showKeyHints ? 5 : 4));
 	// Rows with section headings; keep the cursor in view.
 	const lines: { node: ReactNode; row?: number }[] = [];
 	let lastSection = '';
@@ -196,7 +209,11 @@ export function VerifyPanel({ engine, isActive, height, section, autoRun, onBack
 					<Text color={theme.text.muted}> · {row.node}</Text>
 					<Text color={theme.text.muted}>
 						{'  '}
-						{status === 'running' ? 'running…' : result ? `ran ${formatRanAt(result.ranAt, now)}` : 'not yet run'}
+						{status === 'running'
+							? t('verify.running')
+							: result
+								? t('verify.ran', { when: formatRanAt(result.ranAt, now) })
+								: t('verify.notRun')}
 					</Text>
 					{result && status !== 'running' ? (
 						<Text color={result.status === 'fail' ? theme.text.error : theme.text.muted}>
@@ -216,10 +233,10 @@ export function VerifyPanel({ engine, isActive, height, section, autoRun, onBack
 	return (
 		<Box flexDirection="column">
 			<Text bold wrap="truncate-end">
-				Verify operation · {engine.profile.name} ({engine.runbook.id})
+				{t('verify.title', { profile: engine.profile.name, runbook: engine.runbook.id })}
 				<Text color={theme.text.muted}>
 					{'  '}
-					{counts.pass} passed · {counts.fail} failed · {counts.notRun} not yet run
+					{t('verify.counts', counts)}
 				</Text>
 			</Text>
 			{visible.map((line, i) => (
@@ -236,19 +253,38 @@ export function VerifyPanel({ engine, isActive, height, section, autoRun, onBack
 			</Box>
 			<Text color={busy ? theme.text.accent : theme.text.muted} wrap="truncate-end">
 				{busy
-					? `${symbols.status.running} running checks: ${state.batchDone} of ${state.batch.length} done (c cancels)`
+					? `${symbols.status.running} ${t('verify.progress', { done: state.batchDone, total: state.batch.length })}`
 					: (state.message ?? ' ')}
 			</Text>
-			<Text wrap="truncate-end">
-				{VERIFY_KEYS.filter((k) => k.label).map((k, index) => (
-					<Fragment key={k.action}>
-						{index > 0 ? <Text color={theme.text.muted}> · </Text> : null}
-						<Text color={theme.text.accent}>{k.keys}</Text>
-						<Text color={theme.text.muted}> {k.label}</Text>
-					</Fragment>
-				))}
-			</Text>
+			{showKeyHints ? <KeyHints screen="verify" /> : null}
 		</Box>
+	);
+}
+
+/** The panel as a screen of the console: the open profile's engine, esc back, results on the notice line. */
+export function VerifyScreen({
+	isActive,
+	height,
+	section,
+	autoRun,
+}: ScreenProps & { section?: VerifySectionId; autoRun?: boolean }) {
+	const { engine } = useSession();
+	const actions = useAppActions();
+	return (
+		<VerifyPanel
+			engine={engine}
+			isActive={isActive}
+			height={height}
+			section={section}
+			autoRun={autoRun}
+			showKeyHints={false}
+			onBack={() => actions.back()}
+			onHelp={() => actions.showHelp('verify')}
+			onQuit={() => actions.quit()}
+			onFinished={({ pass, fail }) =>
+				actions.notify(t('verify.notice', { pass, fail }), fail > 0 ? 'error' : 'success')
+			}
+		/>
 	);
 }
 
@@ -258,9 +294,12 @@ function detailOf(
 	now: number,
 ): { text: string; color?: string }[] {
 	const result = state.results[row.key];
-	const head = { text: `${row.check} on ${row.node}: ${row.title}`, color: theme.text.accent };
-	if (state.running.includes(row.key)) return [head, { text: 'running…', color: theme.text.muted }];
-	if (!result) return [head, { text: 'not yet run: press r to run it', color: theme.text.muted }];
+	const head = {
+		text: t('verify.detailHead', { check: row.check, node: row.node, title: row.title }),
+		color: theme.text.accent,
+	};
+	if (state.running.includes(row.key)) return [head, { text: t('verify.running'), color: theme.text.muted }];
+	if (!result) return [head, { text: t('verify.notRunHint'), color: theme.text.muted }];
 	return [
 		head,
 		...result.detail
@@ -268,19 +307,8 @@ function detailOf(
 			.map((text) => ({ text, color: result.status === 'fail' ? theme.text.error : theme.text.success })),
 		...(result.status === 'fail' && result.hint ? [{ text: `→ ${result.hint}`, color: theme.text.warning }] : []),
 		{
-			text: `ran ${formatRanAt(result.ranAt, now)} in ${(result.durationMs / 1000).toFixed(1)}s`,
+			text: t('verify.ranIn', { when: formatRanAt(result.ranAt, now), seconds: (result.durationMs / 1000).toFixed(1) }),
 			color: theme.text.muted,
 		},
 	];
-}
-
-/**
- * useInput with a stable handler that always sees the latest render: ink re-subscribes when the handler
- * changes, and a key that arrives before that would reach the previous render's closure (stale cursor).
- */
-function useLatestInput(handler: (input: string, key: Key) => void, options: { isActive: boolean }) {
-	const latest = useRef(handler);
-	latest.current = handler;
-	const stable = useRef((input: string, key: Key) => latest.current(input, key));
-	useInput(stable.current, options);
 }

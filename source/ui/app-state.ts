@@ -5,6 +5,7 @@
 import type { Engine } from '../engine/engine.js';
 import type { PromptQueue } from '../engine/prompts.js';
 import type { Profile } from '../profile/schema.js';
+import type { VerifySectionId } from '../verify/types.js';
 import type { EngineStore } from './engine-store.js';
 import type { ScreenId } from './keybindings.js';
 
@@ -43,7 +44,12 @@ export type Route =
 	| { screen: 'opening'; name: string }
 	| { screen: 'dashboard' }
 	| { screen: 'checklist'; sectionId: string }
-	| { screen: 'step'; key: string };
+	| { screen: 'step'; key: string }
+	/** The verification panel; `auto` when it opened by itself at the end of a section (it runs that section). */
+	| { screen: 'verify'; section?: VerifySectionId; auto?: boolean; id: number }
+	| { screen: 'launch' }
+	| { screen: 'doctor' }
+	| { screen: 'topology' };
 
 export interface ConfirmRequest {
 	/** Identifies the question ('quit' lets a second ctrl+c confirm). */
@@ -88,9 +94,28 @@ export type AppAction =
 	| { type: 'notice'; text: string; tone: Tone }
 	| { type: 'clear-notice'; id: number }
 	| { type: 'operation'; label: string | undefined }
-	| { type: 'exiting' };
+	| { type: 'exiting' }
+	/** A section ended: open (or re-open, replacing one on top) the verification panel on its checks. */
+	| { type: 'auto-verify'; section: VerifySectionId };
 
 let noticeId = 0;
+let routeId = 0;
+
+/** A new verification route (each one mounts a new panel). */
+export function verifyRoute(section?: VerifySectionId): Route {
+	return { screen: 'verify', section, id: ++routeId };
+}
+
+/** Screens that show the open profile. */
+const SESSION_SCREENS = new Set<Route['screen']>([
+	'dashboard',
+	'checklist',
+	'step',
+	'verify',
+	'launch',
+	'doctor',
+	'topology',
+]);
 
 export function initialAppState(profiles: string[], initialProfile?: string): AppState {
 	if (initialProfile) return { stack: [{ screen: 'opening', name: initialProfile }], exiting: false };
@@ -126,5 +151,13 @@ export function appReducer(state: AppState, action: AppAction): AppState {
 			return { ...state, operation: action.label };
 		case 'exiting':
 			return { ...state, exiting: true };
+		case 'auto-verify': {
+			// Only over the open profile's screens (not the picker, the form or while opening).
+			const top = currentRoute(state);
+			if (!state.session || !SESSION_SCREENS.has(top.screen)) return state;
+			const route: Route = { screen: 'verify', section: action.section, auto: true, id: ++routeId };
+			const stack = top.screen === 'verify' ? [...state.stack.slice(0, -1), route] : [...state.stack, route];
+			return { ...state, stack };
+		}
 	}
 }

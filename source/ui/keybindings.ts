@@ -5,6 +5,7 @@
  * compiler asks for its handler on every screen the row names.
  */
 import type { Key } from 'ink';
+import { t } from '../i18n/index.js';
 
 export const SCREENS = [
 	'picker',
@@ -12,6 +13,10 @@ export const SCREENS = [
 	'dashboard',
 	'checklist',
 	'step',
+	'verify',
+	'launch',
+	'doctor',
+	'topology',
 	'help',
 	'confirm',
 	'host-key',
@@ -21,31 +26,26 @@ export const SCREENS = [
 ] as const;
 export type ScreenId = (typeof SCREENS)[number];
 
-export const SCREEN_TITLES: Record<ScreenId, string> = {
-	picker: 'Profile picker',
-	form: 'New profile form',
-	dashboard: 'Dashboard',
-	checklist: 'Section checklist',
-	step: 'Step view',
-	help: 'Help',
-	confirm: 'Confirmation',
-	'host-key': 'Unknown host key',
-	secret: 'Password / passphrase prompt',
-	global: 'Everywhere',
-};
+/** The screen's name as the help overlay heads its keys (from the string catalogue). */
+export function screenTitle(screen: ScreenId): string {
+	return t(`screen.${screen}`);
+}
 
 /**
  * Key specs: a printable character ('r', 'A', '?'), a named key ('up', 'down', 'left', 'right', 'return',
  * 'escape', 'tab', 'shift+tab', 'pageup', 'pagedown', 'home', 'end', 'backspace', 'delete', 'space'),
  * or 'ctrl+<letter>'.
+ *
+ * What a row does is said in the string catalogue (source/i18n), keyed by its action: `key.<action>` is the
+ * help overlay's description, `hint.<action>` the footer's label for rows with `hint: true`. An action id is
+ * one row's: the compiler checks that both catalogues have its words.
  */
 export interface KeyBinding {
 	keys: readonly string[];
 	action: string;
-	description: string;
 	screens: readonly ScreenId[];
-	/** Short label for the footer; rows without one appear only in the help overlay. */
-	hint?: string;
+	/** Shown in the footer (label `hint.<action>`); rows without appear only in the help overlay. */
+	hint?: boolean;
 }
 
 const digits = ['1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
@@ -55,191 +55,92 @@ export const KEY_BINDINGS = [
 	{
 		keys: ['up', 'k'],
 		action: 'move-up',
-		description: 'select the previous item',
-		screens: ['picker', 'dashboard', 'checklist'],
-		hint: 'move',
+		screens: ['picker', 'dashboard', 'checklist', 'verify', 'doctor'],
+		hint: true,
 	},
-	{
-		keys: ['down', 'j'],
-		action: 'move-down',
-		description: 'select the next item',
-		screens: ['picker', 'dashboard', 'checklist'],
-	},
-	{
-		keys: ['return'],
-		action: 'open',
-		description: 'open the selected item',
-		screens: ['picker', 'dashboard', 'checklist'],
-		hint: 'open',
-	},
-	{ keys: ['n'], action: 'new-profile', description: 'create a new profile', screens: ['picker'], hint: 'new profile' },
-	{ keys: ['left', 'h'], action: 'prev-section', description: 'previous section', screens: ['checklist'] },
-	{ keys: ['right', 'l'], action: 'next-section', description: 'next section', screens: ['checklist'] },
+	{ keys: ['down', 'j'], action: 'move-down', screens: ['picker', 'dashboard', 'checklist', 'verify', 'doctor'] },
+	{ keys: ['return'], action: 'open', screens: ['picker', 'dashboard', 'checklist'], hint: true },
+	{ keys: ['n'], action: 'new-profile', screens: ['picker'], hint: true },
+	{ keys: ['left', 'h'], action: 'prev-section', screens: ['checklist'] },
+	{ keys: ['right', 'l'], action: 'next-section', screens: ['checklist'] },
 	// --- running ----------------------------------------------------------------------------------------
-	{
-		keys: ['r'],
-		action: 'run',
-		description: 'run the step; after a failure, retry only the nodes that did not finish',
-		screens: ['checklist', 'step'],
-		hint: 'run/retry',
-	},
-	{
-		keys: ['s'],
-		action: 'skip',
-		description: 'skip the step on the nodes where it is not done (recorded with your name)',
-		screens: ['checklist', 'step'],
-		hint: 'skip',
-	},
-	{
-		keys: ['a'],
-		action: 'run-section',
-		description: 'run the section: its steps in order, stopping at the first failure',
-		screens: ['dashboard', 'checklist'],
-		hint: 'run section',
-	},
-	{
-		keys: ['A'],
-		action: 'run-all',
-		description: 'run everything not done yet, in order, until the next failure',
-		screens: ['dashboard', 'checklist'],
-		hint: 'run all',
-	},
-	{
-		keys: ['c'],
-		action: 'cancel',
-		description: 'cancel the running step (asks first; the remote process group is stopped)',
-		screens: ['dashboard', 'checklist', 'step'],
-		hint: 'cancel',
-	},
+	{ keys: ['r'], action: 'run', screens: ['checklist', 'step'], hint: true },
+	{ keys: ['s'], action: 'skip', screens: ['checklist', 'step'], hint: true },
+	{ keys: ['a'], action: 'run-section', screens: ['dashboard', 'checklist'], hint: true },
+	{ keys: ['A'], action: 'run-all', screens: ['dashboard', 'checklist'], hint: true },
+	{ keys: ['c'], action: 'cancel', screens: ['dashboard', 'checklist', 'step'], hint: true },
+	// --- dashboard: the other screens -------------------------------------------------------------------
+	{ keys: ['v'], action: 'open-verify', screens: ['dashboard'], hint: true },
+	{ keys: ['l'], action: 'open-launch', screens: ['dashboard'], hint: true },
+	{ keys: ['d'], action: 'open-doctor', screens: ['dashboard'], hint: true },
+	{ keys: ['t'], action: 'open-topology', screens: ['dashboard'], hint: true },
 	// --- step view ----------------------------------------------------------------------------------------
-	{
-		keys: ['tab', 'right', 'l'],
-		action: 'next-node',
-		description: "show the next node's output",
-		screens: ['step'],
-		hint: 'node',
-	},
-	{
-		keys: ['shift+tab', 'left', 'h'],
-		action: 'prev-node',
-		description: "show the previous node's output",
-		screens: ['step'],
-	},
-	{ keys: digits, action: 'select-node', description: 'show node 1-9', screens: ['step'] },
-	{
-		keys: ['up', 'k'],
-		action: 'scroll-up',
-		description: 'scroll up one line (stops following)',
-		screens: ['step', 'help'],
-		hint: 'scroll',
-	},
-	{ keys: ['down', 'j'], action: 'scroll-down', description: 'scroll down one line', screens: ['step', 'help'] },
-	{ keys: ['pageup'], action: 'page-up', description: 'scroll up one page', screens: ['step', 'help'] },
-	{ keys: ['pagedown', 'space'], action: 'page-down', description: 'scroll down one page', screens: ['step', 'help'] },
-	{ keys: ['home', 'g'], action: 'top', description: 'jump to the first line', screens: ['step'] },
-	{
-		keys: ['end', 'G', 'f'],
-		action: 'follow',
-		description: 'jump to the end and follow new output',
-		screens: ['step'],
-		hint: 'follow',
-	},
-	{
-		keys: ['v'],
-		action: 'toggle-script',
-		description: 'switch between the output and the commands (the script as it runs on the node)',
-		screens: ['step'],
-		hint: 'commands',
-	},
-	// --- form ---------------------------------------------------------------------------------------------
-	{ keys: ['down', 'tab'], action: 'next-field', description: 'next field', screens: ['form'], hint: 'field' },
-	{ keys: ['up', 'shift+tab'], action: 'prev-field', description: 'previous field', screens: ['form'] },
-	{ keys: ['return'], action: 'activate', description: 'next field; on a button, press it', screens: ['form'] },
-	{
-		keys: ['left'],
-		action: 'choice-prev',
-		description: 'previous choice (runbook, roles, auth, sudo, networking)',
-		screens: ['form'],
-	},
-	{ keys: ['right'], action: 'choice-next', description: 'next choice', screens: ['form'], hint: 'change choice' },
-	{
-		keys: ['backspace', 'delete'],
-		action: 'delete-char',
-		description: 'delete the last character',
-		screens: ['form', 'secret'],
-	},
-	{ keys: ['ctrl+u'], action: 'clear-field', description: 'clear the field', screens: ['form', 'secret'] },
-	{ keys: ['ctrl+n'], action: 'add-node', description: 'add a node', screens: ['form'], hint: 'add node' },
-	{
-		keys: ['ctrl+x'],
-		action: 'remove-node',
-		description: 'remove the node the cursor is in',
-		screens: ['form'],
-		hint: 'remove node',
-	},
-	{
-		keys: ['ctrl+s'],
-		action: 'save',
-		description: 'save the profile (refused while a field is invalid)',
-		screens: ['form'],
-		hint: 'save',
-	},
+	{ keys: ['tab', 'right', 'l'], action: 'next-node', screens: ['step'], hint: true },
+	{ keys: ['shift+tab', 'left', 'h'], action: 'prev-node', screens: ['step'] },
+	{ keys: digits, action: 'select-node', screens: ['step'] },
+	{ keys: ['up', 'k'], action: 'scroll-up', screens: ['step', 'topology', 'help'], hint: true },
+	{ keys: ['down', 'j'], action: 'scroll-down', screens: ['step', 'topology', 'help'] },
+	{ keys: ['pageup'], action: 'page-up', screens: ['step', 'topology', 'help'] },
+	{ keys: ['pagedown', 'space'], action: 'page-down', screens: ['step', 'topology', 'help'] },
+	{ keys: ['home', 'g'], action: 'top', screens: ['step'] },
+	{ keys: ['end', 'G', 'f'], action: 'follow', screens: ['step'], hint: true },
+	{ keys: ['v'], action: 'toggle-script', screens: ['step'], hint: true },
+	{ keys: ['t'], action: 'triage', screens: ['step'], hint: true },
+	// --- verification panel -------------------------------------------------------------------------------
+	{ keys: ['r'], action: 'run-check', screens: ['verify'], hint: true },
+	{ keys: ['s'], action: 'run-checks-section', screens: ['verify'], hint: true },
+	{ keys: ['a', 'A'], action: 'run-all-checks', screens: ['verify'], hint: true },
+	{ keys: ['c'], action: 'cancel-checks', screens: ['verify'], hint: true },
+	// --- doctor and topology ------------------------------------------------------------------------------
+	{ keys: ['r'], action: 'rerun-doctor', screens: ['doctor'], hint: true },
+	{ keys: ['R'], action: 'rerun-doctor-repository', screens: ['doctor'], hint: true },
+	{ keys: ['r'], action: 'read-cloud', screens: ['topology'], hint: true },
+	// --- forms ----------------------------------------------------------------------------------------------
+	{ keys: ['down', 'tab'], action: 'next-field', screens: ['form', 'launch'], hint: true },
+	{ keys: ['up', 'shift+tab'], action: 'prev-field', screens: ['form', 'launch'] },
+	{ keys: ['return'], action: 'activate', screens: ['form', 'launch'] },
+	{ keys: ['left'], action: 'choice-prev', screens: ['form', 'launch'] },
+	{ keys: ['right'], action: 'choice-next', screens: ['form', 'launch'], hint: true },
+	{ keys: ['backspace', 'delete'], action: 'delete-char', screens: ['form', 'launch', 'secret'] },
+	{ keys: ['ctrl+u'], action: 'clear-field', screens: ['form', 'launch', 'secret'] },
+	{ keys: ['ctrl+n'], action: 'add-node', screens: ['form'], hint: true },
+	{ keys: ['ctrl+x'], action: 'remove-node', screens: ['form'], hint: true },
+	{ keys: ['ctrl+s'], action: 'save', screens: ['form'], hint: true },
+	{ keys: ['ctrl+s'], action: 'launch-submit', screens: ['launch'], hint: true },
+	{ keys: ['ctrl+e'], action: 'toggle-commands', screens: ['launch'], hint: true },
+	{ keys: ['ctrl+r'], action: 'reload-cloud', screens: ['launch'], hint: true },
 	// --- dialogs --------------------------------------------------------------------------------------------
-	{
-		keys: ['y'],
-		action: 'yes',
-		description: 'yes: do it (quit, cancel) or trust the host key',
-		screens: ['confirm', 'host-key'],
-		hint: 'yes',
-	},
-	{
-		keys: ['n', 'escape'],
-		action: 'no',
-		description: 'no: leave things as they are, or refuse the host key',
-		screens: ['confirm', 'host-key'],
-		hint: 'no',
-	},
-	{ keys: ['return'], action: 'submit', description: 'send the answer', screens: ['secret'], hint: 'send' },
-	{
-		keys: ['escape'],
-		action: 'dismiss',
-		description: 'refuse to answer (the connection fails with that reason)',
-		screens: ['secret'],
-		hint: 'refuse',
-	},
-	{ keys: ['escape', '?', 'q'], action: 'close', description: 'close the help', screens: ['help'], hint: 'close' },
+	{ keys: ['y'], action: 'yes', screens: ['confirm', 'host-key'], hint: true },
+	{ keys: ['n', 'escape'], action: 'no', screens: ['confirm', 'host-key'], hint: true },
+	{ keys: ['return'], action: 'submit', screens: ['secret'], hint: true },
+	{ keys: ['escape'], action: 'dismiss', screens: ['secret'], hint: true },
+	{ keys: ['escape', '?', 'q'], action: 'close', screens: ['help'], hint: true },
 	// --- everywhere else ----------------------------------------------------------------------------------
 	{
 		keys: ['escape'],
 		action: 'back',
-		description: 'go back',
-		screens: ['form', 'dashboard', 'checklist', 'step'],
-		hint: 'back',
+		screens: ['form', 'dashboard', 'checklist', 'step', 'verify', 'launch', 'doctor', 'topology'],
+		hint: true,
 	},
 	{
 		keys: ['?'],
 		action: 'help',
-		description: 'show every key binding',
-		screens: ['picker', 'dashboard', 'checklist', 'step'],
-		hint: 'help',
+		screens: ['picker', 'dashboard', 'checklist', 'step', 'verify', 'doctor', 'topology'],
+		hint: true,
 	},
 	{
 		keys: ['q'],
 		action: 'quit',
-		description: 'quit (asks first while a step is running)',
-		screens: ['picker', 'dashboard', 'checklist', 'step'],
-		hint: 'quit',
+		screens: ['picker', 'dashboard', 'checklist', 'step', 'verify', 'doctor', 'topology'],
+		hint: true,
 	},
-	{
-		keys: ['ctrl+c'],
-		action: 'interrupt',
-		description: 'quit (asks first while a step is running; ctrl+c again confirms)',
-		screens: ['global'],
-	},
+	{ keys: ['ctrl+c'], action: 'interrupt', screens: ['global'] },
 ] as const satisfies readonly KeyBinding[];
 
 type Row = (typeof KEY_BINDINGS)[number];
 export type ActionId = Row['action'];
+/** Actions whose row shows in the footer. */
+export type HintAction = Extract<Row, { hint: true }>['action'];
 
 /** The actions the table binds on one screen. */
 export type ActionOf<S extends ScreenId> = Row extends infer R
@@ -347,6 +248,16 @@ export function keysLabel(keys: readonly string[]): string {
 	return keys.map(keyLabel).join('/');
 }
 
+/** What a row does, in the operator's language (the help overlay). */
+export function describeBinding(row: Pick<KeyBinding, 'action'>): string {
+	return t(`key.${row.action as ActionId}`);
+}
+
+/** The footer label of a row with a hint. */
+export function hintLabel(row: Pick<KeyBinding, 'action'>): string {
+	return t(`hint.${row.action as HintAction}`);
+}
+
 /** Footer hints for a screen, in table order: "r run/retry". */
 export function hintsFor(screen: ScreenId): { keys: string; label: string }[] {
 	const hints: { keys: string; label: string }[] = [];
@@ -358,7 +269,7 @@ export function hintsFor(screen: ScreenId): { keys: string; label: string }[] {
 		if (row.action === 'next-field') keys = 'tab/↑↓';
 		if (row.action === 'choice-next') keys = '←→';
 		if (row.action === 'next-node') keys = 'tab/1-9';
-		hints.push({ keys, label: row.hint });
+		hints.push({ keys, label: hintLabel(row) });
 	}
 	return hints;
 }

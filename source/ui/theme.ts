@@ -4,6 +4,7 @@
  * console stays readable without colour (NO_COLOR, screen readers, colour-blind operators).
  */
 import type { ConnectionState, StepStatus } from '../engine/types.js';
+import { t } from '../i18n/index.js';
 
 /** Ink accepts chalk colour names; these are the only place such names appear. */
 export type ColorToken = string;
@@ -47,6 +48,19 @@ export const theme = {
 		disconnected: 'gray',
 		failed: 'red',
 	} satisfies Record<ConnectionState, ColorToken>,
+	/** Doctor findings and verification results. */
+	finding: {
+		pass: 'green',
+		warn: 'yellow',
+		fail: 'red',
+	},
+	/** The topology drawing. */
+	topology: {
+		management: 'cyan',
+		provider: 'yellow',
+		node: 'white',
+		cloud: 'magenta',
+	},
 	output: {
 		stdout: 'white',
 		stderr: 'yellow',
@@ -74,19 +88,18 @@ export const symbols = {
 		disconnected: '○',
 		failed: '✘',
 	} satisfies Record<ConnectionState, string>,
+	finding: { pass: '✔', warn: '▲', fail: '✘' },
 	pointer: '›',
 	spinner: ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'],
 	cursor: '▌',
 } as const;
 
-/** Words for statuses, shown beside the symbol where there is room. */
-export const statusLabel: Record<StepStatus | 'not-applicable', string> = {
-	pending: 'pending',
-	running: 'running',
-	succeeded: 'done',
-	failed: 'failed',
-	skipped: 'skipped',
-	'already-done': 'already done',
-	interrupted: 'interrupted',
-	'not-applicable': 'not for this profile',
-};
+/** Words for statuses, shown beside the symbol where there is room (from the string catalogue). */
+export function statusLabel(status: StepStatus | 'not-applicable'): string {
+	return t(`status.${status}`);
+}
+
+/** Words for connection states. */
+export function connectionWord(state: ConnectionState): string {
+	return t(`conn.${state}`);
+}

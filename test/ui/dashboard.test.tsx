@@ -41,11 +41,17 @@ describe('dashboard', () => {
 		expect(selectedLine(frame)).toContain('1. Environment');
 	});
 
-	it('runs a section with a, shows it done and the nodes connected', async () => {
+	it('runs a section with a, opens its verification when it ends, shows it done and the nodes connected', async () => {
 		const app = renderApp(services, 'lab');
 		await app.waitFor('Sections');
 		await app.press('a');
-		const frame = await app.waitFor((f) => lineWith(f, '1. Environment').includes('2/2 done'), {
+		// The end of the section opens the verification panel on its checks, running them.
+		let frame = await app.waitFor('Verify operation · lab (demo)', { what: 'the verification panel' });
+		await app.waitFor('Environment done: its checks run in the verification panel (esc returns)');
+		expect(selectedLine(frame)).toContain('chrony');
+		await app.waitFor(/Environment checks: \d+ passed, \d+ failed/, { what: 'the checks to end' });
+		await app.press('escape');
+		frame = await app.waitFor((f) => lineWith(f, '1. Environment').includes('2/2 done'), {
 			what: 'Environment to be done',
 		});
 		expect(lineWith(frame, '1. Environment')).toContain('✔');
@@ -60,7 +66,11 @@ describe('dashboard', () => {
 		const app = renderApp(services, 'lab');
 		await app.waitFor('Sections');
 		await app.press('A');
-		const frame = await app.waitFor('stopped at a failure', { what: 'the run to stop' });
+		await app.waitFor('stopped at a failure', { what: 'the run to stop' });
+		// Environment ended on the way: its verification panel opened on top.
+		expect(app.frame()).toContain('Verify operation');
+		await app.press('escape');
+		const frame = await app.waitFor('Sections');
 		expect(lineWith(frame, '1. Environment')).toContain('2/2 done');
 		expect(lineWith(frame, '2. Services')).toMatch(/✘ 2\. Services\s+1\/3 done · 1 failed/);
 		expect(lineWith(frame, '3. Finish')).toContain('0/1 done');

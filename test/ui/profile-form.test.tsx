@@ -43,8 +43,10 @@ describe('first-run profile form', () => {
 		expect(selectedLine(app.frame())).toContain('profile name');
 
 		await app.type('Bad Name');
-		let frame = await app.waitFor('must be lower-case letters');
-		expect(lineWith(frame, 'profile name')).toContain('Bad Name');
+		let frame = await app.waitFor(
+			(f) => f.includes('must be lower-case letters') && lineWith(f, 'profile name').includes('Bad Name'),
+			{ what: 'the typed name and its error' },
+		);
 		await app.press('ctrl+u');
 		await app.type('lab1');
 		frame = await app.waitFor((f) => !f.includes('must be lower-case letters'), { what: 'the name error to go' });
