@@ -1,6 +1,7 @@
 /**
  * `os-console export`: the runbook for a profile as files to run without the console. `--format bash` writes
- * one self-contained script per node, rendered by the runner's own code; other formats plug into EXPORTERS.
+ * one self-contained script per node, rendered by the runner's own code; `--format ansible` an inventory,
+ * variables, a vault-ready secrets file and a playbook per section; other formats plug into EXPORTERS.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,25 +10,30 @@ import { EXPORTERS, PLANNED_FORMATS } from '../runbook/export.js';
 import { EXIT_OK, parseFlags, reportError, requireProfileFlag, UsageError } from './common.js';
 import { checkFilters, loadForViews } from './plan.js';
 
-export const usage = `Usage: os-console export --profile NAME_OR_PATH --format bash [--out DIR] [--node NAME] [--reveal-secrets]
+export const usage = `Usage: os-console export --profile NAME_OR_PATH --format bash|ansible [--out DIR] [--node NAME] [--reveal-secrets]
 
 Writes the profile's runbook as files to run without the console. Nothing connects anywhere.
 
 Formats:
-${Object.entries(EXPORTERS)
-	.map(([name, e]) => `  ${name.padEnd(8)} ${e.describe}`)
-	.join('\n')}
-${PLANNED_FORMATS.map((name) => `  ${name.padEnd(8)} (not supported yet)`).join('\n')}
+${[
+	...Object.entries(EXPORTERS).map(([name, e]) => `  ${name.padEnd(8)} ${e.describe}`),
+	...PLANNED_FORMATS.map((name) => `  ${name.padEnd(8)} (not supported yet)`),
+].join('\n')}
 
 Options:
   --profile NAME_OR_PATH  a saved profile's name or a profile file (required)
   --format FORMAT         the output format (required)
   --out DIR               write the files into DIR (created if needed); without it, the script of the one
-                          node (--node, or a one-node profile) goes to standard output
+                          node (--node, or a one-node profile) goes to standard output (bash only)
   --node NAME             only this node
-  --reveal-secrets        put the secret values into the scripts (generated into the profile's state
-                          directory on first use); without it, the scripts read them from a secrets.env
-                          file you provide, and DIR/secrets.env.example lists the names
+  --reveal-secrets        put the secret values into the export (generated into the profile's state
+                          directory on first use): bash into the scripts, ansible into group_vars/all/vault.yml
+                          (encrypt it with ansible-vault); without it, bash scripts read them from a
+                          secrets.env file you provide (DIR/secrets.env.example lists the names), and the
+                          ansible vault.yml lists the names to fill in
+
+The ansible export resolves each node's host through the ssh config as the console does (ansible_port and
+ansible_user are the ones the console would use) and trusts the known_hosts files the console trusts.
 
 Exit codes: 0 written, 2 bad flags, profile, format or node.`;
 
@@ -61,6 +67,9 @@ export async function run(argv: string[]): Promise<number> {
 		const { profile, runbook, file } = loadForViews(profileArg);
 		checkFilters(runbook, profile, undefined, flags.node);
 		const nodes = flags.node ? profile.nodes.filter((n) => n.name === flags.node) : profile.nodes;
+		if (!flags.out && exporter.directoryOnly) {
+			throw new UsageError(`--format ${format} writes several files: give --out DIR`);
+		}
 		if (!flags.out && nodes.length !== 1) {
 			throw new UsageError(
 				`profile ${profile.name} has ${nodes.length} nodes (${nodes.map((n) => n.name).join(', ')}): give --out DIR for one file per node, or --node NAME to print one script`,
@@ -83,12 +92,14 @@ export async function run(argv: string[]): Promise<number> {
 		}
 		for (const f of files) {
 			const target = path.join(dir, f.path);
+			fs.mkdirSync(path.dirname(target), { recursive: true, mode: reveal ? 0o700 : 0o755 });
 			fs.writeFileSync(target, f.content, { mode: f.mode });
 			fs.chmodSync(target, f.mode);
 			process.stdout.write(`wrote ${target}${f.secret ? ' (holds secrets: keep it private)' : ''}\n`);
 		}
-		if (reveal) process.stderr.write(`os-console: warning: the scripts in ${dir} hold the secrets in clear text\n`);
-		else
+		if (reveal) process.stderr.write(`os-console: warning: the files in ${dir} hold the secrets in clear text\n`);
+		if (exporter.hint) process.stdout.write(exporter.hint(dir, reveal));
+		else if (!reveal)
 			process.stdout.write(
 				`the scripts read their secrets from secrets.env beside them: fill in ${path.join(dir, 'secrets.env.example')} and rename it\n`,
 			);

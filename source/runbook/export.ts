@@ -5,8 +5,10 @@
  * line), its helper functions and its body; the export keeps every body verbatim, in runbook order, each in its
  * own subshell, and states the values, the secrets and the helper functions once at the top.
  */
+import path from 'node:path';
 import type { Profile, ProfileNode } from '../profile/schema.js';
 import { shellQuoteAlways } from '../util/shell.js';
+import { renderAnsibleExport } from './export-ansible.js';
 import type { Action, Runbook, RunbookSection, RunbookStep } from './model.js';
 import { PRELUDE_FUNCTIONS } from './prelude.js';
 import { activeActions, describeAction, MASK, nodesForStep, renderSecretsEnv, renderStep } from './render.js';
@@ -63,7 +65,10 @@ export function splitRenderedStep(script: string): SplitStep {
 		.split('\n')
 		.filter((line) => line.trim() !== '')
 		.filter((line, index) => !(index === 0 && line.startsWith('# os-console ')))
-		.filter((line) => !['set -eu', '# values from the profile', SECRETS_COMMENT, SECRETS_DIRECTIVE, SECRETS_SOURCE].includes(line));
+		.filter(
+			(line) =>
+				!['set -eu', '# values from the profile', SECRETS_COMMENT, SECRETS_DIRECTIVE, SECRETS_SOURCE].includes(line),
+		);
 	if (rest.length) {
 		throw new ExportError(
 			`a rendered step script has lines the export does not know (renderer changed?):\n${rest.join('\n')}`,
@@ -310,7 +315,7 @@ export function renderSecretsTemplate(runbook: Runbook, profile: Profile): strin
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Export formats: `bash` here; another format registers an exporter in EXPORTERS (ansible is planned).
+// Export formats: `bash` here, `ansible` in export-ansible.ts; another format registers an exporter in EXPORTERS.
 
 export interface ExportFile {
 	/** Relative to the output directory. */
@@ -333,6 +338,10 @@ export interface ExportRequest {
 export interface Exporter {
 	describe: string;
 	render(request: ExportRequest): ExportFile[];
+	/** Writes several files (needs --out), never one script to standard output. */
+	directoryOnly?: boolean;
+	/** What to do next, printed after the files are written to `dir`. */
+	hint?(dir: string, revealed: boolean): string;
 }
 
 export const EXPORTERS: Record<string, Exporter> = {
@@ -357,10 +366,20 @@ export const EXPORTERS: Record<string, Exporter> = {
 			return files;
 		},
 	},
+	ansible: {
+		describe:
+			'an inventory, group_vars (values; secrets in a vault-ready vault.yml) and one playbook per section (NN-SECTION.yml, site.yml)',
+		directoryOnly: true,
+		render: (request) => renderAnsibleExport(request),
+		hint: (dir, revealed) =>
+			revealed
+				? `encrypt the secrets now: cd ${dir} && ansible-vault encrypt group_vars/all/vault.yml; then: ansible-playbook site.yml --ask-vault-pass\n`
+				: `fill in the secrets in ${path.join(dir, 'group_vars/all/vault.yml')} and encrypt it (ansible-vault encrypt), then: cd ${dir} && ansible-playbook site.yml --ask-vault-pass\n`,
+	},
 };
 
 /** Formats other issues will add; asking for one says so instead of "unknown". */
-export const PLANNED_FORMATS: readonly string[] = ['ansible'];
+export const PLANNED_FORMATS: readonly string[] = [];
 
 // ---------------------------------------------------------------------------------------------------------
 // The operator's document
