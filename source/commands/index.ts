@@ -19,6 +19,7 @@ export const COMMANDS: CommandEntry[] = [
 	{ name: 'run', summary: 'run steps headless, with line-prefixed output per node', load: () => import('./run.js') },
 	{ name: 'doctor', summary: 'preflight checks of every node before installing', load: () => import('./doctor.js') },
 	{ name: 'status', summary: 'print the checklist state of a profile', load: () => import('./status.js') },
+	{ name: 'replay', summary: 'replay a past run from the journal: events with their timing, output, outcome', load: () => import('./replay.js') },
 	{ name: 'profiles', summary: 'list saved profiles and the example profiles', load: () => import('./profiles.js') },
 	{ name: 'plan', summary: 'print what would run: each step, node, action and script (secrets masked)', load: () => import('./plan.js') },
 	{ name: 'export', summary: 'write the runbook as files to run without the console (--format bash)', load: () => import('./export.js') },
