@@ -469,6 +469,14 @@ export class Engine extends EventEmitter<EngineEvents> {
 			action: undefined as string | undefined,
 		};
 		let lastPersist = 0;
+		// The log gets one write per incoming chunk, not one per line: under a flood, per-line writes queued
+		// millions of small buffers in the file stream faster than the disk took them (hundreds of MB).
+		let logLines: string[] = [];
+		const flushLog = () => {
+			if (logLines.length === 0) return;
+			log.write(logLines.join('\n'));
+			logLines = [];
+		};
 		const emitLine = (stream: OutputLine['stream'], raw: string) => {
 			let text = raw.replace(ANSI, '');
 			if (stream === 'stdout' && text.startsWith(MARKER_PREFIX)) {
@@ -484,7 +492,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 			text = this.mask(text);
 			ring.push(text);
 			if (stream === 'stderr') stderrRing.push(text);
-			log.write(stream === 'stderr' ? `[stderr] ${text}` : text);
+			logLines.push(stream === 'stderr' ? `[stderr] ${text}` : text);
 			if (stream !== 'console') seen.lastLine = text;
 			this.version++;
 			this.emit('output', { stepKey: planned.key, node: node.name, attempt, stream, text });
@@ -510,18 +518,31 @@ export class Engine extends EventEmitter<EngineEvents> {
 			ring,
 			stderrRing,
 			streams: {
-				onStdout: (chunk: Buffer) => out.push(chunk, (l) => emitLine('stdout', l)),
-				onStderr: (chunk: Buffer) => err.push(chunk, (l) => emitLine('stderr', l)),
+				onStdout: (chunk: Buffer) => {
+					out.push(chunk, (l) => emitLine('stdout', l));
+					flushLog();
+				},
+				onStderr: (chunk: Buffer) => {
+					err.push(chunk, (l) => emitLine('stderr', l));
+					flushLog();
+				},
 				onConnection: (c: NodeConnection) => {
 					this.setConnection(node.name, c);
-					if (c.state === 'reconnecting') emitLine('console', `── connection lost: reconnecting (${c.detail ?? ''})`);
+					if (c.state === 'reconnecting') {
+						emitLine('console', `── connection lost: reconnecting (${c.detail ?? ''})`);
+						flushLog();
+					}
 				},
 			},
 			flush: () => {
 				out.flush((l) => emitLine('stdout', l));
 				err.flush((l) => emitLine('stderr', l));
+				flushLog();
 			},
-			note: (text: string) => emitLine('console', text),
+			note: (text: string) => {
+				emitLine('console', text);
+				flushLog();
+			},
 		};
 	}
 
