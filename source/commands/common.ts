@@ -46,16 +46,36 @@ export function requireProfileFlag(value: unknown, command: string): string {
 }
 
 /**
- * Print an error the way operators need it (what is wrong, what to do) and return the exit code. Every
- * secret value this process loaded is masked: a message may quote a command, a file or a server's answer.
+ * Terminal control characters from a value quoted in a message (an escape sequence in a profile field or a
+ * flag) are shown escaped, so a message cannot recolour, retitle or rewrite the operator's terminal.
  */
+export function escapeControls(text: string): string {
+	// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+	return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * An error as operators need it (what is wrong, what to do) and its exit code: 2 for bad input (flags,
+ * profile, files, a profile another console holds), 1 otherwise. Every secret value this process loaded is
+ * masked: a message may quote a command, a file or a server's answer. Commands that print through their own
+ * writer use this; the others call reportError.
+ */
+export function describeError(error: unknown): { message: string; code: number } {
+	const usage = error instanceof UsageError || error instanceof ProfileError || error instanceof RunbookError;
+	const text = error instanceof Error ? error.message : String(error);
+	return { message: `os-console: ${escapeControls(maskSecrets(text))}`, code: usage ? EXIT_USAGE : EXIT_FAILED };
+}
+
+/** A note or warning on stderr, `os-console: TEXT`, masked and with control characters escaped. */
+export function printNote(text: string): void {
+	process.stderr.write(`os-console: ${escapeControls(maskSecrets(text))}\n`);
+}
+
+/** Print an error to stderr (see describeError) and return the exit code. */
 export function reportError(error: unknown): number {
-	if (error instanceof UsageError || error instanceof ProfileError || error instanceof RunbookError) {
-		process.stderr.write(`os-console: ${maskSecrets(error.message)}\n`);
-		return EXIT_USAGE;
-	}
-	process.stderr.write(`os-console: ${maskSecrets(error instanceof Error ? error.message : String(error))}\n`);
-	return EXIT_FAILED;
+	const { message, code } = describeError(error);
+	process.stderr.write(`${message}\n`);
+	return code;
 }
 
 /** A crash report (an error nobody expected): the message and stack with every known secret masked. */

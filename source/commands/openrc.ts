@@ -13,7 +13,16 @@ import { ensurePrivateDir, stateDir, writePrivateFileAtomic } from '../profile/s
 import type { Runbook } from '../runbook/model.js';
 import { parseTemplate } from '../runbook/template.js';
 import { displayTemplate } from '../runbook/render.js';
-import { EXIT_FAILED, EXIT_OK, parseFlags, reportError, requireProfileFlag, UsageError } from './common.js';
+import {
+	escapeControls,
+	EXIT_FAILED,
+	EXIT_OK,
+	parseFlags,
+	printNote,
+	reportError,
+	requireProfileFlag,
+	UsageError,
+} from './common.js';
 
 export const usage = `Usage: os-console openrc --profile NAME_OR_PATH [--out DIR] [--accept-new] [--known-hosts FILE]
 
@@ -94,11 +103,11 @@ export async function run(argv: string[]): Promise<number> {
 			lock: false,
 		});
 		const { engine, runbook, warnings } = opened;
-		for (const w of warnings) process.stderr.write(`os-console: warning: ${w}\n`);
+		for (const w of warnings) printNote(`warning: ${w}`);
 		const files = openrcFiles(runbook);
 		if (files.length === 0) throw new UsageError(`runbook ${runbook.id} writes no admin-openrc or demo-openrc file`);
 		for (const missing of ['admin-openrc', 'demo-openrc'].filter((n) => !files.some((f) => f.name === n))) {
-			process.stderr.write(`os-console: note: runbook ${runbook.id} writes no ${missing}\n`);
+			printNote(`note: runbook ${runbook.id} writes no ${missing}`);
 		}
 		const controller = controllerOf(engine.profile);
 		const outDir = path.resolve(flags.out ?? path.join(stateDir(engine.profile.name), 'openrc'));
@@ -108,8 +117,8 @@ export async function run(argv: string[]): Promise<number> {
 		ensurePrivateDir(outDir);
 		const dirMode = fs.statSync(outDir).mode & 0o777;
 		if (dirMode & 0o077) {
-			process.stderr.write(
-				`os-console: warning: ${outDir} is open to others (mode ${dirMode.toString(8).padStart(4, '0')}); the files are 0600, but consider chmod 700 '${outDir}'\n`,
+			printNote(
+				`warning: ${outDir} is open to others (mode ${dirMode.toString(8).padStart(4, '0')}); the files are 0600, but consider chmod 700 '${outDir}'`,
 			);
 		}
 		let failed = 0;
@@ -128,7 +137,7 @@ export async function run(argv: string[]): Promise<number> {
 						: result.outcome.kind === 'error'
 							? result.outcome.message
 							: result.stderr.trim() || `exit code ${result.code ?? result.outcome.kind}`;
-				process.stderr.write(`os-console: ${file.name}: could not fetch ${remote} from ${controller.name}: ${why}\n`);
+				printNote(`${file.name}: could not fetch ${remote} from ${controller.name}: ${why}`);
 				continue;
 			}
 			const lines = result.stdout.split('\n');
@@ -137,21 +146,21 @@ export async function run(argv: string[]): Promise<number> {
 			const content = Buffer.from(lines.slice(begin + 1).join(''), 'base64');
 			if (begin < 1 || content.length === 0) {
 				failed++;
-				process.stderr.write(`os-console: ${file.name}: ${remote} on ${controller.name} is empty or could not be read\n`);
+				printNote(`${file.name}: ${remote} on ${controller.name} is empty or could not be read`);
 				continue;
 			}
 			if (mode && /^[0-7]+$/.test(mode) && Number.parseInt(mode, 8) & 0o077) {
-				process.stderr.write(
-					`os-console: warning: ${remote} on ${controller.name} is readable by others (mode ${mode}, owner ${owner}); run there: chmod 600 ${remote}\n`,
+				printNote(
+					`warning: ${remote} on ${controller.name} is readable by others (mode ${mode}, owner ${owner}); run there: chmod 600 ${remote}`,
 				);
 			}
 			const local = path.join(outDir, file.name);
 			writePrivateFileAtomic(local, content);
-			process.stdout.write(`${file.name}: ${controller.name}:${remote} -> ${local} (mode 0600)\n`);
+			process.stdout.write(escapeControls(`${file.name}: ${controller.name}:${remote} -> ${local} (mode 0600)\n`));
 		}
 		if (failed === 0) {
 			const admin = files.find((f) => f.name === 'admin-openrc');
-			if (admin) process.stdout.write(`Use it with: . '${path.join(outDir, admin.name)}'\n`);
+			if (admin) process.stdout.write(escapeControls(`Use it with: . '${path.join(outDir, admin.name)}'\n`));
 		}
 		return failed ? EXIT_FAILED : EXIT_OK;
 	} catch (error) {
