@@ -404,6 +404,13 @@ export function setSecret(profileName: string, name: string, value: string): boo
 			secretsFile(profileName),
 		);
 	}
+	if (value.startsWith('-')) {
+		// The OpenStack client gets passwords as option values (--password VALUE): -x would read as an option.
+		throw new ProfileError(
+			`the new value of ${name} was refused: it must not start with - (commands on the nodes would read it as an option; the value was not saved)`,
+			secretsFile(profileName),
+		);
+	}
 	if (secrets[name as keyof Secrets] === value) return false;
 	remember([value]);
 	openConf(stateDir(profileName), 'secrets').store = { ...secrets, [name]: value };

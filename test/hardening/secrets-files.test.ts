@@ -104,6 +104,7 @@ describe('os-console secrets', () => {
 			'with space inside',
 			'percent%sign-123',
 			'-leading-dash-but-fine-chars%',
+			'-leading-dash-and-fine-chars',
 			'pässwörd-ünïcode',
 		];
 		// In parallel, each in a copy of the console home (--set takes the profile's lock).
