@@ -49,9 +49,11 @@ export function requireProfileFlag(value: unknown, command: string): string {
  * Terminal control characters from a value quoted in a message (an escape sequence in a profile field or a
  * flag) are shown escaped, so a message cannot recolour, retitle or rewrite the operator's terminal.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
 export function escapeControls(text: string): string {
-	// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
-	return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+	return text.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /**

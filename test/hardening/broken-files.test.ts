@@ -73,7 +73,8 @@ const EXPECTED: Record<Target, Record<Breakage, RegExp>> = {
 		truncated: /profile \S+ is not valid JSON \(.+\); it was left as it is/,
 		'not JSON': /profile \S+ is not valid JSON \(.+\); it was left as it is/,
 		'wrong version': /profile \S+ is not valid; it was left as it is:\n {2}- version: must be 1/,
-		'schema-invalid': /profile \S+ is not valid; it was left as it is:\n {2}- nodes\[1\]\.managementIp: must be an IPv4 address/,
+		'schema-invalid':
+			/profile \S+ is not valid; it was left as it is:\n {2}- nodes\[1\]\.managementIp: must be an IPv4 address/,
 	},
 	progress: {
 		directory: /progress file \S+ is a directory, not a file; it was left as it is/,
@@ -81,7 +82,8 @@ const EXPECTED: Record<Target, Record<Breakage, RegExp>> = {
 		truncated: /progress file \S+ is not valid JSON \(.+\); it was left as it is/,
 		'not JSON': /progress file \S+ is not valid JSON \(.+\); it was left as it is/,
 		'wrong version': /progress file \S+ is not valid; it was left as it is .*:\n {2}- version: must be 1/,
-		'schema-invalid': /progress file \S+ is not valid; it was left as it is .*:\n {2}- steps\.services\/count\.controller\.status: /,
+		'schema-invalid':
+			/progress file \S+ is not valid; it was left as it is .*:\n {2}- steps\.services\/count\.controller\.status: /,
 	},
 	secrets: {
 		directory: /secrets file \S+ is a directory, not a file; it was left as it is/,
@@ -89,7 +91,8 @@ const EXPECTED: Record<Target, Record<Breakage, RegExp>> = {
 		truncated: /secrets file \S+ is not valid JSON \(.+\); it was left as it is/,
 		'not JSON': /secrets file \S+ is not valid JSON \(.+\); it was left as it is/,
 		'wrong version': /secrets file \S+ is not valid; it was left as it is .*:\n {2}- version: /,
-		'schema-invalid': /secrets file \S+ is not valid; it was left as it is .*:\n {2}- DEMO_PASS: must be 8 to 128 characters/,
+		'schema-invalid':
+			/secrets file \S+ is not valid; it was left as it is .*:\n {2}- DEMO_PASS: must be 8 to 128 characters/,
 	},
 };
 
@@ -100,8 +103,8 @@ interface Case {
 }
 
 const CASES: Case[] = (['profile', 'progress', 'secrets'] as Target[]).flatMap((target) =>
-	(['directory', 'empty', 'truncated', 'not JSON', 'wrong version', 'schema-invalid'] as Breakage[]).flatMap((breakage) =>
-		(['status', 'run'] as const).map((command) => ({ target, breakage, command })),
+	(['directory', 'empty', 'truncated', 'not JSON', 'wrong version', 'schema-invalid'] as Breakage[]).flatMap(
+		(breakage) => (['status', 'run'] as const).map((command) => ({ target, breakage, command })),
 	),
 );
 
@@ -140,7 +143,16 @@ function snapshot(file: string): string {
 
 describe('broken profile, progress and secrets files, headless', () => {
 	it(`${CASES.length} cases: exit code 2, the file and the field named, the file untouched`, async () => {
-		const results: { c: Case; file: string; before: string; after: string; code: number | null; stderr: string; stdout: string; home: string }[] = [];
+		const results: {
+			c: Case;
+			file: string;
+			before: string;
+			after: string;
+			code: number | null;
+			stderr: string;
+			stdout: string;
+			home: string;
+		}[] = [];
 		const queue = [...CASES];
 		const lanes = Array.from({ length: 6 }, async () => {
 			for (let c = queue.shift(); c; c = queue.shift()) {
@@ -148,7 +160,16 @@ describe('broken profile, progress and secrets files, headless', () => {
 				const before = snapshot(file);
 				const args = c.command === 'run' ? ['run', '--profile', 'broken', '--yes'] : ['status', '--profile', 'broken'];
 				const r = await runCli(args, { home });
-				results.push({ c, file, before, after: snapshot(file), code: r.code, stderr: r.stderr, stdout: r.stdout, home });
+				results.push({
+					c,
+					file,
+					before,
+					after: snapshot(file),
+					code: r.code,
+					stderr: r.stderr,
+					stdout: r.stdout,
+					home,
+				});
 			}
 		});
 		await Promise.all(lanes);
@@ -165,7 +186,10 @@ describe('broken profile, progress and secrets files, headless', () => {
 			// Nothing was left behind: no lock, no temp files.
 			const state = path.join(r.home, 'state', 'broken');
 			if (fs.existsSync(state)) {
-				expect(fs.readdirSync(state).filter((n) => n.includes('lock') || n.endsWith('.tmp')), what).toEqual([]);
+				expect(
+					fs.readdirSync(state).filter((n) => n.includes('lock') || n.endsWith('.tmp')),
+					what,
+				).toEqual([]);
 			}
 		}
 	});

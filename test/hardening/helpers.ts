@@ -76,7 +76,11 @@ export function collect(
 }
 
 /** Resolves when `text` shows up in the child's stdout. */
-export function waitForOutput(child: ReturnType<typeof spawn>, text: string | RegExp, timeoutMs = 30_000): Promise<string> {
+export function waitForOutput(
+	child: ReturnType<typeof spawn>,
+	text: string | RegExp,
+	timeoutMs = 30_000,
+): Promise<string> {
 	return new Promise((resolve, reject) => {
 		let seen = '';
 		const timer = setTimeout(() => reject(new Error(`did not see ${text} in: ${seen}`)), timeoutMs);

@@ -17,7 +17,7 @@ import { openProfile } from '../../source/console/open-profile.js';
 import { Engine } from '../../source/engine/engine.js';
 import { Journal } from '../../source/engine/journal.js';
 import { ProgressStore } from '../../source/engine/progress-store.js';
-import { describeIssues, Profile, type ProfileInput } from '../../source/profile/schema.js';
+import { describeIssues, Profile } from '../../source/profile/schema.js';
 import { loadOrCreateSecrets, loadProfile, saveProfile } from '../../source/profile/store.js';
 import type { RunbookInput } from '../../source/runbook/model.js';
 import { checkSettings, getRunbook, registerRunbook } from '../../source/runbook/registry.js';
@@ -109,7 +109,13 @@ const FIELDS: (string | number)[][] = [
 ];
 
 /** Free text, or values only the console itself reads locally: anything is legal there. */
-const FREE_FIELDS = new Set(['description', 'runbook', 'nodes[0].auth.keyFile', 'settings.DEMO_ROOT', 'settings.DEMO_LINES']);
+const FREE_FIELDS = new Set([
+	'description',
+	'runbook',
+	'nodes[0].auth.keyFile',
+	'settings.DEMO_ROOT',
+	'settings.DEMO_LINES',
+]);
 
 /**
  * Fields whose value reaches a command line on a node as an argument: a leading - would be read as an
@@ -118,6 +124,7 @@ const FREE_FIELDS = new Set(['description', 'runbook', 'nodes[0].auth.keyFile', 
 const OPTION_SAFE_EXCEPTIONS = new Set(['region']);
 
 /** Shell metacharacters, whitespace and control characters: never accepted outside free text. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are among what is refused
 const UNSAFE = /[\s'"`$;|&<>(){}\\*?~!#%\u0000-\u001f\u007f]/;
 
 describe('hostile values in every profile field', () => {
@@ -128,8 +135,12 @@ describe('hostile values in every profile field', () => {
 		const legalSeen = new Set<string>();
 		for (const field of FIELDS) {
 			for (const value of VALUES) {
-				const input = demoProfile({ demoRoot: '/tmp/osc-hostile', name: 'hostile' }) as unknown as Record<string, unknown>;
-				if (field[0] === 'nodes' && field[2] === 'auth') setAt(input, ['nodes', 0, 'auth'], { type: 'key', keyFile: '/k' });
+				const input = demoProfile({ demoRoot: '/tmp/osc-hostile', name: 'hostile' }) as unknown as Record<
+					string,
+					unknown
+				>;
+				if (field[0] === 'nodes' && field[2] === 'auth')
+					setAt(input, ['nodes', 0, 'auth'], { type: 'key', keyFile: '/k' });
 				setAt(input, field, value);
 				const where = pathOf(field);
 				const result = Profile.safeParse(input);
@@ -145,7 +156,8 @@ describe('hostile values in every profile field', () => {
 				if (!FREE_FIELDS.has(where)) {
 					// Legal in a checked field: plain characters only, and no option look-alike.
 					expect(UNSAFE.test(value), `${where} accepted ${JSON.stringify(value).slice(0, 60)}`).toBe(false);
-					if (!OPTION_SAFE_EXCEPTIONS.has(where)) expect(value.startsWith('-'), `${where} accepted ${value}`).toBe(false);
+					if (!OPTION_SAFE_EXCEPTIONS.has(where))
+						expect(value.startsWith('-'), `${where} accepted ${value}`).toBe(false);
 				}
 				// Legal for the schema: saved and loaded back exactly.
 				const name = `hostile-${saved++}`;
@@ -160,7 +172,10 @@ describe('hostile values in every profile field', () => {
 				}
 				if (where.startsWith('settings.')) {
 					const problems = checkSettings(getRunbook('demo'), back.settings);
-					expect(problems.length > 0 || new RegExp(getRunbook('demo').settings.find((s) => `settings.${s.name}` === where)!.pattern).test(value)).toBe(true);
+					expect(
+						problems.length > 0 ||
+							new RegExp(getRunbook('demo').settings.find((s) => `settings.${s.name}` === where)!.pattern).test(value),
+					).toBe(true);
 					for (const p of problems) expect(p.startsWith(`${where}: `)).toBe(true);
 				}
 			}
@@ -306,7 +321,10 @@ describe('legal hostile values on a node (test sshd)', () => {
 		try {
 			for (const key of ['probe/shell', 'probe/file', 'probe/ini', 'probe/wait']) {
 				const ok = await engine.runStep(key);
-				expect(ok, `${key}: ${engine.state(key, 'controller').reason} ${engine.stderrTail(key, 'controller').join('\n')}`).toBe(true);
+				expect(
+					ok,
+					`${key}: ${engine.state(key, 'controller').reason} ${engine.stderrTail(key, 'controller').join('\n')}`,
+				).toBe(true);
 			}
 		} finally {
 			await engine.close();
@@ -326,7 +344,10 @@ describe('legal hostile values on a node (test sshd)', () => {
 		);
 		expect(runDirs).toHaveLength(4);
 		for (const place of [...runDirs, root]) {
-			expect(walk(place).filter((e) => path.basename(e.file) === 'PWNED'), place).toEqual([]);
+			expect(
+				walk(place).filter((e) => path.basename(e.file) === 'PWNED'),
+				place,
+			).toEqual([]);
 		}
 		for (const place of [os.homedir(), process.cwd(), sshd.dir, '/', os.tmpdir()]) {
 			expect(fs.existsSync(path.join(place, 'PWNED')), place).toBe(false);
@@ -393,7 +414,7 @@ describe('hostile values in every flag of every headless command', () => {
 		/** Values this flag accepts as data; the command then goes on (and fails on the unreachable nodes). */
 		legal?: 'path';
 	}
-	const P = () => ['--profile', profileFile];
+	const withProfile = () => ['--profile', profileFile];
 	const CASES: FlagCase[] = [
 		{ command: 'run', flag: 'profile', base: ['--yes'] },
 		{ command: 'run', flag: 'section', base: ['--yes'] },
@@ -448,7 +469,8 @@ describe('hostile values in every flag of every headless command', () => {
 				let v = value;
 				// A path value goes under a temp dir (never the repository); it stays one path component.
 				if (c.legal === 'path') v = path.join(outRoot, value.replaceAll('/', '_'));
-				const argv = c.flag === 'profile' ? [...c.base, '--profile', v] : [...P(), ...c.base, `--${c.flag}`, v];
+				const argv =
+					c.flag === 'profile' ? [...c.base, '--profile', v] : [...withProfile(), ...c.base, `--${c.flag}`, v];
 				const r = await call(c.command, argv);
 				const what = `${c.command} --${c.flag} ${JSON.stringify(value).slice(0, 40)} → ${r.code}: ${r.err.slice(0, 300)}`;
 				if (/\n\s+at /.test(r.err)) problems.push(`stack trace: ${what}`);
@@ -460,9 +482,11 @@ describe('hostile values in every flag of every headless command', () => {
 					// for export, writes its files there.
 					if (c.command === 'export') {
 						if (r.code === 0) {
-							if (!fs.existsSync(path.join(v, 'controller.sh'))) problems.push(`export did not write into the exact path: ${what}`);
+							if (!fs.existsSync(path.join(v, 'controller.sh')))
+								problems.push(`export did not write into the exact path: ${what}`);
 						} else if (!(r.code === 2 && r.err.includes('--out'))) problems.push(`export --out: ${what}`);
-					} else if (r.code !== 1 && !(r.code === 2 && r.err.includes(`--${c.flag}`))) problems.push(`unexpected: ${what}`);
+					} else if (r.code !== 1 && !(r.code === 2 && r.err.includes(`--${c.flag}`)))
+						problems.push(`unexpected: ${what}`);
 					continue;
 				}
 				if (r.code !== 2) problems.push(`not refused with exit code 2: ${what}`);

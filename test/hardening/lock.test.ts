@@ -37,9 +37,13 @@ beforeEach(() => {
 });
 
 function holdLock(profile: string, mode?: 'graceful') {
-	const child = spawn(process.execPath, [path.join(FIXTURES, 'hold-lock.mjs'), home, profile, ...(mode ? [mode] : [])], {
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
+	const child = spawn(
+		process.execPath,
+		[path.join(FIXTURES, 'hold-lock.mjs'), home, profile, ...(mode ? [mode] : [])],
+		{
+			stdio: ['ignore', 'pipe', 'pipe'],
+		},
+	);
 	const first = new Promise<Record<string, unknown>>((resolve, reject) => {
 		let buf = '';
 		child.stdout.on('data', (c: Buffer) => {
@@ -119,8 +123,15 @@ describe('the profile lock', () => {
 	});
 
 	it('refuses a lock held on another host (it cannot tell), and a lock file it cannot read, naming the file', () => {
-		const file = writeLock('lab', { pid: 1234, host: 'other-host.example', since: '2020-01-01T00:00:00.000Z', command: 'os-console' });
-		expect(() => acquireProfileLock('lab', 'test')).toThrow(/pid 1234 on other-host\.example.*Close it on other-host\.example.*remove .*console\.lock/s);
+		const file = writeLock('lab', {
+			pid: 1234,
+			host: 'other-host.example',
+			since: '2020-01-01T00:00:00.000Z',
+			command: 'os-console',
+		});
+		expect(() => acquireProfileLock('lab', 'test')).toThrow(
+			/pid 1234 on other-host\.example.*Close it on other-host\.example.*remove .*console\.lock/s,
+		);
 		expect(readLock(file)).toMatchObject({ host: 'other-host.example' });
 		fs.writeFileSync(file, 'garbage');
 		expect(() => acquireProfileLock('lab', 'test')).toThrow(/does not say who holds it.*remove that file/s);
@@ -129,10 +140,19 @@ describe('the profile lock', () => {
 
 	it('a stale lock is taken over by exactly one of many consoles starting at the same moment', async () => {
 		for (let round = 0; round < 2; round++) {
-			writeLock('race', { pid: deadPid(), host: os.hostname(), since: `2020-01-0${round + 1}T00:00:00.000Z`, command: 'x' });
+			writeLock('race', {
+				pid: deadPid(),
+				host: os.hostname(),
+				since: `2020-01-0${round + 1}T00:00:00.000Z`,
+				command: 'x',
+			});
 			const startAt = Date.now() + 1500;
 			const racers = Array.from({ length: 6 }, () =>
-				collect(spawn(process.execPath, [path.join(FIXTURES, 'race-lock.mjs'), home, 'race', String(startAt)]), undefined, 30_000),
+				collect(
+					spawn(process.execPath, [path.join(FIXTURES, 'race-lock.mjs'), home, 'race', String(startAt)]),
+					undefined,
+					30_000,
+				),
 			);
 			const results = await Promise.all(racers);
 			const outputs = results.map((r) => r.stdout.trim());
@@ -191,7 +211,9 @@ describe('the profile lock', () => {
 		expect(fs.existsSync(lockFile('lab'))).toBe(false);
 		// A broken progress file: the open fails with its message, and the lock is not left behind.
 		fs.writeFileSync(path.join(stateDir('lab'), 'progress.json'), '{');
-		await expect(openProfile(file, { hostKeys: { mode: 'strict' } })).rejects.toThrow(/progress file .* is not valid JSON/);
+		await expect(openProfile(file, { hostKeys: { mode: 'strict' } })).rejects.toThrow(
+			/progress file .* is not valid JSON/,
+		);
 		expect(fs.existsSync(lockFile('lab'))).toBe(false);
 		expect(Profile.parse(JSON.parse(fs.readFileSync(file, 'utf8'))).name).toBe('lab');
 	});
@@ -210,7 +232,10 @@ describe('two os-console processes on one profile (test sshd)', () => {
 
 	function profileFile(settings: Record<string, string>) {
 		const root = tempDir('osc-lock-demo-');
-		return writeProfile(root, Profile.parse(sshdProfile(sshd, root, { name: 'locked', nodes: 1, settings })) as ProfileInput);
+		return writeProfile(
+			root,
+			Profile.parse(sshdProfile(sshd, root, { name: 'locked', nodes: 1, settings })) as ProfileInput,
+		);
 	}
 
 	const runArgs = (file: string) => [
@@ -236,7 +261,10 @@ describe('two os-console processes on one profile (test sshd)', () => {
 		expect(second.stderr).toContain(`running "os-console ${runArgs(file).join(' ')}"`);
 		expect(second.stdout).toBe('');
 		// Changing a secret needs the lock too; reading the state does not.
-		const set = await runCli(['secrets', '--profile', file, '--set', 'ADMIN_PASS'], { home, input: 'Another-pass-123\n' });
+		const set = await runCli(['secrets', '--profile', file, '--set', 'ADMIN_PASS'], {
+			home,
+			input: 'Another-pass-123\n',
+		});
 		expect(set.code).toBe(2);
 		expect(set.stderr).toContain(`pid ${first.pid}`);
 		const status = await runCli(['status', '--profile', file], { home });

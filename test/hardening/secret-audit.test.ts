@@ -138,7 +138,10 @@ describe('secret audit (demo runbook over the test sshd)', () => {
 		expect(polls).toBeGreaterThan(10);
 		expect(lines.some((l) => l.includes(canary))).toBe(true);
 		for (const [name, value] of values) {
-			expect(lines.filter((l) => l.includes(value)), `${name} in ps -eo args`).toEqual([]);
+			expect(
+				lines.filter((l) => l.includes(value)),
+				`${name} in ps -eo args`,
+			).toEqual([]);
 		}
 		// ... and every execve, traced (when strace is installed).
 		if (tracer) {
@@ -158,7 +161,10 @@ describe('secret audit (demo runbook over the test sshd)', () => {
 				'state/audited/logs/environment/config/controller/attempt-1.log',
 			]),
 		);
-		const log = fs.readFileSync(path.join(home, 'state/audited/logs/finish/secret-file/controller/attempt-1.log'), 'utf8');
+		const log = fs.readFileSync(
+			path.join(home, 'state/audited/logs/finish/secret-file/controller/attempt-1.log'),
+			'utf8',
+		);
 		expect(log).toContain(`export OS_PASSWORD=${MASK}`);
 		for (const { file } of files) {
 			const text = fs.readFileSync(file, 'utf8');
@@ -169,7 +175,9 @@ describe('secret audit (demo runbook over the test sshd)', () => {
 		const status = await runCli(['status', '--profile', profileFile, '--json'], { home });
 		const plan = await runCli(['plan', '--profile', profileFile], { home });
 		const exportDir = tempDir('osc-audit-export-');
-		const exported = await runCli(['export', '--profile', profileFile, '--format', 'bash', '--out', exportDir], { home });
+		const exported = await runCli(['export', '--profile', profileFile, '--format', 'bash', '--out', exportDir], {
+			home,
+		});
 		const list = await runCli(['secrets', '--profile', profileFile], { home });
 		const listJson = await runCli(['secrets', '--profile', profileFile, '--json'], { home });
 		for (const r of [status, plan, exported, list, listJson]) expect(r.code, r.stderr).toBe(0);
@@ -220,7 +228,9 @@ describe('secret audit (demo runbook over the test sshd)', () => {
 			return true;
 		});
 		try {
-			expect(reportError(new Error(`mysql said: Access denied for 'keystone'@'%' (using ${secrets.KEYSTONE_DBPASS})`))).toBe(1);
+			expect(
+				reportError(new Error(`mysql said: Access denied for 'keystone'@'%' (using ${secrets.KEYSTONE_DBPASS})`)),
+			).toBe(1);
 		} finally {
 			spy.mockRestore();
 		}

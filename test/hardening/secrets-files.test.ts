@@ -218,7 +218,9 @@ describe('os-console openrc, and the modes of every file (test sshd)', () => {
 		const out = path.join(tempDir('osc-openrc-out-'), 'fetched');
 		const r = await runCliWithUmask0(['openrc', '--profile', file, '--out', out], home);
 		expect(r.code, r.stderr).toBe(0);
-		expect(r.stdout).toContain(`admin-openrc: controller:${root}/controller/admin-openrc -> ${out}/admin-openrc (mode 0600)`);
+		expect(r.stdout).toContain(
+			`admin-openrc: controller:${root}/controller/admin-openrc -> ${out}/admin-openrc (mode 0600)`,
+		);
 		expect(r.stdout).toContain(`Use it with: . '${out}/admin-openrc'`);
 		expect(r.stdout + r.stderr).not.toContain(secrets.ADMIN_PASS);
 		expect(fs.readFileSync(path.join(out, 'admin-openrc'))).toEqual(remote);
@@ -233,7 +235,9 @@ describe('os-console openrc, and the modes of every file (test sshd)', () => {
 		// A looser file on the controller is reported.
 		fs.chmodSync(path.join(root, 'controller', 'admin-openrc'), 0o644);
 		const loose = await runCli(['openrc', '--profile', file, '--out', out], { home });
-		expect(loose.stderr).toContain(`${root}/controller/admin-openrc on controller is readable by others (mode 644, owner root)`);
+		expect(loose.stderr).toContain(
+			`${root}/controller/admin-openrc on controller is readable by others (mode 644, owner root)`,
+		);
 		fs.chmodSync(path.join(root, 'controller', 'admin-openrc'), 0o600);
 
 		// Every file and directory of the console: profiles, state, progress, secrets, journal, logs, known_hosts.
@@ -264,9 +268,12 @@ describe('os-console openrc, and the modes of every file (test sshd)', () => {
 		const warnings = auditPermissions('rc', file);
 		expect(warnings).toContain(`${journal} is readable by others (mode 0644); run: chmod 600 '${journal}'`);
 		expect(warnings).toContain(`directory ${logs} is open to others (mode 0755); run: chmod 700 '${logs}'`);
-		const r = await runCli(['run', '--profile', file, '--yes', '--known-hosts', knownHosts, '--step', 'services/flaky'], {
-			home,
-		});
+		const r = await runCli(
+			['run', '--profile', file, '--yes', '--known-hosts', knownHosts, '--step', 'services/flaky'],
+			{
+				home,
+			},
+		);
 		expect(r.code).toBe(0);
 		expect(r.stderr).toContain(`os-console: warning: ${journal} is readable by others (mode 0644)`);
 		expect(r.stderr).toContain(`os-console: warning: directory ${logs} is open to others (mode 0755)`);

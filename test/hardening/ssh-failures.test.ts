@@ -156,15 +156,20 @@ describe('nodes that cannot be used, each for its own reason', () => {
 		const home = tempDir('osc-failures-cli-');
 		const file = writeProfile(tempDir('osc-failures-profile-'), profile as unknown as ProfileInput);
 		fs.chmodSync(file, 0o600);
-		const r = await runCli(['run', '--profile', file, '--step', 'environment/hosts', '--yes', '--known-hosts', knownHosts], {
-			home,
-			env: { SSH_AUTH_SOCK: undefined },
-			timeoutMs: 60_000,
-		});
+		const r = await runCli(
+			['run', '--profile', file, '--step', 'environment/hosts', '--yes', '--known-hosts', knownHosts],
+			{
+				home,
+				env: { SSH_AUTH_SOCK: undefined },
+				timeoutMs: 60_000,
+			},
+		);
 		expect(r.code).toBe(1);
 		expect(r.stdout).toMatch(/controller\s+\| ── succeeded/);
 		for (const node of profile.nodes.slice(1)) {
-			const line = r.stderr.split('\n').find((l) => l.startsWith(`os-console: environment/hosts on ${node.name}: failed`));
+			const line = r.stderr
+				.split('\n')
+				.find((l) => l.startsWith(`os-console: environment/hosts on ${node.name}: failed`));
 			expect(line, `${node.name} in:\n${r.stderr}`).toBeDefined();
 			expect(line).toMatch(EXPECTED[node.name]!);
 			expect(line).toContain(`log: ${home}/state/failures/logs/environment/hosts/${node.name}/attempt-1.log`);
