@@ -11,12 +11,12 @@ import { openProfile } from '../console/open-profile.js';
 import { controllerOf } from '../profile/schema.js';
 import { ensurePrivateDir, stateDir, writePrivateFileAtomic } from '../profile/store.js';
 import type { Runbook } from '../runbook/model.js';
-import { parseTemplate } from '../runbook/template.js';
 import { displayTemplate } from '../runbook/render.js';
+import { parseTemplate } from '../runbook/template.js';
 import {
-	escapeControls,
 	EXIT_FAILED,
 	EXIT_OK,
+	escapeControls,
 	parseFlags,
 	printNote,
 	reportError,

@@ -3,10 +3,11 @@
  * (--reveal NAME), and changing one (--set NAME, the value read from standard input: never from the command
  * line, where `ps` shows it). A change lists the steps that use the secret: they must run again to apply it.
  */
-import { isDone } from '../engine/types.js';
+
+import { operatorName } from '../engine/engine.js';
 import { Journal } from '../engine/journal.js';
 import { ProgressStore } from '../engine/progress-store.js';
-import { operatorName } from '../engine/engine.js';
+import { isDone } from '../engine/types.js';
 import { acquireProfileLock } from '../profile/lock.js';
 import type { Profile } from '../profile/schema.js';
 import { loadOrCreateSecrets, loadProfile, ProfileError, secretsFile, setSecret } from '../profile/store.js';
@@ -46,7 +47,8 @@ export function stepsUsingSecret(runbook: Runbook, profile: Profile, name: Secre
 			const nodes = nodesForStep(runbook, step, profile).filter((node) =>
 				renderStep(runbook, section, step, profile, node).secrets.includes(name),
 			);
-			if (nodes.length) uses.push({ step: `${section.id}/${step.id}`, title: step.title, nodes: nodes.map((n) => n.name) });
+			if (nodes.length)
+				uses.push({ step: `${section.id}/${step.id}`, title: step.title, nodes: nodes.map((n) => n.name) });
 		}
 	}
 	return uses;
@@ -64,7 +66,9 @@ function secretNameFlag(flag: string, value: string): SecretName {
 		);
 	}
 	if (!isSecretName(value)) {
-		const shown = /^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(value) ? `"${value}" is not a secret of the console` : 'unknown secret name';
+		const shown = /^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(value)
+			? `"${value}" is not a secret of the console`
+			: 'unknown secret name';
 		throw new UsageError(`${flag}: ${shown} (secrets: ${SECRET_NAMES.join(', ')})`);
 	}
 	return value;
@@ -118,7 +122,9 @@ async function readNewValue(name: string): Promise<string> {
 	else if (text.endsWith('\n')) text = text.slice(0, -1);
 	if (text === '') throw new UsageError(`no value for ${name} on standard input: nothing was changed`);
 	if (/[\r\n]/.test(text)) {
-		throw new UsageError(`standard input holds more than one line; give the value of ${name} on one line: nothing was changed`);
+		throw new UsageError(
+			`standard input holds more than one line; give the value of ${name} on one line: nothing was changed`,
+		);
 	}
 	return text;
 }
@@ -162,7 +168,12 @@ export async function run(argv: string[]): Promise<number> {
 					process.stdout.write(`${setName} already has that value: nothing changed\n`);
 					return EXIT_OK;
 				}
-				new Journal(profile.name).append({ type: 'operator', action: 'set-secret', secret: setName, by: operatorName() });
+				new Journal(profile.name).append({
+					type: 'operator',
+					action: 'set-secret',
+					secret: setName,
+					by: operatorName(),
+				});
 				const uses = stepsUsingSecret(runbook, profile, setName);
 				process.stdout.write(`${setName} changed (saved in ${secretsFile(profile.name)}).\n`);
 				if (uses.length === 0) {

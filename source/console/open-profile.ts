@@ -73,9 +73,9 @@ export async function openProfile(nameOrPath: string, options: OpenOptions): Pro
 		: undefined;
 	try {
 		const secrets = loadOrCreateSecrets(profile.name);
-		const warnings = [...new Set([permissionWarning(loaded.file), ...auditPermissions(profile.name, loaded.file)])].filter(
-			(w): w is string => Boolean(w),
-		);
+		const warnings = [
+			...new Set([permissionWarning(loaded.file), ...auditPermissions(profile.name, loaded.file)]),
+		].filter((w): w is string => Boolean(w));
 		if (lock?.tookOverFrom) {
 			const h = lock.tookOverFrom;
 			warnings.push(

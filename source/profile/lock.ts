@@ -137,7 +137,10 @@ function sameHolder(a: LockHolder, b: LockHolder): boolean {
 
 /** Create the lock file with `content`, atomically; false when it exists. */
 function createExclusive(file: string, content: string): boolean {
-	const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+	const tmp = path.join(
+		path.dirname(file),
+		`.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+	);
 	fs.writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
 	try {
 		fs.linkSync(tmp, file);

@@ -54,7 +54,10 @@ const TEMP_SUFFIX = '.tmp';
 
 /** The temp file an atomic write of `file` uses: hidden, beside it, named after the writing process. */
 function tempFileFor(file: string): string {
-	return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+	return path.join(
+		path.dirname(file),
+		`.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`,
+	);
 }
 
 /** Whether a process with this pid runs on this host (zombies count as dead). */
@@ -153,11 +156,15 @@ function readJsonFile(file: string, what: string): unknown {
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code === 'ENOENT') throw new ProfileError(`${what} ${file} does not exist`, file);
-		if (code === 'EACCES') throw new ProfileError(`${what} ${file} cannot be read (permission denied); it was left as it is`, file);
+		if (code === 'EACCES')
+			throw new ProfileError(`${what} ${file} cannot be read (permission denied); it was left as it is`, file);
 		if (code === 'EISDIR') {
 			throw new ProfileError(`${what} ${file} is a directory, not a file; it was left as it is: move it aside`, file);
 		}
-		throw new ProfileError(`${what} ${file} cannot be read (${code ?? (error as Error).message}); it was left as it is`, file);
+		throw new ProfileError(
+			`${what} ${file} cannot be read (${code ?? (error as Error).message}); it was left as it is`,
+			file,
+		);
 	}
 	if (text.trim() === '') throw new ProfileError(`${what} ${file} is empty (truncated?); it was left as it is`, file);
 	if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
