@@ -165,9 +165,9 @@ class TaskTexts {
 		return `{{ ${this.expression(template)} }}`;
 	}
 
-	/** Attach the literals to a task that uses them. */
-	on(task: Task): Task {
-		return Object.keys(this.vars).length ? { ...task, vars: { ...this.vars } } : task;
+	/** The literals as `vars:` for the task (or block) that uses them, if any. */
+	get taskVars(): Record<string, Yaml> | undefined {
+		return Object.keys(this.vars).length ? { ...this.vars } : undefined;
 	}
 }
 
@@ -270,9 +270,13 @@ function noteVariables(ctx: BuildContext, templates: string[]): boolean {
 	return secret;
 }
 
-function iniTasks(ctx: BuildContext, action: Extract<Action, { kind: 'ini' }>, title: string): Task[] {
+function iniTasks(
+	ctx: BuildContext,
+	action: Extract<Action, { kind: 'ini' }>,
+	title: string,
+	texts: TaskTexts,
+): Task[] {
 	noteVariables(ctx, [action.file, ...action.set.flat(), ...action.unset.flat()]);
-	const texts = new TaskTexts();
 	const file = texts.value(action.file);
 	const tasks: Task[] = [];
 	const sections = [...new Set(action.set.map(([s]) => s))];
@@ -339,12 +343,16 @@ function iniTasks(ctx: BuildContext, action: Extract<Action, { kind: 'ini' }>, t
 			loop_control: { label: '[{{ item.section }}] {{ item.option }}' },
 		});
 	}
-	return tasks.map((t) => texts.on(t));
+	return tasks;
 }
 
-function fileTasks(ctx: BuildContext, action: Extract<Action, { kind: 'file' }>, title: string): Task[] {
+function fileTasks(
+	ctx: BuildContext,
+	action: Extract<Action, { kind: 'file' }>,
+	title: string,
+	texts: TaskTexts,
+): Task[] {
 	const secret = noteVariables(ctx, [action.path, action.content]);
-	const texts = new TaskTexts();
 	const dest = texts.value(action.path);
 	const parent = `{{ (${texts.expression(action.path)}) | dirname }}`;
 	const content = texts.value(action.content);
@@ -374,7 +382,7 @@ function fileTasks(ctx: BuildContext, action: Extract<Action, { kind: 'file' }>,
 			diff: secret ? false : undefined,
 		},
 	];
-	return tasks.map((t) => texts.on(t));
+	return tasks;
 }
 
 function packagesTasks(ctx: BuildContext, action: Extract<Action, { kind: 'packages' }>, title: string): Task[] {
@@ -451,12 +459,18 @@ function withoutNotOn(condition: Condition | undefined): Condition | undefined {
 	return rest;
 }
 
-function actionTasks(ctx: BuildContext, section: RunbookSection, action: Action, title: string): Task[] {
+function actionTasks(
+	ctx: BuildContext,
+	section: RunbookSection,
+	action: Action,
+	title: string,
+	texts: TaskTexts,
+): Task[] {
 	switch (action.kind) {
 		case 'ini':
-			return iniTasks(ctx, action, title);
+			return iniTasks(ctx, action, title, texts);
 		case 'file':
-			return fileTasks(ctx, action, title);
+			return fileTasks(ctx, action, title, texts);
 		case 'packages':
 			return packagesTasks(ctx, action, title);
 		case 'service':
@@ -501,12 +515,13 @@ function stepPlay(ctx: BuildContext, section: RunbookSection, step: RunbookStep)
 	const total = actions.length + (step.verify ? 1 : 0);
 	actions.forEach((action, index) => {
 		const title = `${index + 1}/${total} ${describeAction(action)}`;
-		const produced = actionTasks(ctx, section, action, title);
+		const texts = new TaskTexts();
+		const produced = actionTasks(ctx, section, action, title, texts);
 		const when = notOnWhen(action.when);
 		if (produced.length === 1 && !('block' in produced[0]!)) {
-			tasks.push(when ? { ...produced[0]!, when } : produced[0]!);
+			tasks.push({ ...produced[0]!, when, vars: texts.taskVars });
 		} else {
-			tasks.push({ name: nameOf(title), block: produced, when });
+			tasks.push({ name: nameOf(title), block: produced, when, vars: texts.taskVars });
 		}
 	});
 	if (step.verify) {
@@ -550,7 +565,8 @@ export interface AnsibleExportOptions {
 }
 
 function resolveNodes(nodes: ProfileNode[], sshConfig: string | null, home: string): Map<string, ResolvedHost> {
-	const resolver = new SshConfigResolver({ file: sshConfig, home });
+	// ssh itself connects for Ansible: a ProxyCommand is its business, only port and user matter here
+	const resolver = new SshConfigResolver({ file: sshConfig, home, proxyCommand: 'ignore' });
 	return new Map(nodes.map((n) => [n.name, resolver.resolve(n.host, explicitFromProfile(n))]));
 }
 

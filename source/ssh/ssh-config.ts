@@ -88,6 +88,11 @@ export interface SshConfigOptions {
 	home?: string;
 	/** Local user name for %u, Match localuser and the default user of jump hosts (default: this process's user). */
 	localUser?: string;
+	/**
+	 * ProxyCommand: 'refuse' (default: the console cannot run it, resolving throws) or 'ignore' (for callers that
+	 * hand the connection to OpenSSH, like the Ansible export: ssh runs the proxy command itself).
+	 */
+	proxyCommand?: 'refuse' | 'ignore';
 }
 
 export function expandHome(p: string, home = os.homedir()): string {
@@ -345,8 +350,10 @@ export class SshConfigResolver {
 	private readonly localUser: string;
 	private readonly config: SSHConfig;
 	private readonly loadWarnings: string[] = [];
+	private readonly proxyCommand: 'refuse' | 'ignore';
 
 	constructor(options: SshConfigOptions = {}) {
+		this.proxyCommand = options.proxyCommand ?? 'refuse';
 		this.home = options.home ?? os.homedir();
 		this.localUser = options.localUser ?? localUserName();
 		this.file = options.file === undefined ? defaultSshConfigFile(process.env, this.home) : options.file;
@@ -428,6 +435,7 @@ export class SshConfigResolver {
 	}
 
 	private refuseProxyCommand(alias: string, computed: Computed): void {
+		if (this.proxyCommand === 'ignore') return;
 		const command = first(computed.proxycommand);
 		if (command && command.toLowerCase() !== 'none' && first(computed.proxyjump) === undefined) {
 			throw new SshConfigError(

@@ -235,6 +235,36 @@ describe.skipIf(!hasAnsible)('ansible export of the shipped runbooks', () => {
 		expect(syntax).toContain('playbook: site.yml');
 	});
 
+	it('resolves node hosts through the ssh config like the console (port and user), and hands ssh the same config', async () => {
+		const config = path.join(work, 'ssh_config');
+		fs.writeFileSync(
+			config,
+			'Host lab-*\n    User ops\n    Port 2200\n    UserKnownHostsFile /srv/lab_known_hosts\n    ProxyCommand ssh -W %h:%p gw\n',
+		);
+		const input = JSON.parse(
+			fs.readFileSync(path.join(ROOT, 'profiles', 'debian12-zed-two-node.json'), 'utf8'),
+		) as ProfileInput;
+		input.name = 'aliased';
+		input.nodes[0]!.host = 'lab-controller';
+		input.nodes[1]!.host = 'lab-compute1';
+		input.nodes[1]!.port = 2222;
+		const file = writeProfile(fs.mkdtempSync(path.join(work, 'aliased-')), input);
+		const dir = path.join(work, 'aliased-export');
+		process.env[SSH_CONFIG_ENV] = config;
+		try {
+			await exportTo(file, dir);
+		} finally {
+			process.env[SSH_CONFIG_ENV] = 'none';
+		}
+		const inventory = fs.readFileSync(path.join(dir, 'inventory.ini'), 'utf8');
+		expect(inventory).toContain('controller ansible_host=lab-controller ansible_port=2200 ansible_user=ops ');
+		// the profile's own port (not 22) wins, as on the console
+		expect(inventory).toContain('compute1 ansible_host=lab-compute1 ansible_port=2222 ansible_user=ops ');
+		const vars = fs.readFileSync(path.join(dir, 'group_vars/all/vars.yml'), 'utf8');
+		expect(vars).toContain(`-F \\"${config}\\"`);
+		expect(vars).toContain(`${path.join(consoleHome(), 'known_hosts')} /srv/lab_known_hosts\\"`);
+	});
+
 	it('--format ansible needs --out, and says so', async () => {
 		const file = path.join(ROOT, 'profiles', 'debian12-zed-two-node.json');
 		expect(await exportRun(['--profile', file, '--format', 'ansible'])).toBe(2);

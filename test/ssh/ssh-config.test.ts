@@ -187,6 +187,9 @@ Host db
 		const rx = resolver('Host old\n    ProxyCommand ssh -W %h:%p bastion\n', 'proxycommand');
 		expect(() => rx.resolve('old', NOT_SET)).toThrow(/ProxyCommand.*Use ProxyJump/);
 		expect(rx.resolve('other', NOT_SET).hostName).toBe('other');
+		// for OpenSSH itself (the Ansible export), only the host, port and user matter
+		const lenient = new SshConfigResolver({ file: rx.file, home, localUser: 'operator', proxyCommand: 'ignore' });
+		expect(lenient.resolve('old', NOT_SET)).toMatchObject({ hostName: 'old', jumps: [] });
 	});
 
 	it('reads Include files (globs, relative to ~/.ssh) where the Include stands; inside a Host block only for that host', () => {
