@@ -11,6 +11,7 @@ import type { Role } from '../profile/schema.js';
 import { verifyRoute } from '../ui/app-state.js';
 import { useAppActions, useSession } from '../ui/context.js';
 import { useEngineVersion } from '../ui/engine-store.js';
+import { bindingsFor, keysLabel } from '../ui/keybindings.js';
 import { clampIndex, cursorReducer } from '../ui/list-cursor.js';
 import { fitW, maxWidth, padEndW, truncateW } from '../ui/text-width.js';
 import { connectionWord, symbols, theme } from '../ui/theme.js';
@@ -18,6 +19,14 @@ import { useKeyBindings } from '../ui/use-key-bindings.js';
 import { verifySectionForRunbookSection } from '../verify/checks.js';
 import type { ScreenProps } from './profile-picker.js';
 import { overallProgress } from './use-checklist-state.js';
+
+const TOOL_ACTIONS = ['open-verify', 'open-launch', 'open-doctor', 'open-topology'] as const;
+/** Their keys, from the table. */
+const KEY_OF = Object.fromEntries(
+	bindingsFor('dashboard')
+		.filter((row) => (TOOL_ACTIONS as readonly string[]).includes(row.action))
+		.map((row) => [row.action, keysLabel(row.keys)]),
+) as Record<(typeof TOOL_ACTIONS)[number], string>;
 
 export function sectionStatus(progress: {
 	done: number;
@@ -104,8 +113,15 @@ export function Dashboard({ isActive, visible, height }: ScreenProps) {
 					! {warning}
 				</Text>
 			))}
-			<Text bold color={theme.text.heading}>
-				{t('dash.nodes')}
+			<Text wrap="truncate-end">
+				<Text bold color={theme.text.heading}>
+					{t('dash.nodes')}
+				</Text>
+				{/* The other screens' keys, on this heading's row: the footer may not have room for them. */}
+				<Text color={theme.text.muted}>
+					{'   '}
+					{TOOL_ACTIONS.map((action) => `${KEY_OF[action]} ${t(`hint.${action}`)}`).join(' · ')}
+				</Text>
 			</Text>
 			{shownNodes.map((node, i) => {
 				const connection = engine.connection(node.name);

@@ -215,7 +215,8 @@ export function drawPhysical(profile: Profile, columns: number): DrawLine[] {
 		provider: t('topo.providerIf', { iface: providerInterfaceOf(profile, node) }),
 	}));
 	const management = t('topo.management', { cidr: n.managementCidr });
-	const provider = `${t('topo.provider', { cidr: n.providerCidr })} · ${t('topo.gateway', { ip: n.providerGateway })} · ${poolOf(profile)}`;
+	const provider = t('topo.provider', { cidr: n.providerCidr });
+	const providerDetail = `${t('topo.gateway', { ip: n.providerGateway })} · ${poolOf(profile)}`;
 	const inner = Math.max(12, ...nodes.flatMap((x) => [x.name, x.roles, x.mgmt, x.provider].map(displayWidth)));
 	const boxWidth = inner + 4;
 	const gap = 2;
@@ -227,7 +228,7 @@ export function drawPhysical(profile: Profile, columns: number): DrawLine[] {
 		const centers = nodes.map((_, i) => i * (boxWidth + gap) + Math.floor(boxWidth / 2));
 		const busWidth = Math.max(
 			total,
-			Math.min(width - 1, Math.max(displayWidth(management), displayWidth(provider)) + 2),
+			Math.min(width - 1, Math.max(displayWidth(management), displayWidth(provider), displayWidth(providerDetail)) + 2),
 		);
 		const bus = (plain: string, tee: string) => {
 			let s = '';
@@ -277,12 +278,14 @@ export function drawPhysical(profile: Profile, columns: number): DrawLine[] {
 		lines.push([seg(connectors(), 'provider')]);
 		lines.push([seg(bus('═', '╧'), 'provider')]);
 		lines.push([seg(truncateW(provider, width), 'provider')]);
+		lines.push([seg(truncateW(providerDetail, width), 'muted')]);
 		return lines;
 	}
 
 	// Narrow: two vertical buses on the left, each node attached to both.
 	lines.push([seg('║ ', 'management'), seg(truncateW(management, width - 2), 'management')]);
 	lines.push([seg('║ ', 'management'), seg('┃ ', 'provider'), seg(truncateW(provider, width - 4), 'provider')]);
+	lines.push([seg('║ ', 'management'), seg('┃ ', 'provider'), seg(truncateW(providerDetail, width - 4), 'muted')]);
 	for (const node of nodes) {
 		lines.push([seg('╟─', 'management'), seg('╂─ ', 'provider'), seg(truncateW(node.name, width - 5), 'heading')]);
 		for (const detail of [node.roles, node.mgmt, node.provider]) {

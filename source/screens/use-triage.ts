@@ -101,8 +101,14 @@ export function triageLines(
 	const lines: TriageLine[] = [];
 	const triage = fetched?.triage;
 	lines.push({ text: t('triage.action', { action: state.action ?? t('triage.unknownAction') }), tone: 'accent' });
+	// The engine's reason often starts with the exit code already ("exit code 3 in action 1/1 …").
+	const reasonHasCode = state.reason?.startsWith('exit code') ?? false;
 	const exit = [
-		state.exitCode !== undefined ? t('common.exitCode', { code: state.exitCode }) : t('triage.noExitCode'),
+		reasonHasCode
+			? ''
+			: state.exitCode !== undefined
+				? t('common.exitCode', { code: state.exitCode })
+				: t('triage.noExitCode'),
 		state.signal ? t('step.signal', { signal: state.signal }) : '',
 		state.reason ?? '',
 	]

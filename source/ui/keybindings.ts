@@ -259,8 +259,8 @@ export function hintLabel(row: Pick<KeyBinding, 'action'>): string {
 }
 
 /** Footer hints for a screen, in table order: "r run/retry". */
-export function hintsFor(screen: ScreenId): { keys: string; label: string }[] {
-	const hints: { keys: string; label: string }[] = [];
+export function hintsFor(screen: ScreenId): { keys: string; label: string; action: string }[] {
+	const hints: { keys: string; label: string; action: string }[] = [];
 	for (const row of bindingsFor(screen)) {
 		if (!row.hint) continue;
 		let keys = keysLabel(row.keys);
@@ -269,7 +269,7 @@ export function hintsFor(screen: ScreenId): { keys: string; label: string }[] {
 		if (row.action === 'next-field') keys = 'tab/↑↓';
 		if (row.action === 'choice-next') keys = '←→';
 		if (row.action === 'next-node') keys = 'tab/1-9';
-		hints.push({ keys, label: hintLabel(row) });
+		hints.push({ keys, label: hintLabel(row), action: row.action });
 	}
 	return hints;
 }
