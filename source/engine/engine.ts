@@ -479,7 +479,8 @@ export class Engine extends EventEmitter<EngineEvents> {
 		};
 		const emitLine = (stream: OutputLine['stream'], raw: string) => {
 			let text = raw.replace(ANSI, '');
-			if (stream === 'stdout' && text.startsWith(MARKER_PREFIX)) {
+			const marker = stream === 'stdout' && text.startsWith(MARKER_PREFIX);
+			if (marker) {
 				if (text === MARKER_ALREADY_DONE) {
 					seen.alreadyDone = true;
 					text = '── already done on this node: nothing to change';
@@ -496,9 +497,11 @@ export class Engine extends EventEmitter<EngineEvents> {
 			if (stream !== 'console') seen.lastLine = text;
 			this.version++;
 			this.emit('output', { stepKey: planned.key, node: node.name, attempt, stream, text });
-			// The checklist shows the last line and "no output for ..."; persist that at most once a second.
+			// The checklist shows the last line and "no output for ..."; persist that at most once a second, and
+			// a marker (the action that runs) at once. The console's own notes change neither: they are not
+			// saved (the attempt's start and end are saved by update() right next to them).
 			const t = Date.now();
-			if (t - lastPersist > 1000 || stream === 'console') {
+			if (marker || (stream !== 'console' && t - lastPersist > 1000)) {
 				lastPersist = t;
 				const current = this.state(planned.key, node.name);
 				if (current.status === 'running') {
