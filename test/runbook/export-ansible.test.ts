@@ -150,7 +150,7 @@ describe.skipIf(!hasAnsible)('ansible export of the shipped runbooks', () => {
 			);
 			expect(plays).toEqual(keys);
 		}
-	});
+	}, 180_000);
 
 	it('module choices: ini_file, package, service, copy, shell; conditions for the profile; no secret value in any file', async () => {
 		const file = path.join(ROOT, 'profiles', 'centos7-ocata-two-node.json');
@@ -233,7 +233,7 @@ describe.skipIf(!hasAnsible)('ansible export of the shipped runbooks', () => {
 			{ cwd: dir, env: ansibleEnv() },
 		);
 		expect(syntax).toContain('playbook: site.yml');
-	});
+	}, 120_000);
 
 	it('resolves node hosts through the ssh config like the console (port and user), and hands ssh the same config', async () => {
 		const config = path.join(work, 'ssh_config');
