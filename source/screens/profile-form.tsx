@@ -137,13 +137,13 @@ export function ProfileForm({ isActive, height, firstRun }: ScreenProps & { firs
 	fields.forEach((field, index) => {
 		if (field.group !== group && field.kind !== 'button') {
 			group = field.group;
-			const removable = group.startsWith('Node ') && state.draft.nodes.length > 1;
+			const removable = field.groupKind === 'node' && state.draft.nodes.length > 1;
 			lines.push({
 				node: (
 					<Text bold color={theme.text.heading}>
 						{group}
 						{removable ? <Text color={theme.text.muted}> {t('form.removeNode')}</Text> : null}
-						{group === 'Runbook settings' ? <Text color={theme.text.muted}> {t('form.defaultSettings')}</Text> : null}
+						{field.groupKind === 'settings' ? <Text color={theme.text.muted}> {t('form.defaultSettings')}</Text> : null}
 					</Text>
 				),
 			});

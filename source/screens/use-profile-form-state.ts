@@ -2,6 +2,8 @@
  * The first-run profile form: a draft of strings, the fields it shows, validation with the profile's zod
  * schema (and the runbook's setting patterns) mapped back onto fields, and a pure reducer for the keys.
  */
+
+import { t } from '../i18n/index.js';
 import { PROFILE_VERSION, type Profile, type ProfileInput, Profile as ProfileSchema } from '../profile/schema.js';
 import type { RunbookSetting } from '../runbook/model.js';
 
@@ -48,8 +50,10 @@ export interface Choice {
 export interface FieldDef {
 	id: string;
 	label: string;
-	/** Heading the field sits under ("Profile", "Node 1", "Network", "Runbook settings"). */
+	/** Heading the field sits under ("Profile", "Node 1", "Network", "Runbook settings"), in the operator's language. */
 	group: string;
+	/** What the heading is: a node's group can be removed, the settings' values default when empty. */
+	groupKind?: 'node' | 'settings';
 	kind: 'text' | 'choice' | 'button';
 	choices?: Choice[];
 	placeholder?: string;
@@ -65,23 +69,23 @@ export interface FormEnv {
 	existingProfiles: string[];
 }
 
-const ROLE_CHOICES: Choice[] = [
-	{ value: 'controller+compute', label: 'controller + compute (all-in-one)' },
-	{ value: 'controller', label: 'controller' },
-	{ value: 'compute', label: 'compute' },
+const roleChoices = (): Choice[] => [
+	{ value: 'controller+compute', label: t('form.choice.all-in-one') },
+	{ value: 'controller', label: t('role.controller') },
+	{ value: 'compute', label: t('role.compute') },
 ];
-const AUTH_CHOICES: Choice[] = [
-	{ value: 'agent', label: 'ssh-agent' },
-	{ value: 'key', label: 'private key file' },
-	{ value: 'password', label: 'password (asked when connecting, never stored)' },
+const authChoices = (): Choice[] => [
+	{ value: 'agent', label: t('form.choice.agent') },
+	{ value: 'key', label: t('form.choice.key') },
+	{ value: 'password', label: t('form.choice.password') },
 ];
-const SUDO_CHOICES: Choice[] = [
-	{ value: 'no', label: 'no (log in as root)' },
-	{ value: 'yes', label: 'yes (sudo; its password is asked when needed)' },
+const sudoChoices = (): Choice[] => [
+	{ value: 'no', label: t('form.choice.sudo-no') },
+	{ value: 'yes', label: t('form.choice.sudo-yes') },
 ];
-const OPTION_CHOICES: Choice[] = [
-	{ value: 'provider', label: 'option 1: provider networks' },
-	{ value: 'selfservice', label: 'option 2: self-service networks (L3, VXLAN)' },
+const optionChoices = (): Choice[] => [
+	{ value: 'provider', label: t('form.choice.provider') },
+	{ value: 'selfservice', label: t('form.choice.selfservice') },
 ];
 
 export function newNode(index: number, existing: NodeDraft[]): NodeDraft {
@@ -122,74 +126,100 @@ export function initialDraft(env: Pick<FormEnv, 'runbooks'>): FormDraft {
 }
 
 export function formFields(draft: FormDraft, env: Pick<FormEnv, 'runbooks' | 'settingsOf'>): FieldDef[] {
+	const profileGroup = t('form.group.profile');
 	const fields: FieldDef[] = [
-		{ id: 'name', label: 'profile name', group: 'Profile', kind: 'text', placeholder: 'e.g. lab' },
+		{ id: 'name', label: t('form.field.name'), group: profileGroup, kind: 'text', placeholder: t('form.ph.name') },
 		{
 			id: 'runbook',
-			label: 'runbook',
-			group: 'Profile',
+			label: t('form.field.runbook'),
+			group: profileGroup,
 			kind: 'choice',
 			choices: env.runbooks.map((r) => ({ value: r.id, label: `${r.id}: ${r.title}` })),
 		},
 	];
 	draft.nodes.forEach((node, i) => {
-		const group = `Node ${i + 1}`;
+		const group = t('form.group.node', { number: i + 1 });
+		const groupKind = 'node' as const;
 		const p = `nodes.${i}.`;
 		fields.push(
-			{ id: `${p}name`, label: 'host name', group, kind: 'text', help: 'its name in the cloud (/etc/hosts)' },
+			{
+				id: `${p}name`,
+				label: t('form.field.hostName'),
+				group,
+				groupKind,
+				kind: 'text',
+				help: t('form.help.hostName'),
+			},
 			{
 				id: `${p}host`,
-				label: 'SSH address',
+				label: t('form.field.host'),
 				group,
+				groupKind,
 				kind: 'text',
-				placeholder: 'address, DNS name or ~/.ssh/config alias',
+				placeholder: t('form.ph.host'),
 			},
-			{ id: `${p}port`, label: 'SSH port', group, kind: 'text', placeholder: 'default 22' },
-			{ id: `${p}user`, label: 'SSH user', group, kind: 'text', placeholder: 'default root' },
-			{ id: `${p}roles`, label: 'roles', group, kind: 'choice', choices: ROLE_CHOICES },
-			{ id: `${p}managementIp`, label: 'management IP', group, kind: 'text' },
-			{ id: `${p}auth`, label: 'SSH auth', group, kind: 'choice', choices: AUTH_CHOICES },
+			{ id: `${p}port`, label: t('form.field.port'), group, groupKind, kind: 'text', placeholder: t('form.ph.port') },
+			{ id: `${p}user`, label: t('form.field.user'), group, groupKind, kind: 'text', placeholder: t('form.ph.user') },
+			{ id: `${p}roles`, label: t('form.field.roles'), group, groupKind, kind: 'choice', choices: roleChoices() },
+			{ id: `${p}managementIp`, label: t('form.field.managementIp'), group, groupKind, kind: 'text' },
+			{ id: `${p}auth`, label: t('form.field.auth'), group, groupKind, kind: 'choice', choices: authChoices() },
 		);
 		if (node.auth === 'key') {
-			fields.push({ id: `${p}keyFile`, label: 'key file', group, kind: 'text', placeholder: '~/.ssh/id_ed25519' });
+			fields.push({
+				id: `${p}keyFile`,
+				label: t('form.field.keyFile'),
+				group,
+				groupKind,
+				kind: 'text',
+				placeholder: t('form.ph.keyFile'),
+			});
 		}
-		fields.push({ id: `${p}sudo`, label: 'sudo', group, kind: 'choice', choices: SUDO_CHOICES });
+		fields.push({
+			id: `${p}sudo`,
+			label: t('form.field.sudo'),
+			group,
+			groupKind,
+			kind: 'choice',
+			choices: sudoChoices(),
+		});
 	});
-	fields.push({ id: 'add-node', label: '[ add a node ]', group: 'Nodes', kind: 'button' });
+	fields.push({ id: 'add-node', label: t('form.button.addNode'), group: t('form.group.nodes'), kind: 'button' });
 	const n = 'network.';
+	const network = t('form.group.network');
 	fields.push(
-		{ id: `${n}managementCidr`, label: 'management CIDR', group: 'Network', kind: 'text' },
+		{ id: `${n}managementCidr`, label: t('form.field.managementCidr'), group: network, kind: 'text' },
 		{
 			id: `${n}providerInterface`,
-			label: 'provider interface',
-			group: 'Network',
+			label: t('form.field.providerInterface'),
+			group: network,
 			kind: 'text',
-			help: 'the NIC on the provider network, without an address',
+			help: t('form.help.providerInterface'),
 		},
-		{ id: `${n}providerCidr`, label: 'provider CIDR', group: 'Network', kind: 'text' },
-		{ id: `${n}providerGateway`, label: 'provider gateway', group: 'Network', kind: 'text' },
-		{ id: `${n}providerPoolStart`, label: 'pool start', group: 'Network', kind: 'text' },
-		{ id: `${n}providerPoolEnd`, label: 'pool end', group: 'Network', kind: 'text' },
+		{ id: `${n}providerCidr`, label: t('form.field.providerCidr'), group: network, kind: 'text' },
+		{ id: `${n}providerGateway`, label: t('form.field.providerGateway'), group: network, kind: 'text' },
+		{ id: `${n}providerPoolStart`, label: t('form.field.poolStart'), group: network, kind: 'text' },
+		{ id: `${n}providerPoolEnd`, label: t('form.field.poolEnd'), group: network, kind: 'text' },
 		{
 			id: `${n}providerDns`,
-			label: 'DNS for instances',
-			group: 'Network',
+			label: t('form.field.dns'),
+			group: network,
 			kind: 'text',
-			placeholder: 'empty for none',
+			placeholder: t('form.ph.dns'),
 		},
-		{ id: `${n}option`, label: 'networking', group: 'Network', kind: 'choice', choices: OPTION_CHOICES },
+		{ id: `${n}option`, label: t('form.field.option'), group: network, kind: 'choice', choices: optionChoices() },
 	);
 	for (const setting of env.settingsOf(draft.runbook)) {
 		fields.push({
 			id: `settings.${setting.name}`,
 			label: setting.name,
-			group: 'Runbook settings',
+			group: t('form.group.settings'),
+			groupKind: 'settings',
 			kind: 'text',
-			placeholder: `default ${setting.default === '' ? '(empty)' : setting.default}`,
+			placeholder: t('form.ph.default', { value: setting.default === '' ? t('form.ph.empty') : setting.default }),
 			help: setting.describe,
 		});
 	}
-	fields.push({ id: 'save', label: '[ save profile ]', group: 'Save', kind: 'button' });
+	fields.push({ id: 'save', label: t('form.button.save'), group: t('form.group.save'), kind: 'button' });
 	return fields;
 }
 
@@ -273,22 +303,22 @@ export function validateDraft(draft: FormDraft, env: FormEnv): Validation {
 	// Checked here first, in the form's words (node numbers from 1): the schema checks them only once
 	// other fields are valid enough, and counts nodes from 0.
 	const controllers = draft.nodes.filter((n) => n.roles !== 'compute').length;
-	if (controllers !== 1) add('nodes', `exactly one node must have the controller role (found ${controllers})`);
+	if (controllers !== 1) add('nodes', t('form.err.controllers', { count: controllers }));
 	const seen = new Map<string, number>();
 	draft.nodes.forEach((node, i) => {
 		const prior = seen.get(node.name.toLowerCase());
 		if (prior !== undefined && node.name !== '')
-			add(`nodes.${i}.name`, `"${node.name}" is already the name of node ${prior + 1}`);
+			add(`nodes.${i}.name`, t('form.err.duplicate', { name: node.name, number: prior + 1 }));
 		seen.set(node.name.toLowerCase(), i);
 	});
 	const parsed = ProfileSchema.safeParse(toProfileInput(draft));
 	if (!parsed.success) {
 		for (const issue of parsed.error.issues) {
 			const field = issueField(issue.path);
-			add(field, /\.port$/.test(field) ? 'must be a port number from 1 to 65535' : issue.message);
+			add(field, /\.port$/.test(field) ? t('form.err.port') : issue.message);
 		}
 	}
-	if (env.existingProfiles.includes(draft.name)) add('name', `a saved profile named "${draft.name}" already exists`);
+	if (env.existingProfiles.includes(draft.name)) add('name', t('form.err.exists', { name: draft.name }));
 	const settings = Object.fromEntries(Object.entries(draft.settings).filter(([, v]) => v !== ''));
 	for (const problem of env.checkSettings(draft.runbook, settings)) {
 		const match = /^settings\.([A-Z][A-Z0-9_]*): (.*)$/s.exec(problem);

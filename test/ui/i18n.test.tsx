@@ -223,4 +223,18 @@ describe('the console in Chinese', () => {
 
 		expect(missingMessages()).toEqual([]);
 	});
+
+	it('draws the profile form in Chinese with the values in one column', async () => {
+		const app = renderApp(services);
+		await app.waitFor('选择配置');
+		expect(app.frame()).toContain('+ 新建配置');
+		await app.press('n');
+		const frame = await app.waitFor('新建配置');
+		expect(frame).toContain('节点 1');
+		const rows = ['配置名称', 'SSH 端口', 'SSH 用户', '管理网络 IP'].map((label) => lineWith(frame, label));
+		const values = ['例如 lab', '22', 'root', '10.0.0.11'];
+		const columns = rows.map((line, i) => columnOf(line, values[i]!));
+		expect(new Set(columns).size, rows.join('\n')).toBe(1);
+		expect(missingMessages()).toEqual([]);
+	});
 });
