@@ -12,6 +12,7 @@ import {
 	ensureServices,
 	STATE_DIR,
 	serviceAndEndpoints,
+	serviceEntitiesCheck,
 	serviceUser,
 	waitHttp,
 } from './lib.js';
@@ -36,6 +37,7 @@ export const glance: RunbookSectionInput = {
 			title: 'Glance user, service entity and API endpoints',
 			guide: 'Glance: Prerequisites (user glance, service image, endpoints :9292)',
 			on: 'controller',
+			check: serviceEntitiesCheck('glance', 'image', 'glance'),
 			actions: [
 				...serviceUser('glance', 'GLANCE_PASS'),
 				...serviceAndEndpoints('glance', 'image', 'OpenStack Image', 'http://{{CONTROLLER_HOST}}:9292'),

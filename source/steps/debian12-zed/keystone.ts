@@ -3,7 +3,16 @@
  * there is no Apache ServerName step.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
-import { ADMIN_RC, asUser, DEMO_RC, databaseStep, ensureServices, uwsgiProcesses, waitHttp } from './lib.js';
+import {
+	ADMIN_RC,
+	asUser,
+	DEMO_RC,
+	databaseStep,
+	ensureServices,
+	openstackBatchCheck,
+	uwsgiProcesses,
+	waitHttp,
+} from './lib.js';
 
 const openrc = (project: string, user: string, password: string) => `export OS_PROJECT_DOMAIN_NAME=Default
 export OS_USER_DOMAIN_NAME=Default
@@ -130,6 +139,46 @@ su -s /bin/sh -c 'keystone-manage bootstrap --bootstrap-admin-url "$OSC_URL" --b
 			title: 'Projects, users and roles: service, demo',
 			guide: 'Keystone: Create a domain, projects, users, and roles',
 			on: 'controller',
+			check: openstackBatchCheck(
+				ADMIN_RC,
+				[
+					['project', 'show', '--domain', 'default', 'service', '-f', 'value', '-c', 'id'],
+					['project', 'show', '--domain', 'default', 'demo', '-f', 'value', '-c', 'id'],
+					['user', 'show', '--domain', 'default', 'demo', '-f', 'value', '-c', 'id'],
+					['role', 'show', 'user', '-f', 'value', '-c', 'id'],
+					[
+						'role',
+						'assignment',
+						'list',
+						'--project',
+						'demo',
+						'--user',
+						'demo',
+						'--role',
+						'user',
+						'-f',
+						'value',
+						'-c',
+						'Role',
+					],
+					[
+						'role',
+						'assignment',
+						'list',
+						'--project',
+						'demo',
+						'--user',
+						'demo',
+						'--role',
+						'member',
+						'-f',
+						'value',
+						'-c',
+						'Role',
+					],
+				],
+				6,
+			),
 			actions: [
 				{
 					kind: 'openstack',

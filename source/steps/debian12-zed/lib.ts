@@ -222,6 +222,57 @@ export function authtoken(user: string, password: string, section = 'keystone_au
 	];
 }
 
+/**
+ * A step check that runs several read-only `openstack` commands in one client process (the client's batch
+ * mode reads commands from stdin and authenticates once) and succeeds when they print exactly `lines`
+ * non-empty lines. A missing object makes its command print nothing on stdout, so the check fails and the
+ * step's actions (each create-if-absent) run. Used where a step ensures many objects: one process instead
+ * of one per object on re-runs.
+ */
+export function openstackBatchCheck(rc: string, commands: string[][], lines: number): string {
+	const words = commands.map((args) =>
+		args
+			.join(' ')
+			.split(/(\{\{[A-Z_]+\}\})/)
+			.filter((part) => part !== '')
+			.map((part) => (/^\{\{[A-Z_]+\}\}$/.test(part) ? part : `'${part}'`))
+			.join(''),
+	);
+	return [
+		rc,
+		`osc_out=$(printf '%s\\n' ${words.join(' ')} | openstack 2>/dev/null) || exit 1`,
+		`[ "$(printf '%s\\n' "$osc_out" | grep -c .)" -eq ${lines} ]`,
+	].join('\n');
+}
+
+/** The batch-check commands (and their line count) proving serviceUser() and serviceAndEndpoints() are done. */
+export function serviceEntitiesCheck(user: string, type: string, name: string): string {
+	return openstackBatchCheck(
+		ADMIN_RC,
+		[
+			['user', 'show', '--domain', 'default', user, '-f', 'value', '-c', 'id'],
+			[
+				'role',
+				'assignment',
+				'list',
+				'--project',
+				'service',
+				'--user',
+				user,
+				'--role',
+				'admin',
+				'-f',
+				'value',
+				'-c',
+				'Role',
+			],
+			['service', 'show', name, '-f', 'value', '-c', 'id'],
+			['endpoint', 'list', '--service', type, '--region', '{{REGION}}', '-f', 'value', '-c', 'Interface'],
+		],
+		6,
+	);
+}
+
 /** The service user with the admin role in the service project (create-if-absent). */
 export function serviceUser(user: string, password: string): ActionInput[] {
 	return [
@@ -306,26 +357,53 @@ export function asUser(user: string, command: string): string {
 	return `su -s /bin/sh -c '${command}' ${user}`;
 }
 
-/** Wait until every agent of a type on the given hosts (a shell word list) reports alive. */
-export function waitAgentsAlive(
-	agentType: string,
-	hostsExpr: string,
+export interface AgentExpectation {
+	/** As the "Agent Type" column shows it, e.g. "Linux bridge agent". */
+	type: string;
+	/** A shell word list of hosts (a template, e.g. "{{COMPUTE_HOSTS}}"). */
+	hosts: string;
+}
+
+/**
+ * Wait until the expected network agents report alive, with one `openstack network agent list` per try.
+ * With everyAlive, every agent the cloud lists must be alive too.
+ */
+export function waitAgents(
+	expected: AgentExpectation[],
 	what: string,
-	log?: string,
-	timeoutSec = 180,
+	options: { log?: string; everyAlive?: boolean; timeoutSec?: number } = {},
 ): ActionInput {
+	const lines = [
+		ADMIN_RC,
+		'osc_agents=$(openstack network agent list -f value -c "Agent Type" -c Host -c Alive) || exit 1',
+		'osc_missing=""',
+	];
+	expected.forEach((agent, i) => {
+		lines.push(
+			`osc_hosts_${i}=${agent.hosts}`,
+			`for osc_h in $osc_hosts_${i}; do`,
+			`\tprintf '%s\\n' "$osc_agents" | grep -Fqx "${agent.type} $osc_h True" || osc_missing="$osc_missing, ${agent.type} on $osc_h"`,
+			'done',
+		);
+	});
+	if (options.everyAlive) {
+		lines.push(
+			`osc_dead=$(printf '%s\\n' "$osc_agents" | grep -v ' True$' | tr '\\n' ';' || true)`,
+			'[ -z "$osc_dead" ] || osc_missing="$osc_missing, not alive: $osc_dead"',
+		);
+	}
+	lines.push(
+		'if [ -n "$osc_missing" ]; then',
+		'\techo "waiting for:${osc_missing#,}"',
+		...(options.log ? [`\t${tailLog(options.log, 20)}`] : []),
+		'\texit 1',
+		'fi',
+	);
 	return {
 		kind: 'wait',
-		describe: `${what} reports alive`,
-		until: [
-			`${ADMIN_RC}`,
-			`osc_hosts=${hostsExpr}`,
-			'for osc_h in $osc_hosts; do',
-			`\tosc_alive=$(openstack network agent list --agent-type ${agentType} --host "$osc_h" -f value -c Alive)`,
-			`\tif [ "$osc_alive" != True ]; then echo "${agentType} agent on $osc_h: alive=\${osc_alive:-absent}"${log ? ` && ${tailLog(log, 20)}` : ''}; exit 1; fi`,
-			'done',
-		].join('\n'),
-		timeoutSec,
+		describe: `${what} report${expected.length > 1 || options.everyAlive ? '' : 's'} alive`,
+		until: lines.join('\n'),
+		timeoutSec: options.timeoutSec ?? 180,
 		intervalSec: 3,
 	};
 }

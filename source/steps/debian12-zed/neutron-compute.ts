@@ -3,7 +3,7 @@
  * The last step checks from the controller that every agent of the cloud is alive.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
-import { ADMIN_RC, ensureServices, waitAgentsAlive } from './lib.js';
+import { ADMIN_RC, ensureServices, waitAgents } from './lib.js';
 import { linuxbridgeAgentActions, NEUTRON_CONF, neutronCommonSettings } from './neutron-common.js';
 import { NOVA_CONF, novaNeutronSettings } from './nova-common.js';
 
@@ -51,24 +51,11 @@ export const neutronCompute: RunbookSectionInput = {
 			guide: 'Neutron: Verify operation (extension list, network agent list)',
 			on: 'controller',
 			actions: [
-				waitAgentsAlive(
-					'linux-bridge',
-					'{{COMPUTE_HOSTS}}',
-					'the Linux bridge agent of every compute node',
-					undefined,
-					240,
+				waitAgents(
+					[{ type: 'Linux bridge agent', hosts: '{{COMPUTE_HOSTS}}' }],
+					'the Linux bridge agent of every compute node, and every other agent,',
+					{ everyAlive: true, timeoutSec: 240 },
 				),
-				{
-					kind: 'wait',
-					describe: 'every network agent of the cloud is alive',
-					until: `${ADMIN_RC}
-osc_list=$(openstack network agent list -f value -c "Agent Type" -c Host -c Alive)
-[ -n "$osc_list" ] || { echo "no network agents registered"; exit 1; }
-osc_dead=$(printf '%s\n' "$osc_list" | grep -v ' True$' || true)
-[ -z "$osc_dead" ] || { echo "not alive: $osc_dead"; exit 1; }`,
-					timeoutSec: 120,
-					intervalSec: 3,
-				},
 			],
 			verify: `${ADMIN_RC}
 echo "network API extensions: $(openstack extension list --network -f value -c Alias | wc -l)"

@@ -11,9 +11,10 @@ import {
 	databaseStep,
 	ensureServices,
 	serviceAndEndpoints,
+	serviceEntitiesCheck,
 	serviceUser,
 	uwsgiProcesses,
-	waitAgentsAlive,
+	waitAgents,
 	waitHttp,
 } from './lib.js';
 import { linuxbridgeAgentActions, NEUTRON_CONF, neutronCommonSettings } from './neutron-common.js';
@@ -40,6 +41,7 @@ export const neutronController: RunbookSectionInput = {
 			title: 'Neutron user, network service entity and API endpoints',
 			guide: 'Neutron controller: Prerequisites (user neutron, service network, endpoints :9696)',
 			on: 'controller',
+			check: serviceEntitiesCheck('neutron', 'network', 'neutron'),
 			actions: [
 				...serviceUser('neutron', 'NEUTRON_PASS'),
 				...serviceAndEndpoints('neutron', 'network', 'OpenStack Networking', 'http://{{CONTROLLER_HOST}}:9696'),
@@ -238,21 +240,19 @@ export const neutronController: RunbookSectionInput = {
 				waitHttp('http://{{CONTROLLER_HOST}}:9696', 'neutron-api', '/var/log/neutron/neutron-api.log'),
 				// nova.conf [neutron] changed: every nova service of the controller reads it (the guide restarts nova-api).
 				...novaControllerServices(),
-				waitAgentsAlive(
-					'linux-bridge',
-					'{{CONTROLLER_HOST}}',
-					'the Linux bridge agent of the controller',
-					'/var/log/neutron/neutron-linuxbridge-agent.log',
-				),
-				waitAgentsAlive('dhcp', '{{CONTROLLER_HOST}}', 'the DHCP agent', '/var/log/neutron/neutron-dhcp-agent.log'),
-				waitAgentsAlive(
-					'metadata',
-					'{{CONTROLLER_HOST}}',
-					'the metadata agent',
-					'/var/log/neutron/neutron-metadata-agent.log',
+				waitAgents(
+					[
+						{ type: 'Linux bridge agent', hosts: '{{CONTROLLER_HOST}}' },
+						{ type: 'DHCP agent', hosts: '{{CONTROLLER_HOST}}' },
+						{ type: 'Metadata agent', hosts: '{{CONTROLLER_HOST}}' },
+					],
+					'the Linux bridge, DHCP and metadata agents of the controller',
+					{ log: '/var/log/neutron/neutron-linuxbridge-agent.log' },
 				),
 				{
-					...waitAgentsAlive('l3', '{{CONTROLLER_HOST}}', 'the L3 agent', '/var/log/neutron/neutron-l3-agent.log'),
+					...waitAgents([{ type: 'L3 agent', hosts: '{{CONTROLLER_HOST}}' }], 'the L3 agent', {
+						log: '/var/log/neutron/neutron-l3-agent.log',
+					}),
 					when: { networking: 'selfservice' },
 				},
 			],

@@ -10,6 +10,7 @@ import {
 	databaseStep,
 	ensureServices,
 	serviceAndEndpoints,
+	serviceEntitiesCheck,
 	serviceUser,
 	tailLog,
 	uwsgiProcesses,
@@ -49,10 +50,10 @@ export function novaControllerServices(): ActionInput[] {
 			kind: 'wait',
 			describe: 'nova-scheduler and nova-conductor report up',
 			until: `${ADMIN_RC}
+osc_services=$(openstack compute service list -f value -c Binary -c Host -c State) || exit 1
 for osc_b in nova-scheduler nova-conductor; do
-	osc_state=$(openstack compute service list --service "$osc_b" --host {{CONTROLLER_HOST}} -f value -c State)
-	if [ "$osc_state" != up ]; then
-		echo "$osc_b: \${osc_state:-not registered}"
+	if ! printf '%s\\n' "$osc_services" | grep -Fqx "$osc_b "{{CONTROLLER_HOST}}" up"; then
+		echo "$osc_b on" {{CONTROLLER_HOST}} "is not up yet"
 		${tailLog('/var/log/nova/"$osc_b".log', 20)}
 		exit 1
 	fi
@@ -81,6 +82,7 @@ export const novaController: RunbookSectionInput = {
 			title: 'Nova user, compute service entity and API endpoints',
 			guide: 'Nova controller: Prerequisites (user nova, service compute, endpoints :8774/v2.1)',
 			on: 'controller',
+			check: serviceEntitiesCheck('nova', 'compute', 'nova'),
 			actions: [
 				...serviceUser('nova', 'NOVA_PASS'),
 				...serviceAndEndpoints('nova', 'compute', 'OpenStack Compute', 'http://{{CONTROLLER_HOST}}:8774/v2.1'),

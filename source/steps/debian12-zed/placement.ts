@@ -10,6 +10,7 @@ import {
 	databaseStep,
 	ensureServices,
 	serviceAndEndpoints,
+	serviceEntitiesCheck,
 	serviceUser,
 	uwsgiProcesses,
 	waitHttp,
@@ -33,6 +34,7 @@ export const placement: RunbookSectionInput = {
 			title: 'Placement user, service entity and API endpoints',
 			guide: 'Placement: Configure user and endpoints (:8778)',
 			on: 'controller',
+			check: serviceEntitiesCheck('placement', 'placement', 'placement'),
 			actions: [
 				...serviceUser('placement', 'PLACEMENT_PASS'),
 				...serviceAndEndpoints('placement', 'placement', 'Placement API', 'http://{{CONTROLLER_HOST}}:8778'),
