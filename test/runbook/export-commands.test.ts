@@ -147,11 +147,10 @@ describe('os-console export --format bash', () => {
 
 	it('rejects bad input with exit code 2', async () => {
 		expect(await exportRun(['--profile', TWO_NODE])).toBe(2);
-		expect(err).toContain('--format is required (supported: bash)');
+		expect(err).toContain('--format is required (supported: bash, ansible)');
 		err = '';
-		expect(await exportRun(['--profile', TWO_NODE, '--format', 'ansible', '--out', path.join(home, 'x')])).toBe(2);
-		expect(err).toContain('--format ansible is not supported yet (supported: bash)');
-		expect(fs.existsSync(path.join(home, 'x'))).toBe(false);
+		expect(await exportRun(['--profile', TWO_NODE, '--format', 'ansible'])).toBe(2);
+		expect(err).toContain('--format ansible writes several files: give --out DIR');
 		err = '';
 		expect(await exportRun(['--profile', TWO_NODE, '--format', 'puppet'])).toBe(2);
 		expect(err).toContain('--format puppet: unknown format');
