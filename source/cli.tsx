@@ -3,6 +3,7 @@
  * os-console: the one entry point. `os-console` alone opens the interactive console; the other commands
  * run headless. Every command module returns its exit code; this is the only place that exits.
  */
+import { crashReport } from './commands/common.js';
 import { COMMANDS } from './commands/index.js';
 
 const VERSION = '0.1.0';
@@ -62,7 +63,7 @@ main(process.argv.slice(2)).then(
 		process.exitCode = code;
 	},
 	(error: unknown) => {
-		process.stderr.write(`os-console: ${error instanceof Error ? error.message : String(error)}\n`);
+		process.stderr.write(`os-console: ${crashReport(error)}\n`);
 		process.exitCode = 1;
 	},
 );

@@ -9,9 +9,7 @@ import type { StepRunner } from '../engine/engine.js';
 import { draftFromProfile } from '../launch/prefill.js';
 import { describeErrors, FIELD_IDS, specToDraft, unknownPaths, validateDraft } from '../launch/spec.js';
 import { type LaunchOutcome, launchPlanFor, submitLaunch } from '../launch/submit.js';
-import { ProfileError } from '../profile/store.js';
-import { RunbookError } from '../runbook/registry.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseFlags, requireProfileFlag, UsageError } from './common.js';
+import { describeError, EXIT_FAILED, EXIT_OK, parseFlags, requireProfileFlag, UsageError } from './common.js';
 
 export const usage = `Usage: os-console launch --profile NAME_OR_PATH [--spec launch.json] [options]
 
@@ -51,9 +49,9 @@ export interface CommandIO {
 }
 
 function reportTo(error: unknown, err: (text: string) => void): number {
-	const usageLike = error instanceof UsageError || error instanceof ProfileError || error instanceof RunbookError;
-	err(`os-console: ${error instanceof Error ? error.message : String(error)}\n`);
-	return usageLike ? EXIT_USAGE : EXIT_FAILED;
+	const { message, code } = describeError(error);
+	err(`${message}\n`);
+	return code;
 }
 
 function readSpec(file: string): unknown {

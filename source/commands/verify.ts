@@ -5,13 +5,11 @@
  */
 import { openProfile } from '../console/open-profile.js';
 import type { StepRunner } from '../engine/engine.js';
-import { ProfileError } from '../profile/store.js';
-import { RunbookError } from '../runbook/registry.js';
 import { CHECKS, planChecks, VerifySelectionError } from '../verify/checks.js';
 import { runChecks } from '../verify/run.js';
 import { VerifyStore } from '../verify/store.js';
 import { type CheckResult, VERIFY_SECTIONS } from '../verify/types.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseFlags, requireProfileFlag, UsageError } from './common.js';
+import { describeError, EXIT_FAILED, EXIT_OK, parseFlags, requireProfileFlag, UsageError } from './common.js';
 
 export const usage = `Usage: os-console verify --profile NAME_OR_PATH [options]
 
@@ -150,9 +148,9 @@ export async function verifyCommand(argv: string[], io: CommandIO = {}): Promise
 
 /** reportError's rules (2 for bad input, 1 otherwise), written where the caller says. */
 function reportTo(error: unknown, err: (text: string) => void): number {
-	const usageLike = error instanceof UsageError || error instanceof ProfileError || error instanceof RunbookError;
-	err(`os-console: ${error instanceof Error ? error.message : String(error)}\n`);
-	return usageLike ? EXIT_USAGE : EXIT_FAILED;
+	const { message, code } = describeError(error);
+	err(`${message}\n`);
+	return code;
 }
 
 export async function run(argv: string[]): Promise<number> {

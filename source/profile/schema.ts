@@ -88,7 +88,10 @@ export type NetworkSettings = z.infer<typeof NetworkSettings>;
 /** Secret values are limited to an alphabet that is safe in URLs, INI files, SQL and shell alike. */
 export const secretValue = z
 	.string()
-	.regex(/^[A-Za-z0-9_-]{8,128}$/, 'must be 8 to 128 characters of letters, digits, _ and - only');
+	.regex(
+		/^[A-Za-z0-9_][A-Za-z0-9_-]{7,127}$/,
+		'must be 8 to 128 characters of letters, digits, _ and - only, not starting with - (it would read as an option)',
+	);
 
 export const Profile = z
 	.object({
@@ -100,7 +103,7 @@ export const Profile = z
 		description: z.string().max(500).optional(),
 		region: z
 			.string()
-			.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ and - only')
+			.regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'must be letters, digits, _ and - only, not starting with -')
 			.default('RegionOne'),
 		network: NetworkSettings,
 		nodes: z.array(ProfileNode).min(1, 'add at least one node'),
