@@ -175,6 +175,18 @@ export class SshStepRunner implements StepRunner {
 				`${(error as Error).message} Without a terminal nobody can answer that question: pass --accept-new to record keys of hosts never seen before (a changed key is still refused), or give a known_hosts file with --known-hosts.`,
 			);
 		}
+		if (!this.options.prompts) {
+			if (isSshError(error, 'key-passphrase-needed')) {
+				throw new Error(
+					`${(error as Error).message} Headless runs cannot ask for it: load the key into ssh-agent (ssh-add) and use agent auth, or run the step in the console.`,
+				);
+			}
+			if (isSshError(error, 'sudo-password-needed')) {
+				throw new Error(
+					`${(error as Error).message} Headless runs cannot ask for it: allow NOPASSWD sudo for this user on the node, log in as root, or run the step in the console.`,
+				);
+			}
+		}
 		throw error;
 	}
 
