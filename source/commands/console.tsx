@@ -6,23 +6,34 @@ import { render } from 'ink';
 import { App } from '../app.js';
 import { openProfile } from '../console/open-profile.js';
 import { PromptQueue } from '../engine/prompts.js';
+import { initLanguage } from '../i18n/index.js';
 import { Profile } from '../profile/schema.js';
 import { listSavedProfiles, saveProfile } from '../profile/store.js';
 import { EXIT_USAGE, parseFlags, reportError, UsageError } from './common.js';
 
-export const usage = `Usage: os-console [--profile NAME_OR_PATH] [--accept-new]
+export const usage = `Usage: os-console [--profile NAME_OR_PATH] [--known-hosts FILE] [--lang zh|en]
 
 Opens the interactive console. Without --profile it lists the saved profiles (or opens the form that
 creates the first one). Keys: ? shows every key binding.
 
 Options:
   --profile NAME_OR_PATH  open this saved profile or profile file directly
-  --known-hosts FILE      also trust the host keys in FILE (repeatable)`;
+  --known-hosts FILE      also trust the host keys in FILE (repeatable)
+  --lang zh|en            the console's language (default: OS_CONSOLE_LANG, then the locale: LANG/LC_ALL zh* is Chinese)`;
 
 export async function run(argv: string[]): Promise<number> {
 	let flags: ReturnType<typeof parseFlags>;
 	try {
-		flags = parseFlags(argv, { profile: { type: 'string' }, 'known-hosts': { type: 'string', multiple: true } }, 'console');
+		flags = parseFlags(
+			argv,
+			{ profile: { type: 'string' }, 'known-hosts': { type: 'string', multiple: true }, lang: { type: 'string' } },
+			'console',
+		);
+		try {
+			initLanguage(flags.lang as string | undefined);
+		} catch (error) {
+			throw new UsageError((error as Error).message);
+		}
 		if (!process.stdin.isTTY) {
 			throw new UsageError('the console needs a terminal; for unattended runs use "os-console run --profile ... --yes"');
 		}

@@ -74,7 +74,12 @@ export async function openProfile(nameOrPath: string, options: OpenOptions): Pro
 	try {
 		const secrets = loadOrCreateSecrets(profile.name);
 		const warnings = [
-			...new Set([permissionWarning(loaded.file), ...auditPermissions(profile.name, loaded.file)]),
+			// Example profiles given by path are read-only data without secrets: their mode is the checkout's.
+			...new Set(
+				loaded.saved
+					? [permissionWarning(loaded.file), ...auditPermissions(profile.name, loaded.file)]
+					: auditPermissions(profile.name),
+			),
 		].filter((w): w is string => Boolean(w));
 		if (lock?.tookOverFrom) {
 			const h = lock.tookOverFrom;
