@@ -187,6 +187,7 @@ describe('the console in Chinese', () => {
 		);
 		expect(new Set(descriptionColumns).size, helpRows.join('\n')).toBe(1);
 		await app.press('escape');
+		await app.waitFor((f) => !f.includes('（当前界面）'), { what: 'the help to close' });
 
 		// A section's checklist and a step.
 		await app.press('return');
@@ -195,22 +196,33 @@ describe('the console in Chinese', () => {
 		await app.press('return');
 		frame = await app.waitFor('输出 · controller');
 		expect(frame).toContain('还没有输出：r 运行该步骤。');
-		await app.press('escape', 'escape');
+		// esc, then the screen it returns to before the next key (an esc and a letter together read as alt+letter).
+		const dashboard = /第 \d 步，共 6 步/;
+		await app.press('escape');
+		await app.waitFor('enter：输出和命令');
+		await app.press('escape');
+		await app.waitFor(dashboard);
 
 		// The verification panel, the doctor, the topology, the launch form.
 		await app.press('v');
 		frame = await app.waitFor('验证 · lab（demo）');
 		expect(frame).toContain('未运行');
 		expect(frame).toContain('认证（keystone）');
-		await app.press('escape', 'd');
+		await app.press('escape');
+		await app.waitFor(dashboard);
+		await app.press('d');
 		frame = await app.waitFor(/\d+ 通过 · \d+ 警告 · \d+ 失败/, { timeout: 30_000 });
 		expect(frame).toContain('安装前检查 · lab（demo）');
 		expect(frame).toContain('原因：');
-		await app.press('escape', 't');
+		await app.press('escape');
+		await app.waitFor(dashboard);
+		await app.press('t');
 		frame = await app.waitFor('物理网络（来自配置）');
 		expect(frame).toContain('管理网络 127.0.0.0/8');
 		expect(frame).toMatch(/│ 控制节点、计算节点\s*│/);
-		await app.press('escape', 'l');
+		await app.press('escape');
+		await app.waitFor(dashboard);
+		await app.press('l');
 		frame = await app.waitFor('启动实例 · lab');
 		expect(frame).toContain('提供者网络（方案 1）');
 		// Field labels are padded by columns: the values start at one column.

@@ -107,9 +107,13 @@ describe('key-binding table', () => {
 			await fits('Choose a profile');
 			await app.press('?');
 			await fits('(this screen)');
-			await app.press('escape', 'n');
+			await app.press('escape');
+			await app.waitFor((f) => !f.includes('(this screen)'), { what: 'the help to close' });
+			await app.press('n');
 			await fits('New profile');
-			await app.press('escape', 'return');
+			await app.press('escape');
+			await app.waitFor('Choose a profile');
+			await app.press('return');
 			await fits('Sections');
 			await app.press('down', 'return');
 			await fits('1. Count slowly');
@@ -137,18 +141,24 @@ describe('key-binding table', () => {
 			await app.press('escape');
 			await secret;
 			// The dashboard's other screens.
-			await app.press('escape', 'escape');
-			await fits('Sections');
-			await app.press('v');
-			await fits('Verify operation');
-			await app.press('escape', 'l');
-			await fits('Launch an instance');
-			await app.press('escape', 'd');
-			await fits('Preflight doctor');
-			await app.press('escape', 't');
-			await fits('Physical networks');
+			// Each esc is followed by the screen it returns to before the next key: an esc and a letter that
+			// reach ink together read as alt+letter.
+			await app.waitFor('output ·');
+			await app.press('escape');
+			await app.waitFor('enter: output and commands');
 			await app.press('escape');
 			await fits('Sections');
+			for (const [key, title] of [
+				['v', 'Verify operation'],
+				['l', 'Launch an instance'],
+				['d', 'Preflight doctor'],
+				['t', 'Physical networks'],
+			] as const) {
+				await app.press(key);
+				await fits(title);
+				await app.press('escape');
+				await fits('Sections');
+			}
 
 			for (const screen of SCREENS) {
 				const expected = [...new Set(bindingsFor(screen).map((r) => r.action))].sort();
