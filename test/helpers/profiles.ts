@@ -10,7 +10,14 @@ export function tempHome(): string {
 	return dir;
 }
 
-export function demoProfile(overrides: Partial<ProfileInput> & { demoRoot: string; port?: number; keyFile?: string; nodes?: ProfileInput['nodes'] }): ProfileInput {
+export function demoProfile(
+	overrides: Partial<ProfileInput> & {
+		demoRoot: string;
+		port?: number;
+		keyFile?: string;
+		nodes?: ProfileInput['nodes'];
+	},
+): ProfileInput {
 	const auth = overrides.keyFile ? { type: 'key' as const, keyFile: overrides.keyFile } : { type: 'agent' as const };
 	const port = overrides.port ?? 22;
 	const { demoRoot, keyFile: _k, port: _p, ...rest } = overrides;
