@@ -1,7 +1,6 @@
 /**
- * Where profiles and their state live, and how they are read and written. Saved profiles are written with
- * conf; progress and secrets (hot paths, and kill -9 safe without leftovers) with the writer below. All are
- * JSON files written atomically (a 0600 temp file beside the target, fsync, rename, fsync of the
+ * Where profiles and their state live, and how they are read and written. Saved profiles, progress and
+ * secrets are JSON files written atomically (a 0600 temp file beside the target, fsync, rename, fsync of the
  * directory) inside 0700 directories under the user's config dir (or $OS_CONSOLE_HOME). A file that cannot
  * be read or does not validate is reported with its path and field and is never overwritten.
  *
@@ -12,7 +11,6 @@ import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Conf from 'conf';
 import { z } from 'zod';
 import { SECRET_NAMES, type Secrets } from '../runbook/variables.js';
 import { describeIssues, Profile, secretValue } from './schema.js';
@@ -318,18 +316,7 @@ export function saveProfile(profile: Profile, options: { overwrite?: boolean } =
 			file,
 		);
 	}
-	// Saved profiles are written with conf (atomic, mode 0600). Its constructor reads an existing file first,
-	// so a damaged profile stops the save instead of being replaced.
-	ensurePrivateDir(profilesDir());
-	const conf = new Conf<Record<string, unknown>>({
-		cwd: profilesDir(),
-		configName: parsed.name,
-		projectName: 'os-console',
-		projectSuffix: '',
-		configFileMode: 0o600,
-		accessPropertiesByDotNotation: false,
-		clearInvalidConfig: false,
-	});
+	const conf = openConf(profilesDir(), parsed.name);
 	conf.store = parsed as unknown as Record<string, unknown>;
 	return file;
 }
