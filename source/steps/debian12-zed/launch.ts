@@ -321,15 +321,13 @@ fi`,
 					kind: 'shell',
 					describe: 'ensure a floating IP from the provider network on selfservice-instance',
 					script: `${DEMO_RC}
-osc_addr=$(openstack server show selfservice-instance -f value -c addresses)
-osc_fips=$(openstack floating ip list -f value -c "Floating IP Address")
-for osc_ip in $osc_fips; do
-	case "$osc_addr" in *"'$osc_ip'"* | *"$osc_ip,"* | *", $osc_ip"*)
-		echo "unchanged: selfservice-instance has floating IP $osc_ip"
-		exit 0
-		;;
-	esac
-done
+osc_port=$(openstack port list --server selfservice-instance -f value -c ID | head -n 1)
+[ -n "$osc_port" ] || { echo "selfservice-instance has no port" >&2; exit 1; }
+osc_ip=$(openstack floating ip list --port "$osc_port" -f value -c "Floating IP Address")
+if [ -n "$osc_ip" ]; then
+	echo "unchanged: selfservice-instance has floating IP $osc_ip"
+	exit 0
+fi
 osc_ip=$(openstack floating ip create provider -f value -c floating_ip_address)
 openstack server add floating ip selfservice-instance "$osc_ip"
 echo "set:       floating IP $osc_ip on selfservice-instance"`,
