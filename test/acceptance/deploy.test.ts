@@ -271,8 +271,8 @@ describe.sequential('debian12-zed: a two-node OpenStack Zed installed by the con
 		expect(after).toEqual(before);
 		// Nothing was created twice on the first run either.
 		expect(after.endpoints).toHaveLength(15);
-		expect(after.networks).toEqual(['provider']);
-		expect(after.servers).toEqual(['provider-instance ACTIVE']);
-		expect(after.images).toEqual(['blank-qcow2-test active']);
+		expect(after.networks).toEqual(['"provider"']);
+		expect(after.servers).toEqual(['"provider-instance" "ACTIVE"']);
+		expect(after.images).toEqual(['"blank-qcow2-test" "active"']);
 	});
 });

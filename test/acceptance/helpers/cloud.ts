@@ -26,36 +26,88 @@ export async function openstackJson<T = unknown>(remote: Remote, creds: 'admin' 
 	return JSON.parse(out) as T;
 }
 
+/** Splits concatenated JSON documents (the OpenStack client's batch mode prints one per command). */
+export function splitJsonDocuments(text: string): unknown[] {
+	const docs: unknown[] = [];
+	let depth = 0;
+	let start = -1;
+	let inString = false;
+	let escaped = false;
+	for (let i = 0; i < text.length; i++) {
+		const c = text[i];
+		if (inString) {
+			if (escaped) escaped = false;
+			else if (c === '\\') escaped = true;
+			else if (c === '"') inString = false;
+			continue;
+		}
+		if (c === '"') inString = true;
+		else if (c === '[' || c === '{') {
+			if (depth === 0) start = i;
+			depth++;
+		} else if (c === ']' || c === '}') {
+			depth--;
+			if (depth === 0) docs.push(JSON.parse(text.slice(start, i + 1)));
+		}
+	}
+	return docs;
+}
+
+/** Several `openstack ... -f json` list commands in one client process (batch mode: one start, one login). */
+export async function openstackBatch(
+	remote: Remote,
+	creds: 'admin' | 'demo',
+	commands: string[],
+): Promise<Record<string, unknown>[][]> {
+	const lines = commands.map((c) => `'${c} -f json'`).join(' ');
+	const out = await sh(remote, `. /root/${creds}-openrc && printf '%s\\n' ${lines} | openstack`);
+	const docs = splitJsonDocuments(out);
+	if (docs.length !== commands.length) {
+		throw new Error(`openstack batch: ${commands.length} commands, ${docs.length} results:\n${out}`);
+	}
+	return docs as Record<string, unknown>[][];
+}
+
 /** What exists in the cloud, by kind, as sorted identifying strings (to compare before and after a re-run). */
 export async function inventory(controller: Remote): Promise<Record<string, string[]>> {
-	const list = async (creds: 'admin' | 'demo', args: string, fields: string[]) => {
-		const rows = await openstackJson<Record<string, unknown>[]>(controller, creds, args);
-		return rows.map((r) => fields.map((f) => String(r[f])).join(' ')).sort();
-	};
-	return {
-		projects: await list('admin', 'project list', ['Name']),
-		users: await list('admin', 'user list', ['Name']),
-		roles: await list('admin', 'role list', ['Name']),
-		roleAssignments: await list('admin', 'role assignment list --names', ['Role', 'User', 'Project']),
-		services: await list('admin', 'service list', ['Name', 'Type']),
-		endpoints: await list('admin', 'endpoint list', ['Service Name', 'Interface', 'Region', 'URL']),
-		images: await list('admin', 'image list', ['Name', 'Status']),
-		flavors: await list('admin', 'flavor list', ['Name']),
-		computeServices: await list('admin', 'compute service list', ['Binary', 'Host']),
-		hypervisors: await list('admin', 'hypervisor list', ['Hypervisor Hostname']),
-		networkAgents: await list('admin', 'network agent list', ['Agent Type', 'Host']),
-		networks: await list('admin', 'network list', ['Name']),
-		subnets: await list('admin', 'subnet list', ['Name', 'Subnet']),
-		ports: await list('admin', 'port list --long', ['Fixed IP Addresses', 'Status']),
-		servers: await list('demo', 'server list', ['Name', 'Status']),
-		keypairs: await list('demo', 'keypair list', ['Name']),
-		securityGroupRules: await list('demo', 'security group rule list default', [
-			'IP Protocol',
-			'Ethertype',
-			'Port Range',
-			'Direction',
-		]),
-	};
+	const admin: [string, string, string[]][] = [
+		['projects', 'project list', ['Name']],
+		['users', 'user list', ['Name']],
+		['roles', 'role list', ['Name']],
+		['roleAssignments', 'role assignment list --names', ['Role', 'User', 'Project']],
+		['services', 'service list', ['Name', 'Type']],
+		['endpoints', 'endpoint list', ['Service Name', 'Interface', 'Region', 'URL']],
+		['images', 'image list', ['Name', 'Status']],
+		['flavors', 'flavor list', ['Name']],
+		['computeServices', 'compute service list', ['Binary', 'Host']],
+		['hypervisors', 'hypervisor list', ['Hypervisor Hostname']],
+		['networkAgents', 'network agent list', ['Agent Type', 'Host']],
+		['networks', 'network list', ['Name']],
+		['subnets', 'subnet list', ['Name', 'Subnet']],
+		['ports', 'port list --long', ['Fixed IP Addresses', 'Status']],
+		['floatingIps', 'floating ip list', ['Floating IP Address']],
+		['routers', 'router list', ['Name']],
+	];
+	const demo: [string, string, string[]][] = [
+		['servers', 'server list', ['Name', 'Status']],
+		['keypairs', 'keypair list', ['Name']],
+		['securityGroupRules', 'security group rule list default', ['IP Protocol', 'Ethertype', 'Port Range', 'Direction']],
+	];
+	const result: Record<string, string[]> = {};
+	for (const [creds, specs] of [
+		['admin', admin],
+		['demo', demo],
+	] as const) {
+		const docs = await openstackBatch(
+			controller,
+			creds,
+			specs.map(([, command]) => command),
+		);
+		specs.forEach(([name, , fields], i) => {
+			result[name] = docs[i]!.map((row) => fields.map((f) => JSON.stringify(row[f])).join(' ')).sort();
+		});
+	}
+	return result;
 }
 
 /** Which services' logs explain a failure in a section, and on which role's nodes they are. */
