@@ -251,7 +251,7 @@ describe.sequential('debian12-zed: a two-node OpenStack Zed installed by the con
 		skip,
 	}) => {
 		if (!deployed) skip();
-		const before = await inventory(controller);
+		const before = await inventory(controller, 'provider');
 		const changes: string[] = [];
 		const statuses: string[] = [];
 		for (const section of SECTIONS) {
@@ -265,7 +265,7 @@ describe.sequential('debian12-zed: a two-node OpenStack Zed installed by the con
 				}
 			}
 		}
-		const after = await inventory(controller);
+		const after = await inventory(controller, 'provider');
 		expect(statuses).toEqual([]);
 		expect(changes).toEqual([]);
 		expect(after).toEqual(before);
