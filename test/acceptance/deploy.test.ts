@@ -12,6 +12,8 @@
  * 4. every section again (--force): every step succeeded or already-done, no step changed anything (no
  *    config written, no service restarted, nothing created), and the cloud's inventory is identical;
  * 5. per-section times; nodes destroyed (OSC_KEEP_NODES=1 keeps them).
+ * OSC_ACC_NETWORK_OPTION=selfservice runs the same test with networking option 2 (L3 agent, VXLAN, router,
+ * a second instance on the self-service network with a floating IP).
  * A failure prints the failing step, its output and the relevant service logs from the nodes.
  */
 import fs from 'node:fs';
@@ -37,6 +39,7 @@ const NODES = [
 ];
 const SECTIONS = getRunbook('debian12-zed').sections.map((s) => s.id);
 const KEEP = process.env.OSC_KEEP_NODES === '1' || process.env.OSC_ACC_KEEP === '1';
+const OPTION = process.env.OSC_ACC_NETWORK_OPTION === 'selfservice' ? 'selfservice' : 'provider';
 /** Output lines by which a step says it changed something (the runbook's and the core's helpers print these). */
 const CHANGE = /^(set: |wrote: |removed: |restarted: |started: |created: |made: |downloaded: |Setting up |Unpacking )/;
 
@@ -47,7 +50,7 @@ interface Timing {
 	ok: boolean;
 }
 
-describe.sequential('debian12-zed: a two-node OpenStack Zed installed by the console onto LXC nodes', () => {
+describe.sequential(`debian12-zed: a two-node OpenStack Zed (networking option ${OPTION}) installed by the console onto LXC nodes`, () => {
 	let set: NodeSet | undefined;
 	let work = '';
 	let home = '';
@@ -91,7 +94,7 @@ describe.sequential('debian12-zed: a two-node OpenStack Zed installed by the con
 				providerPoolStart: '10.199.0.100',
 				providerPoolEnd: '10.199.0.200',
 				providerDns: '',
-				option: 'provider',
+				option: OPTION,
 			},
 			nodes: set.nodes.map((n, i) => ({
 				name: n.name,
@@ -222,12 +225,15 @@ describe.sequential('debian12-zed: a two-node OpenStack Zed installed by the con
 			'admin',
 			'network agent list',
 		);
-		expect(agents.map((a) => `${a['Agent Type']}@${a.Host}`).sort()).toEqual([
-			'DHCP agent@controller',
-			'Linux bridge agent@compute1',
-			'Linux bridge agent@controller',
-			'Metadata agent@controller',
-		]);
+		expect(agents.map((a) => `${a['Agent Type']}@${a.Host}`).sort()).toEqual(
+			[
+				'DHCP agent@controller',
+				'Linux bridge agent@compute1',
+				'Linux bridge agent@controller',
+				...(OPTION === 'selfservice' ? ['L3 agent@controller'] : []),
+				'Metadata agent@controller',
+			].sort(),
+		);
 		expect(agents.every((a) => a.Alive === true)).toBe(true);
 		await sh(controller, '. /root/demo-openrc && openstack token issue -f value -c id >/dev/null');
 		await sh(controller, 'nova-status upgrade check >/dev/null');
@@ -251,7 +257,7 @@ describe.sequential('debian12-zed: a two-node OpenStack Zed installed by the con
 		skip,
 	}) => {
 		if (!deployed) skip();
-		const before = await inventory(controller, 'provider');
+		const before = await inventory(controller, OPTION);
 		const changes: string[] = [];
 		const statuses: string[] = [];
 		for (const section of SECTIONS) {
@@ -265,14 +271,21 @@ describe.sequential('debian12-zed: a two-node OpenStack Zed installed by the con
 				}
 			}
 		}
-		const after = await inventory(controller, 'provider');
+		const after = await inventory(controller, OPTION);
 		expect(statuses).toEqual([]);
 		expect(changes).toEqual([]);
 		expect(after).toEqual(before);
 		// Nothing was created twice on the first run either.
 		expect(after.endpoints).toHaveLength(15);
-		expect(after.networks).toEqual(['"provider"']);
-		expect(after.servers).toEqual(['"provider-instance" "ACTIVE"']);
+		if (OPTION === 'provider') {
+			expect(after.networks).toEqual(['"provider"']);
+			expect(after.servers).toEqual(['"provider-instance" "ACTIVE"']);
+		} else {
+			expect(after.networks).toEqual(['"provider"', '"selfservice"']);
+			expect(after.servers).toEqual(['"provider-instance" "ACTIVE"', '"selfservice-instance" "ACTIVE"']);
+			expect(after.routers).toEqual(['"router"']);
+			expect(after.floatingIps).toHaveLength(1);
+		}
 		expect(after.images).toEqual(['"blank-qcow2-test" "active"']);
 	});
 });
