@@ -42,6 +42,13 @@ async function main(argv: string[]): Promise<number> {
 	}
 	const entry = named ?? COMMANDS.find((c) => c.name === 'console')!;
 	const args = named ? rest : argv;
+	// Ink reads CI/CONTINUOUS_INTEGRATION once, at import, and then draws only the last frame on exit: an operator
+	// whose shell exports CI=true (build hosts, CI runners used as jump hosts) would stare at a blank terminal. With a
+	// real terminal attached, the console is interactive whatever those variables say.
+	if (process.stdout.isTTY && process.stdin.isTTY) {
+		delete process.env.CI;
+		delete process.env.CONTINUOUS_INTEGRATION;
+	}
 	const module = await entry.load();
 	if (args.includes('--help') || args.includes('-h')) {
 		process.stdout.write(`${module.usage}\n`);

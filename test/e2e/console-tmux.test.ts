@@ -69,7 +69,7 @@ describe.skipIf(!hasTmux)('the console in a real terminal', () => {
 			'140',
 			'-y',
 			'40',
-			`OS_CONSOLE_HOME=${home} node ${CLI} --profile ${profileFile} --known-hosts ${knownHosts}; echo EXITED:$?; sleep 30`,
+			`CI=true OS_CONSOLE_HOME=${home} node ${CLI} --profile ${profileFile} --known-hosts ${knownHosts}; echo EXITED:$?; sleep 30`,
 		);
 	});
 
