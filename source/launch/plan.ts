@@ -252,6 +252,11 @@ export function planLaunch(spec: LaunchSpec, options: PlanOptions): LaunchPlan {
 				sg,
 				'--key-name',
 				spec.keypair.name,
+				// Only the id: the client's default table includes the server's generated adminPass.
+				'-f',
+				'value',
+				'-c',
+				'id',
 				spec.instance,
 			],
 			['server', 'show', spec.instance, '-f', 'value', '-c', 'id'],

@@ -49,7 +49,9 @@ describe('os-console launch', () => {
 			'  openstack subnet create --network provider --allocation-pool start=127.200.0.100,end=127.200.0.200 --gateway 127.200.0.1 --subnet-range 127.200.0.0/24 provider',
 		);
 		expect(r.out).toContain('  openstack flavor create --vcpus 2 --ram 64 --disk 1 m1.nano');
-		expect(r.out).toContain('--nic net-id=provider --security-group default --key-name mykey provider-instance');
+		expect(r.out).toContain(
+			'--nic net-id=provider --security-group default --key-name mykey -f value -c id provider-instance',
+		);
 		expect(runner.runs).toHaveLength(0);
 	});
 

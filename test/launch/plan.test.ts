@@ -48,7 +48,7 @@ describe('planLaunch', () => {
 			'openstack keypair create --public-key ~/.ssh/id_ed25519.pub mykey',
 			'openstack security group rule create --proto icmp default',
 			'openstack security group rule create --proto tcp --dst-port 22 default',
-			'openstack server create --flavor m1.nano --image blank-qcow2-test --nic net-id=selfservice --security-group default --key-name mykey selfservice-instance',
+			'openstack server create --flavor m1.nano --image blank-qcow2-test --nic net-id=selfservice --security-group default --key-name mykey -f value -c id selfservice-instance',
 			'openstack server show selfservice-instance',
 			'openstack console url show selfservice-instance',
 		]);
@@ -78,7 +78,9 @@ describe('planLaunch', () => {
 		expect(text).not.toContain('router');
 		expect(text).not.toContain('--dst-port 22');
 		expect(text).not.toContain('--dns-nameserver');
-		expect(text).toContain('--nic net-id=provider --security-group default --key-name mykey provider-instance');
+		expect(text).toContain(
+			'--nic net-id=provider --security-group default --key-name mykey -f value -c id provider-instance',
+		);
 	});
 
 	it('renders to one valid sh script with the key in a file action and no secret values', () => {
