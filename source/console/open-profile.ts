@@ -41,6 +41,8 @@ export interface OpenOptions {
 	 * lock (default: this process's command line).
 	 */
 	lock?: boolean | string;
+	/** Who the journal and skip records name; default: this user at this host (see operatorName). */
+	operator?: string;
 }
 
 export interface OpenedProfile {
@@ -102,6 +104,7 @@ export async function openProfile(nameOrPath: string, options: OpenOptions): Pro
 			runner,
 			journal,
 			concurrency: options.concurrency,
+			operator: options.operator,
 		});
 		if (lock) {
 			const close = engine.close.bind(engine);

@@ -1,23 +1,24 @@
 /**
  * Rendering the console in tests: real services over a temp OS_CONSOLE_HOME (profiles, secrets, progress
- * and logs really written), engines running the demo runbook through the LocalShellRunner, and helpers to
- * press keys (as the bytes a terminal sends) and wait for frames.
+ * and logs really written), engines opened by the console's own openProfile and running the demo runbook
+ * through the LocalShellRunner, and helpers to press keys (as the bytes a terminal sends) and wait for
+ * frames. `consoleTestBed` registers the per-test setup and teardown every UI test shares.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { render } from 'ink-testing-library';
+import { cleanup, render } from 'ink-testing-library';
 import type { ReactElement } from 'react';
-import { App, AppProviders, type Services } from '../../../source/app.js';
-import { Engine } from '../../../source/engine/engine.js';
-import { Journal } from '../../../source/engine/journal.js';
-import { ProgressStore } from '../../../source/engine/progress-store.js';
-import { PromptQueue } from '../../../source/engine/prompts.js';
-import { type Profile, type ProfileInput, Profile as ProfileSchema } from '../../../source/profile/schema.js';
-import { listSavedProfiles, loadOrCreateSecrets, loadProfile, saveProfile } from '../../../source/profile/store.js';
-import { getRunbook } from '../../../source/runbook/registry.js';
-import { terminalSequence } from '../../../source/ui/keybindings.js';
-import { LocalShellRunner } from '../../helpers/local-runner.js';
+import { afterEach, beforeEach } from 'vitest';
+import { App, AppProviders, type Services } from '../../source/app.js';
+import { openProfile } from '../../source/console/open-profile.js';
+import type { Engine } from '../../source/engine/engine.js';
+import { PromptQueue } from '../../source/engine/prompts.js';
+import { type Profile, type ProfileInput, Profile as ProfileSchema } from '../../source/profile/schema.js';
+import { listSavedProfiles, saveProfile } from '../../source/profile/store.js';
+import { terminalSequence } from '../../source/ui/keybindings.js';
+import { LocalShellRunner } from './local-runner.js';
+import { demoProfile as baseDemoProfile } from './profiles.js';
 
 export interface TestEnv {
 	home: string;
@@ -34,26 +35,15 @@ export function setupEnv(): TestEnv {
 
 /** A two-node demo profile (controller, compute1) on loopback addresses, writing under demoRoot. */
 export function demoProfile(env: TestEnv, overrides: Partial<ProfileInput> = {}): ProfileInput {
-	return {
-		version: 1,
+	return baseDemoProfile({
+		demoRoot: env.demoRoot,
 		name: 'lab',
-		runbook: 'demo',
-		network: {
-			managementCidr: '127.0.0.0/8',
-			providerInterface: 'lo',
-			providerCidr: '127.200.0.0/24',
-			providerGateway: '127.200.0.1',
-			providerPoolStart: '127.200.0.100',
-			providerPoolEnd: '127.200.0.200',
-			option: 'provider',
-		},
 		nodes: [
 			{ name: 'controller', host: '127.0.0.2', roles: ['controller'], managementIp: '127.0.0.2' },
 			{ name: 'compute1', host: '127.0.0.3', roles: ['compute'], managementIp: '127.0.0.3' },
 		],
-		settings: { DEMO_ROOT: env.demoRoot },
 		...overrides,
-	};
+	});
 }
 
 export function saveDemoProfile(env: TestEnv, overrides: Partial<ProfileInput> = {}): Profile {
@@ -72,7 +62,7 @@ export interface TestServices extends Services {
 	closeAll(): Promise<void>;
 }
 
-/** The same wiring as the console command, with the LocalShellRunner instead of SSH. */
+/** The same wiring as the console command (openProfile), with the LocalShellRunner instead of SSH. */
 export function makeServices(): TestServices {
 	const services: TestServices = {
 		exits: [],
@@ -80,23 +70,17 @@ export function makeServices(): TestServices {
 		opened: [],
 		listProfiles: () => listSavedProfiles(),
 		openProfile: async (nameOrPath) => {
-			const { profile } = loadProfile(nameOrPath);
-			const runbook = getRunbook(profile.runbook);
-			const secrets = loadOrCreateSecrets(profile.name);
-			const progress = new ProgressStore(profile.name, runbook.id);
 			const runner = new LocalShellRunner();
 			const prompts = new PromptQueue();
-			const engine = new Engine({
-				runbook,
-				profile,
-				secrets,
-				progress,
+			const { engine, warnings } = await openProfile(nameOrPath, {
+				prompts,
+				hostKeys: { mode: 'strict' },
 				runner,
-				journal: new Journal(profile.name),
+				lock: false,
 				operator: 'tester@console',
 			});
 			services.opened.push({ engine, prompts, runner });
-			return { engine, prompts, warnings: [] };
+			return { engine, prompts, warnings };
 		},
 		createProfile: (profile) => {
 			saveProfile(profile);
@@ -213,4 +197,38 @@ export async function waitUntil(check: () => boolean, what: string, timeout = 10
 		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
 		await tick();
 	}
+}
+
+export interface ConsoleTestBed {
+	/** The current test's home and demo root (the same object, refreshed before each test). */
+	env: TestEnv;
+	/** The current test's services (the same object, emptied before each test). */
+	services: TestServices;
+}
+
+/**
+ * Registers the setup every console test shares, in the describe block (or file) it is called in: before
+ * each test a fresh home, empty services and, unless `savedProfile` is false, the demo profile saved with
+ * the given overrides; after each test the rendered trees unmounted and every opened engine closed.
+ */
+export function consoleTestBed(
+	options: { savedProfile?: false | Partial<ProfileInput> | ((env: TestEnv) => Partial<ProfileInput>) } = {},
+): ConsoleTestBed {
+	const env: TestEnv = { home: '', demoRoot: '' };
+	const services = makeServices();
+	beforeEach(() => {
+		Object.assign(env, setupEnv());
+		services.exits.length = 0;
+		services.created.length = 0;
+		services.opened.length = 0;
+		const { savedProfile = {} } = options;
+		if (savedProfile !== false) {
+			saveDemoProfile(env, typeof savedProfile === 'function' ? savedProfile(env) : savedProfile);
+		}
+	});
+	afterEach(async () => {
+		cleanup();
+		await services.closeAll();
+	});
+	return { env, services };
 }

@@ -1,34 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanup } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProgressStore } from '../../source/engine/progress-store.js';
 import { stateDir } from '../../source/profile/store.js';
-import {
-	lineWith,
-	makeServices,
-	type Rendered,
-	renderApp,
-	saveDemoProfile,
-	selectedLine,
-	setupEnv,
-	type TestEnv,
-	type TestServices,
-} from './helpers/render.js';
+import { consoleTestBed, lineWith, type Rendered, renderApp, selectedLine } from '../helpers/render.js';
 
-let env: TestEnv;
-let services: TestServices;
-
-beforeEach(() => {
-	env = setupEnv();
-	services = makeServices();
-	saveDemoProfile(env);
-});
-
-afterEach(async () => {
-	cleanup();
-	await services.closeAll();
-});
+const { env, services } = consoleTestBed();
 
 async function openSection(app: Rendered, number: number): Promise<void> {
 	await app.waitFor('Sections');

@@ -1,31 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanup } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-	lineWith,
-	makeServices,
-	renderApp,
-	saveDemoProfile,
-	selectedLine,
-	setupEnv,
-	type TestEnv,
-	type TestServices,
-} from './helpers/render.js';
+import { describe, expect, it } from 'vitest';
+import { consoleTestBed, lineWith, renderApp, selectedLine } from '../helpers/render.js';
 
-let env: TestEnv;
-let services: TestServices;
-
-beforeEach(() => {
-	env = setupEnv();
-	services = makeServices();
-	saveDemoProfile(env);
-});
-
-afterEach(async () => {
-	cleanup();
-	await services.closeAll();
-});
+const { env, services } = consoleTestBed();
 
 describe('dashboard', () => {
 	it('shows the nodes with address, roles and connection state, and every section with its progress', async () => {

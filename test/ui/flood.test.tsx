@@ -4,11 +4,10 @@
  * answered promptly, memory stays bounded (the ring keeps the last lines; the log file has them all).
  * The benchmark in bench/ measures the same path at full size; this keeps a regression from landing.
  */
-import { cleanup } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerRunbook } from '../../source/runbook/registry.js';
 import { demoRunbook } from '../../source/steps/demo/index.js';
-import { makeServices, renderApp, saveDemoProfile, setupEnv, type TestServices, waitUntil } from './helpers/render.js';
+import { consoleTestBed, renderApp, waitUntil } from '../helpers/render.js';
 
 const LINES = 300_000;
 
@@ -44,22 +43,13 @@ registerRunbook({
 	],
 });
 
-let services: TestServices;
-
-beforeEach(() => {
-	const env = setupEnv();
-	services = makeServices();
-	saveDemoProfile(env, {
+const { services } = consoleTestBed({
+	savedProfile: {
 		name: 'flood',
 		runbook: 'ui-flood',
 		nodes: [{ name: 'controller', host: '127.0.0.2', roles: ['controller', 'compute'], managementIp: '127.0.0.2' }],
 		settings: { FLOOD_LINES: String(LINES) },
-	});
-});
-
-afterEach(async () => {
-	cleanup();
-	await services.closeAll();
+	},
 });
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));

@@ -1,31 +1,11 @@
-import { cleanup } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { helpLines } from '../../source/screens/help-overlay.js';
 import { bindingsFor, describeBinding, KEY_BINDINGS, keysLabel, SCREENS } from '../../source/ui/keybindings.js';
-import {
-	makeServices,
-	type Rendered,
-	renderApp,
-	saveDemoProfile,
-	setupEnv,
-	type TestEnv,
-	type TestServices,
-	waitUntil,
-} from './helpers/render.js';
+import { consoleTestBed, type Rendered, renderApp, waitUntil } from '../helpers/render.js';
 
-let env: TestEnv;
-let services: TestServices;
-
-beforeEach(() => {
-	env = setupEnv();
-	services = makeServices();
+const { services } = consoleTestBed({
 	// The count step prints 200 lines, 0.1 s apart: it runs for about 20 s unless cancelled.
-	saveDemoProfile(env, { settings: { DEMO_ROOT: env.demoRoot, DEMO_LINES: '200', DEMO_DELAY: '0.1' } });
-});
-
-afterEach(async () => {
-	cleanup();
-	await services.closeAll();
+	savedProfile: (env) => ({ settings: { DEMO_ROOT: env.demoRoot, DEMO_LINES: '200', DEMO_DELAY: '0.1' } }),
 });
 
 async function startSlowStep(app: Rendered): Promise<void> {

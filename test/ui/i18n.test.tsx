@@ -3,7 +3,6 @@
  * binding, screen and guide section, the language chosen by --lang or the locale, and the console drawn in
  * Chinese with no English fallbacks and its columns aligned (wide characters take two columns).
  */
-import { cleanup } from 'ink-testing-library';
 import stringWidth from 'string-width';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -21,15 +20,7 @@ import {
 import { getRunbook, listRunbooks } from '../../source/runbook/registry.js';
 import { KEY_BINDINGS, SCREENS } from '../../source/ui/keybindings.js';
 import { padEndW, truncateW } from '../../source/ui/text-width.js';
-import {
-	lineWith,
-	makeServices,
-	renderApp,
-	saveDemoProfile,
-	setupEnv,
-	type TestEnv,
-	type TestServices,
-} from './helpers/render.js';
+import { consoleTestBed, lineWith, renderApp } from '../helpers/render.js';
 
 describe('catalogues', () => {
 	it('have the same keys, no empty message, and the same placeholders in both languages', () => {
@@ -138,25 +129,21 @@ function columnOf(line: string, marker: string | RegExp): number {
 }
 
 describe('the console in Chinese', () => {
-	let env: TestEnv;
-	let services: TestServices;
-	beforeEach(() => {
-		env = setupEnv();
-		services = makeServices();
-		saveDemoProfile(env, {
+	const { services } = consoleTestBed({
+		savedProfile: {
 			nodes: [
 				{ name: 'controller', host: '127.0.0.2', roles: ['controller', 'compute'], managementIp: '127.0.0.2' },
 				{ name: 'compute1', host: '127.0.0.3', roles: ['compute'], managementIp: '127.0.0.3' },
 				{ name: 'compute2', host: '127.0.0.4', roles: ['compute'], managementIp: '127.0.0.4' },
 			],
-		});
+		},
+	});
+	beforeEach(() => {
 		setLanguage('zh');
 		missingMessages(true);
 	});
-	afterEach(async () => {
-		cleanup();
+	afterEach(() => {
 		setLanguage('en');
-		await services.closeAll();
 	});
 
 	it('draws every screen in Chinese, without English fallbacks, its columns aligned', async () => {

@@ -20,7 +20,7 @@ import {
 } from '../../source/ui/keybindings.js';
 import { registeredHandlers, useKeyBindings } from '../../source/ui/use-key-bindings.js';
 import { DEFAULT_ROWS } from '../../source/ui/use-terminal-size.js';
-import { makeServices, renderApp, saveDemoProfile, setupEnv, waitUntil } from './helpers/render.js';
+import { consoleTestBed, renderApp, waitUntil } from '../helpers/render.js';
 
 afterEach(() => {
 	cleanup();
@@ -90,20 +90,22 @@ describe('key-binding table', () => {
 		}
 	});
 
-	it('every screen of the console registers a handler for exactly the actions the table gives it, and fits', async () => {
-		const env = setupEnv();
-		const services = makeServices();
-		saveDemoProfile(env, { settings: { DEMO_ROOT: env.demoRoot, DEMO_LINES: '100', DEMO_DELAY: '0.1' } });
-		registeredHandlers.clear();
-		const app = renderApp(services);
-		// Each screen also fits the (default 24-row) terminal with a row to spare: Ink clears the whole
-		// terminal on every frame as tall as the terminal.
-		const fits = async (check: string | RegExp) => {
-			const frame = await app.waitFor(check);
-			expect(frame.split('\n').length, `frame for ${String(check)}:\n${frame}`).toBeLessThanOrEqual(DEFAULT_ROWS - 1);
-			return frame;
-		};
-		try {
+	describe('in the running console', () => {
+		// The count step prints 100 lines, 0.1 s apart (only that step reads these settings).
+		const { services } = consoleTestBed({
+			savedProfile: (env) => ({ settings: { DEMO_ROOT: env.demoRoot, DEMO_LINES: '100', DEMO_DELAY: '0.1' } }),
+		});
+
+		it('every screen of the console registers a handler for exactly the actions the table gives it, and fits', async () => {
+			registeredHandlers.clear();
+			const app = renderApp(services);
+			// Each screen also fits the (default 24-row) terminal with a row to spare: Ink clears the whole
+			// terminal on every frame as tall as the terminal.
+			const fits = async (check: string | RegExp) => {
+				const frame = await app.waitFor(check);
+				expect(frame.split('\n').length, `frame for ${String(check)}:\n${frame}`).toBeLessThanOrEqual(DEFAULT_ROWS - 1);
+				return frame;
+			};
 			await fits('Choose a profile');
 			await app.press('?');
 			await fits('(this screen)');
@@ -165,24 +167,15 @@ describe('key-binding table', () => {
 				const registered = [...(registeredHandlers.get(screen) ?? [])].sort();
 				expect(registered, `handlers registered by the ${screen} screen`).toEqual(expected);
 			}
-		} finally {
-			await services.closeAll();
-		}
-	});
+		});
 
-	it('keys typed right after a screen changes reach the new screen (type-ahead)', async () => {
-		const env = setupEnv();
-		const services = makeServices();
-		saveDemoProfile(env);
-		const app = renderApp(services, 'lab');
-		try {
+		it('keys typed right after a screen changes reach the new screen (type-ahead)', async () => {
+			const app = renderApp(services, 'lab');
 			await app.waitFor('Sections');
 			// Enter opens the checklist; r, arriving before React has drawn it, must still reach it.
 			app.stdin.write(terminalSequence('return'));
 			app.stdin.write(terminalSequence('r'));
 			await waitUntil(() => services.engine().stepStatus('environment/hosts') === 'succeeded', 'the step to run');
-		} finally {
-			await services.closeAll();
-		}
+		});
 	});
 });

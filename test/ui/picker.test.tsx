@@ -1,32 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanup } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppShell } from '../../source/app.js';
 import { savedProfileFile } from '../../source/profile/store.js';
-import {
-	makeServices,
-	renderApp,
-	renderWithProviders,
-	saveDemoProfile,
-	selectedLine,
-	setupEnv,
-	type TestEnv,
-	type TestServices,
-} from './helpers/render.js';
+import { consoleTestBed, renderApp, renderWithProviders, saveDemoProfile, selectedLine } from '../helpers/render.js';
 
-let env: TestEnv;
-let services: TestServices;
-
-beforeEach(() => {
-	env = setupEnv();
-	services = makeServices();
-});
-
-afterEach(async () => {
-	cleanup();
-	await services.closeAll();
-});
+const { env, services } = consoleTestBed({ savedProfile: false });
 
 describe('profile picker', () => {
 	it('lists saved profiles and "create a new profile", and moves with arrows and j/k', async () => {

@@ -1,31 +1,16 @@
 import fs from 'node:fs';
-import { cleanup } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadProfile, savedProfileFile } from '../../source/profile/store.js';
 import {
+	consoleTestBed,
 	lineWith,
-	makeServices,
 	type Rendered,
 	renderApp,
 	saveDemoProfile,
 	selectedLine,
-	setupEnv,
-	type TestEnv,
-	type TestServices,
-} from './helpers/render.js';
+} from '../helpers/render.js';
 
-let env: TestEnv;
-let services: TestServices;
-
-beforeEach(() => {
-	env = setupEnv();
-	services = makeServices();
-});
-
-afterEach(async () => {
-	cleanup();
-	await services.closeAll();
-});
+const { env, services } = consoleTestBed({ savedProfile: false });
 
 /** Tab forward until the focused field's line contains `label`. */
 async function tabTo(app: Rendered, label: string): Promise<void> {

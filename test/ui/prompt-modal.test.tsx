@@ -1,28 +1,7 @@
-import { cleanup } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-	makeServices,
-	renderApp,
-	saveDemoProfile,
-	selectedLine,
-	setupEnv,
-	type TestEnv,
-	type TestServices,
-} from './helpers/render.js';
+import { describe, expect, it } from 'vitest';
+import { consoleTestBed, renderApp, selectedLine } from '../helpers/render.js';
 
-let env: TestEnv;
-let services: TestServices;
-
-beforeEach(() => {
-	env = setupEnv();
-	services = makeServices();
-	saveDemoProfile(env);
-});
-
-afterEach(async () => {
-	cleanup();
-	await services.closeAll();
-});
+const { services } = consoleTestBed();
 
 const FINGERPRINT = 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8';
 

@@ -1,6 +1,6 @@
 /** The pure parts of the screens: scroll/follow, cursors, the checklist row model, form validation, formats. */
 import { EventEmitter } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../source/engine/engine.js';
 import { ProgressStore } from '../../source/engine/progress-store.js';
 import { checklistRow, SILENCE_MS } from '../../source/screens/use-checklist-state.js';
@@ -21,7 +21,7 @@ import {
 import { EngineStore } from '../../source/ui/engine-store.js';
 import { formatDuration, formatSilence, sanitizeLine } from '../../source/ui/format.js';
 import { cursorReducer } from '../../source/ui/list-cursor.js';
-import { makeServices, saveDemoProfile, setupEnv, type TestServices } from './helpers/render.js';
+import { consoleTestBed } from '../helpers/render.js';
 
 describe('step view: follow and scrollback', () => {
 	const pane = (total: number, length = Math.min(total, 2000), height = 10) => ({ total, length, height });
@@ -82,15 +82,9 @@ describe('list cursor', () => {
 });
 
 describe('checklist rows', () => {
-	let services: TestServices;
-	afterEach(async () => {
-		await services.closeAll();
-	});
+	const { services } = consoleTestBed();
 
 	it('shows the last line while output flows, and "no output for 2m" once a running step goes quiet', async () => {
-		const env = setupEnv();
-		services = makeServices();
-		saveDemoProfile(env);
 		const t0 = Date.parse('2026-01-01T10:00:00Z');
 		// A step left running, as the progress file records it; the engine reads it from there.
 		new ProgressStore('lab', 'demo').set('services/count', 'controller', {

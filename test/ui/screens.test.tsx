@@ -2,35 +2,11 @@
  * The screens the dashboard opens: v the verification panel (on the selected section), l the launch form,
  * d the doctor, t the topology; each with its keys from the one table, esc back to the dashboard.
  */
-import { cleanup } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VerifyStore } from '../../source/verify/store.js';
-import {
-	lineWith,
-	makeServices,
-	type Rendered,
-	renderApp,
-	saveDemoProfile,
-	selectedLine,
-	setupEnv,
-	type TestEnv,
-	type TestServices,
-	waitUntil,
-} from './helpers/render.js';
+import { consoleTestBed, lineWith, type Rendered, renderApp, selectedLine, waitUntil } from '../helpers/render.js';
 
-let env: TestEnv;
-let services: TestServices;
-
-beforeEach(() => {
-	env = setupEnv();
-	services = makeServices();
-	saveDemoProfile(env);
-});
-
-afterEach(async () => {
-	cleanup();
-	await services.closeAll();
-});
+const { services } = consoleTestBed();
 
 async function dashboard(): Promise<Rendered> {
 	const app = renderApp(services, 'lab');

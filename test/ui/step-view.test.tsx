@@ -1,31 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanup } from 'ink-testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadOrCreateSecrets } from '../../source/profile/store.js';
-import {
-	makeServices,
-	type Rendered,
-	renderApp,
-	saveDemoProfile,
-	selectedLine,
-	setupEnv,
-	type TestEnv,
-	type TestServices,
-} from './helpers/render.js';
+import { consoleTestBed, type Rendered, renderApp, selectedLine } from '../helpers/render.js';
 
-let env: TestEnv;
-let services: TestServices;
-
-beforeEach(() => {
-	env = setupEnv();
-	services = makeServices();
-	saveDemoProfile(env, { settings: { DEMO_ROOT: env.demoRoot, DEMO_LINES: '60' } });
-});
-
-afterEach(async () => {
-	cleanup();
-	await services.closeAll();
+const { env, services } = consoleTestBed({
+	savedProfile: (env) => ({ settings: { DEMO_ROOT: env.demoRoot, DEMO_LINES: '60' } }),
 });
 
 /** Dashboard → section → step (1-based positions). */

@@ -3,20 +3,10 @@
  * code and the hint at once; the service log tail is fetched automatically (one exec on the node); t opens
  * the full triage (stderr tail, hints with the matching line, the log tail) and reads the logs afresh.
  */
-import { cleanup } from 'ink-testing-library';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { registerRunbook } from '../../source/runbook/registry.js';
 import { demoRunbook } from '../../source/steps/demo/index.js';
-import {
-	makeServices,
-	type Rendered,
-	renderApp,
-	saveDemoProfile,
-	setupEnv,
-	type TestEnv,
-	type TestServices,
-	waitUntil,
-} from './helpers/render.js';
+import { consoleTestBed, type Rendered, renderApp, saveDemoProfile, waitUntil } from '../helpers/render.js';
 
 const AMQP_ERROR =
 	'ERROR oslo.messaging._drivers.impl_rabbit [-] AMQP server on controller:5672 is unreachable: [Errno 111] ECONNREFUSED';
@@ -53,22 +43,12 @@ beforeAll(() => {
 	});
 });
 
-let env: TestEnv;
-let services: TestServices;
-
-beforeEach(() => {
-	env = setupEnv();
-	services = makeServices();
-	saveDemoProfile(env, {
+const { env, services } = consoleTestBed({
+	savedProfile: {
 		runbook: 'triage-test',
 		settings: {},
 		nodes: [{ name: 'controller', host: '127.0.0.2', roles: ['controller', 'compute'], managementIp: '127.0.0.2' }],
-	});
-});
-
-afterEach(async () => {
-	cleanup();
-	await services.closeAll();
+	},
 });
 
 async function failTheStep(app: Rendered): Promise<void> {
