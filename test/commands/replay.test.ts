@@ -5,9 +5,8 @@
  * unfinished attempt, and bad input.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { run as replay } from '../../source/commands/replay.js';
 import { Engine } from '../../source/engine/engine.js';
 import { Journal } from '../../source/engine/journal.js';
@@ -18,15 +17,14 @@ import { getRunbook } from '../../source/runbook/registry.js';
 import { MASK } from '../../source/runbook/render.js';
 import { LocalShellRunner } from '../helpers/local-runner.js';
 import { demoProfile, writeProfile } from '../helpers/profiles.js';
+import { captureStdio, tempConsoleHome } from './helpers.js';
 
-let home: string;
-let savedHome: string | undefined;
 let root: string;
 let profileFile: string;
 let profile: Profile;
 let runIds: string[] = [];
-let out = '';
-let err = '';
+const home = tempConsoleHome('osc-replay-');
+const stdio = captureStdio();
 
 function engineFor(runId: string) {
 	const runbook = getRunbook('demo');
@@ -42,13 +40,10 @@ function engineFor(runId: string) {
 }
 
 beforeAll(async () => {
-	savedHome = process.env.OS_CONSOLE_HOME;
-	home = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-replay-'));
-	process.env.OS_CONSOLE_HOME = home;
-	root = path.join(home, 'demo-root');
+	root = path.join(home.dir, 'demo-root');
 	const input = demoProfile({ demoRoot: root, name: 'replay-demo' });
 	input.settings = { DEMO_ROOT: root, DEMO_LINES: '3', DEMO_DELAY: '0.3' };
-	profileFile = writeProfile(home, input);
+	profileFile = writeProfile(home.dir, input);
 	profile = Profile.parse(input);
 
 	// Session 1: compute2 fails the flaky step, the run stops there; the operator skips a step.
@@ -68,26 +63,6 @@ beforeAll(async () => {
 	await e2.close();
 	runIds = [first, second];
 });
-afterAll(() => {
-	if (savedHome === undefined) delete process.env.OS_CONSOLE_HOME;
-	else process.env.OS_CONSOLE_HOME = savedHome;
-	fs.rmSync(home, { recursive: true, force: true });
-});
-beforeEach(() => {
-	out = '';
-	err = '';
-	vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-		out += String(chunk);
-		return true;
-	});
-	vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-		err += String(chunk);
-		return true;
-	});
-});
-afterEach(() => {
-	vi.restoreAllMocks();
-});
 
 /** Lines of the replay without the "+12.345s" time column. */
 function events(text: string): string[] {
@@ -100,7 +75,7 @@ function events(text: string): string[] {
 describe('os-console replay', () => {
 	it('--list shows both sessions with their attempts and outcomes', async () => {
 		expect(await replay(['--profile', profileFile, '--list'])).toBe(0);
-		const lines = out.split('\n');
+		const lines = stdio.out.split('\n');
 		expect(lines[0]).toContain('runs of profile replay-demo');
 		const first = lines.find((l) => l.includes(runIds[0]!));
 		const second = lines.find((l) => l.includes(runIds[1]!));
@@ -113,10 +88,10 @@ describe('os-console replay', () => {
 
 	it('replays a run: events in order, each attempt with its logged output, and the outcome per step and node', async () => {
 		expect(await replay(['--profile', profileFile, '--run', runIds[0]!])).toBe(0);
-		expect(out.split('\n')[0]).toContain(
+		expect(stdio.out.split('\n')[0]).toContain(
 			`replay of run ${runIds[0]}: profile replay-demo, runbook demo; 25 events over `,
 		);
-		const ev = events(out);
+		const ev = events(stdio.out);
 		expect(ev[0]).toBe('operator run environment/hosts on controller, compute1, compute2');
 		expect(ev.slice(1, 4).sort()).toEqual([
 			'compute1 ▶ environment/hosts attempt 1: Write the hosts file',
@@ -128,7 +103,7 @@ describe('os-console replay', () => {
 		);
 		expect(ev.at(-1)).toBe('operator skip services/compute-only (by tester@ci)');
 		// output from the attempt logs, per node, before the attempt's end
-		const lines = out.split('\n');
+		const lines = stdio.out.split('\n');
 		const squeezed = lines.map((l) => l.trim().replace(/ {2,}/g, ' '));
 		const failedAt = squeezed.findIndex((l) => l.includes('compute2 ✖ services/flaky'));
 		expect(
@@ -145,7 +120,7 @@ describe('os-console replay', () => {
 		// every event's time is not before the one printed above it
 		const times = lines.filter((l) => /^ *\+\d/.test(l)).map((l) => Number.parseFloat(l.trim().slice(1)));
 		expect(times).toEqual([...times].sort((a, b) => a - b));
-		const outcome = out.slice(out.indexOf(`outcome of run ${runIds[0]}`));
+		const outcome = stdio.out.slice(stdio.out.indexOf(`outcome of run ${runIds[0]}`));
 		expect(outcome).toMatch(/ environment\/hosts +controller=succeeded {2}compute1=succeeded {2}compute2=succeeded\n/);
 		expect(outcome).toMatch(/ services\/flaky +.*compute2=failed \(exit 3; exit code 3 in action/);
 		expect(outcome).not.toContain('finish/secret-file');
@@ -153,17 +128,17 @@ describe('os-console replay', () => {
 
 	it('defaults to the last run; its output is masked as it was logged; --lines keeps the tail', async () => {
 		expect(await replay(['--profile', profileFile])).toBe(0);
-		expect(out).toContain(`replay of run ${runIds[1]}`);
-		expect(events(out)).toContain('compute2 ✔ services/flaky attempt 2: succeeded (exit 0)');
-		expect(out).toContain(`controller  | export OS_PASSWORD=${MASK}`);
-		expect(out).not.toContain(loadOrCreateSecrets(profile.name).ADMIN_PASS);
-		out = '';
+		expect(stdio.out).toContain(`replay of run ${runIds[1]}`);
+		expect(events(stdio.out)).toContain('compute2 ✔ services/flaky attempt 2: succeeded (exit 0)');
+		expect(stdio.out).toContain(`controller  | export OS_PASSWORD=${MASK}`);
+		expect(stdio.out).not.toContain(loadOrCreateSecrets(profile.name).ADMIN_PASS);
+		stdio.out = '';
 		expect(await replay(['--profile', profileFile, '--lines', '2'])).toBe(0);
-		expect(out).not.toContain('OS_PASSWORD');
-		expect(out).toMatch(
+		expect(stdio.out).not.toContain('OS_PASSWORD');
+		expect(stdio.out).toMatch(
 			/controller {2}\| … 6 earlier lines in .*secret-file\/controller\/attempt-1\.log\n.*\n.*── succeeded\n/,
 		);
-		const outcome = out.slice(out.indexOf('outcome of run'));
+		const outcome = stdio.out.slice(stdio.out.indexOf('outcome of run'));
 		expect(outcome).toMatch(/ services\/compute-only +compute2=succeeded\n/);
 		expect(outcome).toMatch(/ finish\/secret-file +controller=succeeded\n/);
 	});
@@ -173,7 +148,7 @@ describe('os-console replay', () => {
 		let t = Date.now();
 		expect(await replay(['--profile', profileFile, '--run', runIds[0]!])).toBe(0);
 		const instant = Date.now() - t;
-		const span = Number(/ over (\d+\.\d+)s/.exec(out)?.[1]);
+		const span = Number(/ over (\d+\.\d+)s/.exec(stdio.out)?.[1]);
 		expect(span).toBeGreaterThan(0.9);
 		expect(instant).toBeLessThan(500);
 		t = Date.now();
@@ -194,32 +169,32 @@ describe('os-console replay', () => {
 		crashed.append({ type: 'operator', action: 'run', step: 'services/count', nodes: ['controller'] });
 		crashed.append({ type: 'step-started', step: 'services/count', node: 'controller', attempt: 9, runId: 'x' });
 		expect(await replay(['--profile', profileFile, '--run', crashed.runId])).toBe(0);
-		expect(events(out)).toContain('controller ▶ services/count attempt 9: Count slowly');
-		expect(out).toContain(
+		expect(events(stdio.out)).toContain('controller ▶ services/count attempt 9: Count slowly');
+		expect(stdio.out).toContain(
 			'services/count  controller=unfinished (the console stopped before it ended; a later session re-attaches)',
 		);
-		out = '';
+		stdio.out = '';
 		expect(await replay(['--profile', profileFile, '--run', crashed.runId.slice(0, -3)])).toBe(0);
-		expect(out).toContain(`replay of run ${crashed.runId}`);
+		expect(stdio.out).toContain(`replay of run ${crashed.runId}`);
 	});
 
 	it('rejects a run id it does not know, bad numbers, and says when nothing was recorded', async () => {
 		expect(await replay(['--profile', profileFile, '--run', 'nope'])).toBe(2);
-		expect(err).toContain('--run nope: no such run; runs: ');
-		err = '';
+		expect(stdio.err).toContain('--run nope: no such run; runs: ');
+		stdio.err = '';
 		expect(await replay(['--profile', profileFile, '--speed', '0'])).toBe(2);
-		expect(err).toContain('--speed must be a positive number');
-		err = '';
+		expect(stdio.err).toContain('--speed must be a positive number');
+		stdio.err = '';
 		expect(await replay(['--profile', profileFile, '--lines', 'x'])).toBe(2);
-		err = '';
+		stdio.err = '';
 		expect(await replay([])).toBe(2);
-		expect(err).toContain('--profile is required');
+		expect(stdio.err).toContain('--profile is required');
 		const fresh = demoProfile({ demoRoot: root, name: 'never-ran' });
-		const freshFile = writeProfile(home, fresh);
-		out = '';
+		const freshFile = writeProfile(home.dir, fresh);
+		stdio.out = '';
 		expect(await replay(['--profile', freshFile])).toBe(1);
-		expect(out).toContain('no runs recorded for profile never-ran');
-		expect(fs.existsSync(path.join(home, 'state', 'never-ran'))).toBe(false);
+		expect(stdio.out).toContain('no runs recorded for profile never-ran');
+		expect(fs.existsSync(path.join(home.dir, 'state', 'never-ran'))).toBe(false);
 		expect(await replay(['--profile', freshFile, '--list'])).toBe(0);
 	});
 });

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as exportRun } from '../../source/commands/export.js';
 import { Engine } from '../../source/engine/engine.js';
 import { Journal } from '../../source/engine/journal.js';
@@ -21,6 +21,7 @@ import { consoleHome, loadOrCreateSecrets } from '../../source/profile/store.js'
 import { getRunbook } from '../../source/runbook/registry.js';
 import { SSH_CONFIG_ENV } from '../../source/ssh/ssh-config.js';
 import { SshStepRunner } from '../../source/ssh/step-runner.js';
+import { captureStdio } from '../commands/helpers.js';
 import { demoProfile, writeProfile } from '../helpers/profiles.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 
@@ -37,8 +38,7 @@ const hasAnsible = ['ansible-playbook', 'ansible-inventory', 'ansible-vault'].ev
 
 let work: string;
 let saved: Record<string, string | undefined>;
-let out = '';
-let err = '';
+const stdio = captureStdio();
 
 beforeAll(() => {
 	work = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-ansible-'));
@@ -56,21 +56,6 @@ afterAll(() => {
 		else process.env[env] = value;
 	}
 	fs.rmSync(work, { recursive: true, force: true });
-});
-beforeEach(() => {
-	out = '';
-	err = '';
-	vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-		out += String(chunk);
-		return true;
-	});
-	vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-		err += String(chunk);
-		return true;
-	});
-});
-afterEach(() => {
-	vi.restoreAllMocks();
 });
 
 /** Ansible's own state under the test's temp dir, never in $HOME. */
@@ -95,7 +80,7 @@ function ansibleEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 async function exportTo(profileFile: string, dir: string, reveal = false): Promise<void> {
 	const args = ['--profile', profileFile, '--format', 'ansible', '--out', dir, ...(reveal ? ['--reveal-secrets'] : [])];
 	const code = await exportRun(args);
-	if (code !== 0) throw new Error(`export failed (${code}): ${err}`);
+	if (code !== 0) throw new Error(`export failed (${code}): ${stdio.err}`);
 }
 
 function allFiles(dir: string): string[] {
@@ -122,35 +107,42 @@ describe.skipIf(!hasAnsible)('ansible export of the shipped runbooks', () => {
 		'debian12-zed-all-in-one',
 	];
 
-	it.each(examples)('%s: ansible-playbook --syntax-check passes for both networking options', async (name) => {
-		const file = path.join(ROOT, 'profiles', `${name}.json`);
-		for (const option of ['provider', 'selfservice'] as const) {
-			const dir = path.join(work, `${name}-${option}`);
-			await exportTo(variant(file, option), dir);
-			expect(allFiles(dir)).toEqual(
-				expect.arrayContaining([
-					'ansible.cfg',
-					'group_vars/all/vars.yml',
-					'group_vars/all/vault.yml',
-					'inventory.ini',
-					'site.yml',
-				]),
-			);
-			const { stdout } = await run('ansible-playbook', ['--syntax-check', 'site.yml'], { cwd: dir, env: ansibleEnv() });
-			expect(stdout).toContain('playbook: site.yml');
-			// every play and task is one the console would run: list them
-			const listed = (await run('ansible-playbook', ['--list-tasks', 'site.yml'], { cwd: dir, env: ansibleEnv() }))
-				.stdout;
-			const runbook = getRunbook(name.startsWith('centos7') ? 'centos7-ocata' : 'debian12-zed');
-			const profile = Profile.parse(JSON.parse(fs.readFileSync(variant(file, option), 'utf8')));
-			const { planNodeSteps } = await import('../../source/runbook/export.js');
-			const keys = [...new Set(planNodeSteps(runbook, profile).map((p) => p.key))];
-			const plays = [...listed.matchAll(/^\s*play #\d+ \(([^)]*)\): ([^\t\n]*?)\s+TAGS:/gm)].map(
-				(m) => m[2]!.split(':')[0],
-			);
-			expect(plays).toEqual(keys);
-		}
-	}, 180_000);
+	it.each(examples)(
+		'%s: ansible-playbook --syntax-check passes for both networking options',
+		async (name) => {
+			const file = path.join(ROOT, 'profiles', `${name}.json`);
+			for (const option of ['provider', 'selfservice'] as const) {
+				const dir = path.join(work, `${name}-${option}`);
+				await exportTo(variant(file, option), dir);
+				expect(allFiles(dir)).toEqual(
+					expect.arrayContaining([
+						'ansible.cfg',
+						'group_vars/all/vars.yml',
+						'group_vars/all/vault.yml',
+						'inventory.ini',
+						'site.yml',
+					]),
+				);
+				const { stdout } = await run('ansible-playbook', ['--syntax-check', 'site.yml'], {
+					cwd: dir,
+					env: ansibleEnv(),
+				});
+				expect(stdout).toContain('playbook: site.yml');
+				// every play and task is one the console would run: list them
+				const listed = (await run('ansible-playbook', ['--list-tasks', 'site.yml'], { cwd: dir, env: ansibleEnv() }))
+					.stdout;
+				const runbook = getRunbook(name.startsWith('centos7') ? 'centos7-ocata' : 'debian12-zed');
+				const profile = Profile.parse(JSON.parse(fs.readFileSync(variant(file, option), 'utf8')));
+				const { planNodeSteps } = await import('../../source/runbook/export.js');
+				const keys = [...new Set(planNodeSteps(runbook, profile).map((p) => p.key))];
+				const plays = [...listed.matchAll(/^\s*play #\d+ \(([^)]*)\): ([^\t\n]*?)\s+TAGS:/gm)].map(
+					(m) => m[2]!.split(':')[0],
+				);
+				expect(plays).toEqual(keys);
+			}
+		},
+		180_000,
+	);
 
 	it('module choices: ini_file, package, service, copy, shell; conditions for the profile; no secret value in any file', async () => {
 		const file = path.join(ROOT, 'profiles', 'centos7-ocata-two-node.json');
@@ -197,8 +189,8 @@ describe.skipIf(!hasAnsible)('ansible export of the shipped runbooks', () => {
 		const file = path.join(ROOT, 'profiles', 'debian12-zed-two-node.json');
 		const dir = path.join(work, 'revealed');
 		await exportTo(file, dir, true);
-		expect(err).toContain('hold the secrets in clear text');
-		expect(out).toContain('ansible-vault encrypt group_vars/all/vault.yml');
+		expect(stdio.err).toContain('hold the secrets in clear text');
+		expect(stdio.out).toContain('ansible-vault encrypt group_vars/all/vault.yml');
 		const secrets = loadOrCreateSecrets('debian12-zed-two-node');
 		for (const f of allFiles(dir)) {
 			const content = fs.readFileSync(path.join(dir, f), 'utf8');
@@ -268,7 +260,7 @@ describe.skipIf(!hasAnsible)('ansible export of the shipped runbooks', () => {
 	it('--format ansible needs --out, and says so', async () => {
 		const file = path.join(ROOT, 'profiles', 'debian12-zed-two-node.json');
 		expect(await exportRun(['--profile', file, '--format', 'ansible'])).toBe(2);
-		expect(err).toContain('--format ansible writes several files: give --out DIR');
+		expect(stdio.err).toContain('--format ansible writes several files: give --out DIR');
 	});
 });
 

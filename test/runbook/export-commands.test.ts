@@ -3,49 +3,21 @@
  * message for bad flags, profiles, sections, nodes and formats. State goes to a temporary OS_CONSOLE_HOME.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run as exportRun } from '../../source/commands/export.js';
 import { run as planRun } from '../../source/commands/plan.js';
 import { loadOrCreateSecrets } from '../../source/profile/store.js';
 import { MASK } from '../../source/runbook/render.js';
 import { SECRET_NAMES } from '../../source/runbook/variables.js';
+import { captureStdio, tempConsoleHome } from '../commands/helpers.js';
 import { ROOT } from '../steps/centos7-ocata/helpers.js';
 
 const TWO_NODE = path.join(ROOT, 'profiles/centos7-ocata-two-node.json');
 const AIO = path.join(ROOT, 'profiles/centos7-ocata-all-in-one.json');
 
-let home: string;
-let previousHome: string | undefined;
-let out = '';
-let err = '';
-
-beforeAll(() => {
-	previousHome = process.env.OS_CONSOLE_HOME;
-	home = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-views-'));
-	process.env.OS_CONSOLE_HOME = home;
-});
-afterAll(() => {
-	if (previousHome === undefined) delete process.env.OS_CONSOLE_HOME;
-	else process.env.OS_CONSOLE_HOME = previousHome;
-	fs.rmSync(home, { recursive: true, force: true });
-});
-beforeEach(() => {
-	out = '';
-	err = '';
-	vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-		out += String(chunk);
-		return true;
-	});
-	vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-		err += String(chunk);
-		return true;
-	});
-});
-afterEach(() => {
-	vi.restoreAllMocks();
-});
+const home = tempConsoleHome('osc-views-');
+const stdio = captureStdio();
 
 function secretsOf(profileName: string) {
 	return loadOrCreateSecrets(profileName);
@@ -54,58 +26,60 @@ function secretsOf(profileName: string) {
 describe('os-console plan', () => {
 	it('prints every step and node with action descriptions and the exact scripts, secrets masked', async () => {
 		expect(await planRun(['--profile', TWO_NODE])).toBe(0);
-		expect(out).toContain('-- keystone/bootstrap: Bootstrap the Identity service  (on controller)');
-		expect(out).toContain('-- nova-compute/config: Configure nova.conf on the compute node  (on compute1)');
-		expect(out).toContain(`ensure: openstack user create --domain default --password ${MASK} glance`);
-		expect(out).toContain('       | OS_BOOTSTRAP_PASSWORD="${ADMIN_PASS}" keystone-manage bootstrap \\');
-		expect(out).toContain('(not for this profile: {"networking":"selfservice"})');
-		expect(out).toMatch(/\d+ step runs \(step × node\)/);
+		expect(stdio.out).toContain('-- keystone/bootstrap: Bootstrap the Identity service  (on controller)');
+		expect(stdio.out).toContain('-- nova-compute/config: Configure nova.conf on the compute node  (on compute1)');
+		expect(stdio.out).toContain(`ensure: openstack user create --domain default --password ${MASK} glance`);
+		expect(stdio.out).toContain('       | OS_BOOTSTRAP_PASSWORD="${ADMIN_PASS}" keystone-manage bootstrap \\');
+		expect(stdio.out).toContain('(not for this profile: {"networking":"selfservice"})');
+		expect(stdio.out).toMatch(/\d+ step runs \(step × node\)/);
 		// plan needs no secrets: none were generated
-		expect(fs.existsSync(path.join(home, 'state', 'centos7-ocata-two-node', 'secrets.json'))).toBe(false);
+		expect(fs.existsSync(path.join(home.dir, 'state', 'centos7-ocata-two-node', 'secrets.json'))).toBe(false);
 	});
 
 	it('filters by section and node', async () => {
 		expect(
 			await planRun(['--profile', TWO_NODE, '--section', 'neutron-compute', '--node', 'compute1', '--brief']),
 		).toBe(0);
-		expect(out).toContain('== neutron-compute:');
-		expect(out).not.toContain('== keystone:');
-		expect(out).toContain('[compute1]');
-		expect(out).not.toContain('   [controller]');
-		expect(out).not.toContain('       | ');
+		expect(stdio.out).toContain('== neutron-compute:');
+		expect(stdio.out).not.toContain('== keystone:');
+		expect(stdio.out).toContain('[compute1]');
+		expect(stdio.out).not.toContain('   [controller]');
+		expect(stdio.out).not.toContain('       | ');
 	});
 
 	it('rejects bad input with exit code 2 and says what is wrong', async () => {
 		expect(await planRun([])).toBe(2);
-		expect(err).toContain('--profile is required');
-		err = '';
+		expect(stdio.err).toContain('--profile is required');
+		stdio.err = '';
 		expect(await planRun(['--profile', TWO_NODE, '--bogus'])).toBe(2);
-		expect(err).toContain("Unknown option '--bogus'");
-		err = '';
-		expect(await planRun(['--profile', path.join(home, 'missing.json')])).toBe(2);
-		expect(err).toContain('does not exist');
-		err = '';
+		expect(stdio.err).toContain("Unknown option '--bogus'");
+		stdio.err = '';
+		expect(await planRun(['--profile', path.join(home.dir, 'missing.json')])).toBe(2);
+		expect(stdio.err).toContain('does not exist');
+		stdio.err = '';
 		expect(await planRun(['--profile', TWO_NODE, '--section', 'swift'])).toBe(2);
-		expect(err).toContain('--section swift: no such section in runbook centos7-ocata (sections: environment, keystone');
-		err = '';
+		expect(stdio.err).toContain(
+			'--section swift: no such section in runbook centos7-ocata (sections: environment, keystone',
+		);
+		stdio.err = '';
 		expect(await planRun(['--profile', TWO_NODE, '--node', 'compute9'])).toBe(2);
-		expect(err).toContain('--node compute9: no such node');
-		err = '';
-		const bad = path.join(home, 'bad.json');
+		expect(stdio.err).toContain('--node compute9: no such node');
+		stdio.err = '';
+		const bad = path.join(home.dir, 'bad.json');
 		const profile = JSON.parse(fs.readFileSync(TWO_NODE, 'utf8'));
 		fs.writeFileSync(bad, JSON.stringify({ ...profile, settings: { NTP_SERVER: 'a b;c' } }));
 		expect(await planRun(['--profile', bad])).toBe(2);
-		expect(err).toContain('settings.NTP_SERVER');
-		err = '';
+		expect(stdio.err).toContain('settings.NTP_SERVER');
+		stdio.err = '';
 		fs.writeFileSync(bad, JSON.stringify({ ...profile, nodes: [] }));
 		expect(await planRun(['--profile', bad])).toBe(2);
-		expect(err).toContain('nodes');
+		expect(stdio.err).toContain('nodes');
 	});
 });
 
 describe('os-console export --format bash', () => {
 	it('writes one script per node and a secrets template; scripts hold no secret', async () => {
-		const dir = path.join(home, 'out-masked');
+		const dir = path.join(home.dir, 'out-masked');
 		expect(await exportRun(['--profile', TWO_NODE, '--format', 'bash', '--out', dir])).toBe(0);
 		expect(fs.readdirSync(dir).sort()).toEqual(['compute1.sh', 'controller.sh', 'secrets.env.example']);
 		const controller = fs.readFileSync(path.join(dir, 'controller.sh'), 'utf8');
@@ -122,9 +96,9 @@ describe('os-console export --format bash', () => {
 	});
 
 	it('puts the secrets into the scripts with --reveal-secrets (private modes, a warning)', async () => {
-		const dir = path.join(home, 'out-revealed');
+		const dir = path.join(home.dir, 'out-revealed');
 		expect(await exportRun(['--profile', TWO_NODE, '--format', 'bash', '--out', dir, '--reveal-secrets'])).toBe(0);
-		expect(err).toContain('hold the secrets in clear text');
+		expect(stdio.err).toContain('hold the secrets in clear text');
 		expect(fs.readdirSync(dir).sort()).toEqual(['compute1.sh', 'controller.sh']);
 		const secrets = secretsOf('centos7-ocata-two-node');
 		const controller = fs.readFileSync(path.join(dir, 'controller.sh'), 'utf8');
@@ -138,29 +112,29 @@ describe('os-console export --format bash', () => {
 
 	it('prints one node to standard output', async () => {
 		expect(await exportRun(['--profile', AIO, '--format', 'bash'])).toBe(0);
-		expect(out).toContain('# node controller (10.0.0.11, roles: controller, compute)');
-		out = '';
+		expect(stdio.out).toContain('# node controller (10.0.0.11, roles: controller, compute)');
+		stdio.out = '';
 		expect(await exportRun(['--profile', TWO_NODE, '--format', 'bash', '--node', 'compute1'])).toBe(0);
-		expect(out).toContain("OSC_NODE='compute1'");
-		expect(out).not.toContain('keystone/');
+		expect(stdio.out).toContain("OSC_NODE='compute1'");
+		expect(stdio.out).not.toContain('keystone/');
 	});
 
 	it('rejects bad input with exit code 2', async () => {
 		expect(await exportRun(['--profile', TWO_NODE])).toBe(2);
-		expect(err).toContain('--format is required (supported: bash, ansible)');
-		err = '';
+		expect(stdio.err).toContain('--format is required (supported: bash, ansible)');
+		stdio.err = '';
 		expect(await exportRun(['--profile', TWO_NODE, '--format', 'ansible'])).toBe(2);
-		expect(err).toContain('--format ansible writes several files: give --out DIR');
-		err = '';
+		expect(stdio.err).toContain('--format ansible writes several files: give --out DIR');
+		stdio.err = '';
 		expect(await exportRun(['--profile', TWO_NODE, '--format', 'puppet'])).toBe(2);
-		expect(err).toContain('--format puppet: unknown format');
-		err = '';
+		expect(stdio.err).toContain('--format puppet: unknown format');
+		stdio.err = '';
 		expect(await exportRun(['--profile', TWO_NODE, '--format', 'bash'])).toBe(2);
-		expect(err).toContain('give --out DIR for one file per node, or --node NAME');
-		err = '';
+		expect(stdio.err).toContain('give --out DIR for one file per node, or --node NAME');
+		stdio.err = '';
 		expect(await exportRun(['--profile', TWO_NODE, '--format', 'bash', '--node', 'nope'])).toBe(2);
-		expect(err).toContain('--node nope: no such node');
-		err = '';
+		expect(stdio.err).toContain('--node nope: no such node');
+		stdio.err = '';
 		expect(await exportRun(['--format', 'bash', '--reveal-secrets=yes'])).toBe(2);
 	});
 });
