@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SshError } from '../../source/ssh/errors.js';
 import type { NodeSession } from '../../source/ssh/node-session.js';
 import { closedPort, sessionFor, sshKeygenFingerprint, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { execCollected, sshRejection } from './helpers.js';
 
 let sshd: TestSshd;
 const open: NodeSession[] = [];
@@ -13,31 +13,6 @@ async function track<T extends { session: NodeSession }>(p: Promise<T>): Promise
 	const r = await p;
 	open.push(r.session);
 	return r;
-}
-
-async function rejection(p: Promise<unknown>): Promise<SshError> {
-	try {
-		await p;
-	} catch (err) {
-		expect(err).toBeInstanceOf(SshError);
-		return err as SshError;
-	}
-	throw new Error('expected a rejection');
-}
-
-async function run(session: NodeSession, command: string, stdin?: string) {
-	let out = '';
-	let err = '';
-	const r = await session.exec(command, {
-		...(stdin === undefined ? {} : { stdin }),
-		onStdout: (c) => {
-			out += c.toString();
-		},
-		onStderr: (c) => {
-			err += c.toString();
-		},
-	});
-	return { ...r, out, err };
 }
 
 function acceptedLogins(): number {
@@ -59,7 +34,7 @@ describe('connecting', () => {
 		const { session, rec } = await track(sessionFor(sshd));
 		const before = acceptedLogins();
 		for (let i = 0; i < 5; i++) {
-			const r = await run(session, `echo hello ${i}`);
+			const r = await execCollected(session, `echo hello ${i}`);
 			expect(r).toMatchObject({ code: 0, out: `hello ${i}\n`, err: '' });
 		}
 		expect(acceptedLogins() - before).toBe(1);
@@ -74,7 +49,7 @@ describe('connecting', () => {
 		const { session, rec } = await track(
 			sessionFor(sshd, { knownHostsFiles: [empty], acceptedKnownHostsFile: accepted, verifyHostKey: async () => true }),
 		);
-		expect((await run(session, 'echo ok')).out).toBe('ok\n');
+		expect((await execCollected(session, 'echo ok')).out).toBe('ok\n');
 		expect(rec.hostKeyPrompts).toEqual([
 			{
 				node: `node-${sshd.host}`,
@@ -91,7 +66,7 @@ describe('connecting', () => {
 		).toContain(sshd.hostPublicKey.split(' ')[1]);
 
 		const again = await track(sessionFor(sshd, { knownHostsFiles: [empty], acceptedKnownHostsFile: accepted }));
-		expect((await run(again.session, 'echo again')).out).toBe('again\n');
+		expect((await execCollected(again.session, 'echo again')).out).toBe('again\n');
 		expect(again.rec.hostKeyPrompts).toEqual([]);
 	});
 
@@ -104,7 +79,7 @@ describe('connecting', () => {
 				verifyHostKey: async () => false,
 			}),
 		);
-		const err = await rejection(session.ensureConnected());
+		const err = await sshRejection(session.ensureConnected());
 		expect(err.code).toBe('host-key-rejected');
 		expect(err.message).toContain(sshKeygenFingerprint(`${sshd.hostKeyPath}.pub`));
 		expect(rec.hostKeyPrompts).toHaveLength(1);
@@ -119,7 +94,7 @@ describe('connecting', () => {
 		const kh = path.join(sshd.dir, 'changed_known_hosts');
 		writeFileSync(kh, `# old key\n[${sshd.host}]:${sshd.port} ${t} ${b64}\n`);
 		const { session, rec } = await track(sessionFor(sshd, { knownHostsFiles: [kh], verifyHostKey: async () => true }));
-		const err = await rejection(session.ensureConnected());
+		const err = await sshRejection(session.ensureConnected());
 		expect(err.code).toBe('host-key-changed');
 		expect(rec.hostKeyPrompts).toEqual([]);
 		expect(err.message).toContain(sshKeygenFingerprint(`${sshd.hostKeyPath}.pub`));
@@ -132,7 +107,7 @@ describe('connecting', () => {
 		const wrong = path.join(sshd.dir, 'wrong_key');
 		execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrong]);
 		const { session } = await track(sessionFor(sshd, { auth: { type: 'key', keyFile: wrong } }));
-		const err = await rejection(session.ensureConnected());
+		const err = await sshRejection(session.ensureConnected());
 		expect(err.code).toBe('auth-failed');
 		expect(err.message).toContain(`publickey (${wrong})`);
 		expect(err.message).toContain('"root"');
@@ -141,7 +116,7 @@ describe('connecting', () => {
 
 	it('missing key file: auth-failed telling to fix the path', async () => {
 		const { session } = await track(sessionFor(sshd, { auth: { type: 'key', keyFile: '/nonexistent/key' } }));
-		const err = await rejection(session.ensureConnected());
+		const err = await sshRejection(session.ensureConnected());
 		expect(err.code).toBe('auth-failed');
 		expect(err.message).toContain('/nonexistent/key');
 	});
@@ -152,20 +127,20 @@ describe('connecting', () => {
 		appendFileSync(path.join(sshd.dir, 'authorized_keys'), readFileSync(`${enc}.pub`));
 
 		const none = await track(sessionFor(sshd, { auth: { type: 'key', keyFile: enc } }));
-		const err = await rejection(none.session.ensureConnected());
+		const err = await sshRejection(none.session.ensureConnected());
 		expect(err.code).toBe('key-passphrase-needed');
 		expect(none.rec.secretPrompts).toEqual(['passphrase']);
 
 		const bad = await track(sessionFor(sshd, { auth: { type: 'key', keyFile: enc }, secrets: { passphrase: 'nope' } }));
-		expect((await rejection(bad.session.ensureConnected())).code).toBe('key-passphrase-needed');
+		expect((await sshRejection(bad.session.ensureConnected())).code).toBe('key-passphrase-needed');
 
 		const good = await track(
 			sessionFor(sshd, { auth: { type: 'key', keyFile: enc }, secrets: { passphrase: 'pass phrase' } }),
 		);
-		expect((await run(good.session, 'echo in')).out).toBe('in\n');
+		expect((await execCollected(good.session, 'echo in')).out).toBe('in\n');
 		// reconnect uses the cached passphrase
 		await sshd.killConnectionChildren();
-		expect((await run(good.session, 'echo again')).out).toBe('again\n');
+		expect((await execCollected(good.session, 'echo again')).out).toBe('again\n');
 		expect(good.rec.secretPrompts).toEqual(['passphrase']);
 	});
 
@@ -174,7 +149,7 @@ describe('connecting', () => {
 		const saved = process.env.SSH_AUTH_SOCK;
 		delete process.env.SSH_AUTH_SOCK;
 		try {
-			const err = await rejection(session.ensureConnected());
+			const err = await sshRejection(session.ensureConnected());
 			expect(err.code).toBe('auth-failed');
 			expect(err.message).toContain('SSH_AUTH_SOCK');
 		} finally {
@@ -189,7 +164,7 @@ describe('connecting', () => {
 		try {
 			execFileSync('ssh-add', [sshd.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
 			const { session } = await track(sessionFor(sshd, { auth: { type: 'agent' }, options: { agentSocket: sock } }));
-			expect((await run(session, 'echo via agent')).out).toBe('via agent\n');
+			expect((await execCollected(session, 'echo via agent')).out).toBe('via agent\n');
 		} finally {
 			process.kill(pid, 'SIGTERM');
 		}
@@ -200,7 +175,7 @@ describe('connecting', () => {
 		const { session } = await track(sessionFor(sshd));
 		(session.target as { port: number }).port = port;
 		const t0 = Date.now();
-		const err = await rejection(session.ensureConnected());
+		const err = await sshRejection(session.ensureConnected());
 		expect(err.code).toBe('unreachable');
 		expect(err.message).toContain(`127.0.0.1:${port}`);
 		expect(err.message).toMatch(/refused/);
@@ -216,7 +191,7 @@ describe('connecting', () => {
 		try {
 			const { session } = await track(sessionFor(sshd, { options: { connectTimeoutMs: 500 } }));
 			(session.target as { port: number }).port = port;
-			const err = await rejection(session.ensureConnected());
+			const err = await sshRejection(session.ensureConnected());
 			expect(err.code).toBe('unreachable');
 			expect(err.message).toContain('500 ms');
 		} finally {
@@ -233,7 +208,7 @@ describe('connecting', () => {
 		try {
 			const { session } = await track(sessionFor(sshd));
 			(session.target as { port: number }).port = port;
-			const err = await rejection(session.ensureConnected());
+			const err = await sshRejection(session.ensureConnected());
 			expect(err.code).toBe('connection-closed');
 		} finally {
 			server.close();
@@ -262,13 +237,13 @@ describe('exec', () => {
 		expect((at[1] as number) - (at[0] as number)).toBeGreaterThan(350);
 		expect((at[2] as number) - (at[1] as number)).toBeGreaterThan(200);
 
-		expect(await run(session, 'cat; echo done', 'from stdin\n')).toMatchObject({
+		expect(await execCollected(session, 'cat; echo done', 'from stdin\n')).toMatchObject({
 			code: 0,
 			out: 'from stdin\ndone\n',
 		});
 		const big = 'x'.repeat(300_000);
-		expect((await run(session, 'wc -c', big)).out.trim()).toBe('300000');
-		expect((await run(session, 'exit 0')).code).toBe(0);
+		expect((await execCollected(session, 'wc -c', big)).out.trim()).toBe('300000');
+		expect((await execCollected(session, 'exit 0')).code).toBe(0);
 	});
 
 	it('reports a signal death', async () => {
@@ -279,7 +254,7 @@ describe('exec', () => {
 	it('runs execs in parallel on the one connection', async () => {
 		const { session } = await track(sessionFor(sshd));
 		const t0 = Date.now();
-		const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => run(session, `sleep 0.5; echo ${i}`)));
+		const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => execCollected(session, `sleep 0.5; echo ${i}`)));
 		expect(rs.map((r) => r.out)).toEqual(Array.from({ length: 8 }, (_, i) => `${i}\n`));
 		expect(Date.now() - t0).toBeLessThan(2500);
 	});
@@ -291,18 +266,18 @@ describe('exec', () => {
 		const t0 = Date.now();
 		await expect(session.exec('sleep 20', { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
 		expect(Date.now() - t0).toBeLessThan(3000);
-		expect((await run(session, 'echo still usable')).out).toBe('still usable\n');
+		expect((await execCollected(session, 'echo still usable')).out).toBe('still usable\n');
 	});
 
 	it('a dropped connection fails the running exec with connection-closed, then reconnects', async () => {
 		const { session, rec } = await track(sessionFor(sshd));
-		await run(session, 'true');
+		await execCollected(session, 'true');
 		const p = session.exec('sleep 10');
 		await new Promise((r) => setTimeout(r, 300));
 		expect(await sshd.killConnectionChildren()).toBeGreaterThan(0);
-		const err = await rejection(p);
+		const err = await sshRejection(p);
 		expect(err.code).toBe('connection-closed');
-		expect((await run(session, 'echo back')).out).toBe('back\n');
+		expect((await execCollected(session, 'echo back')).out).toBe('back\n');
 		expect(rec.states).toEqual(['connecting', 'connected', 'disconnected', 'reconnecting', 'connected']);
 	});
 
@@ -310,11 +285,11 @@ describe('exec', () => {
 		const { session, rec } = await track(
 			sessionFor(sshd, { options: { reconnect: { initialDelayMs: 50, maxDelayMs: 100, maxAttempts: 3 } } }),
 		);
-		await run(session, 'true');
+		await execCollected(session, 'true');
 		(session.target as { port: number }).port = await closedPort();
 		await sshd.killConnectionChildren();
 		await new Promise((r) => setTimeout(r, 100));
-		const err = await rejection(session.ensureConnected());
+		const err = await sshRejection(session.ensureConnected());
 		expect(err.code).toBe('unreachable');
 		expect(err.message).toMatch(/could not reconnect/);
 		expect(rec.states.filter((s) => s === 'reconnecting')).toHaveLength(3);

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SshError } from '../../source/ssh/errors.js';
 import type { NodeSession } from '../../source/ssh/node-session.js';
 import { attach, runDetached } from '../../source/ssh/remote-run.js';
 import { hasSudo, type SessionForOptions, sessionFor, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { execCollected, sshRejection } from './helpers.js';
 
 // Distinct names per test file: users are global to the machine.
 const NOPW = 'osc-t-sudo-nopw';
@@ -22,31 +22,6 @@ async function session(o: SessionForOptions) {
 	const r = await sessionFor(sshd, o);
 	open.push(r.session);
 	return r;
-}
-
-async function run(s: NodeSession, command: string, stdin?: string) {
-	let out = '';
-	let err = '';
-	const r = await s.exec(command, {
-		...(stdin === undefined ? {} : { stdin }),
-		onStdout: (c) => {
-			out += c.toString();
-		},
-		onStderr: (c) => {
-			err += c.toString();
-		},
-	});
-	return { ...r, out, err };
-}
-
-async function rejection(p: Promise<unknown>): Promise<SshError> {
-	try {
-		await p;
-	} catch (err) {
-		expect(err).toBeInstanceOf(SshError);
-		return err as SshError;
-	}
-	throw new Error('expected a rejection');
 }
 
 /** Polls `ps -eo args` (every process's argv) until stopped; returns the lines containing `needle`. */
@@ -94,9 +69,9 @@ describe.skipIf(!hasSudo())(
 
 		it('NOPASSWD: commands and detached runs run as root, no password asked, stdin intact', async () => {
 			const { session: s, rec } = await session({ user: NOPW, sudo: true });
-			expect(await run(s, 'id -un; whoami')).toMatchObject({ code: 0, out: 'root\nroot\n' });
-			expect((await run(s, 'cat', 'line one\nline two\n')).out).toBe('line one\nline two\n');
-			expect((await run(s, 'exit 9')).code).toBe(9);
+			expect(await execCollected(s, 'id -un; whoami')).toMatchObject({ code: 0, out: 'root\nroot\n' });
+			expect((await execCollected(s, 'cat', 'line one\nline two\n')).out).toBe('line one\nline two\n');
+			expect((await execCollected(s, 'exit 9')).code).toBe(9);
 			let out = '';
 			const o = await runDetached(s, {
 				runId: `sudo-nopw-${Date.now()}`,
@@ -117,10 +92,10 @@ describe.skipIf(!hasSudo())(
 			const watch = watchArgv(password);
 			const { session: s, rec } = await session({ user: PW, sudo: true, secrets: { 'sudo-password': password } });
 			try {
-				expect((await run(s, 'id -un')).out).toBe('root\n');
+				expect((await execCollected(s, 'id -un')).out).toBe('root\n');
 				// the password line (consumed by sudo or not) never reaches the command's stdin
-				expect((await run(s, 'cat', 'user stdin\n')).out).toBe('user stdin\n');
-				expect((await run(s, 'cat')).out).toBe('');
+				expect((await execCollected(s, 'cat', 'user stdin\n')).out).toBe('user stdin\n');
+				expect((await execCollected(s, 'cat')).out).toBe('');
 				let out = '';
 				const runId = `sudo-pw-${Date.now()}`;
 				const o = await runDetached(s, {
@@ -148,7 +123,7 @@ describe.skipIf(!hasSudo())(
 				// a reconnect keeps the password in memory: not asked again
 				await sshd.killConnectionChildren();
 				await new Promise((r) => setTimeout(r, 200));
-				expect((await run(s, 'id -u')).out).toBe('0\n');
+				expect((await execCollected(s, 'id -u')).out).toBe('0\n');
 				expect(rec.secretPrompts).toEqual(['sudo-password']);
 			} finally {
 				const { hits, polls } = await watch.stop();
@@ -173,24 +148,24 @@ describe.skipIf(!hasSudo())(
 
 		it('a password is needed but none given: sudo-password-needed', async () => {
 			const { session: s, rec } = await session({ user: PW, sudo: true });
-			const err = await rejection(run(s, 'true'));
+			const err = await sshRejection(execCollected(s, 'true'));
 			expect(err.code).toBe('sudo-password-needed');
 			expect(err.message).toContain(PW);
 			expect(err.message).toMatch(/NOPASSWD|enter it/);
 			expect(rec.secretPrompts).toEqual(['sudo-password']);
 			// detached runs fail the same way, before anything is sent
-			const err2 = await rejection(runDetached(s, { runId: `sudo-none-${Date.now()}`, runsDir, script: 'true' }));
+			const err2 = await sshRejection(runDetached(s, { runId: `sudo-none-${Date.now()}`, runsDir, script: 'true' }));
 			expect(err2.code).toBe('sudo-password-needed');
 		});
 
 		it('a wrong sudo password: sudo-failed, forgotten, and asked again next time', async () => {
 			const secrets: Record<string, string> = { 'sudo-password': 'wrong' };
 			const { session: s, rec } = await session({ user: PW, sudo: true, secrets });
-			const err = await rejection(run(s, 'true'));
+			const err = await sshRejection(execCollected(s, 'true'));
 			expect(err.code).toBe('sudo-failed');
 			expect(err.message).toMatch(/rejected the password/);
 			secrets['sudo-password'] = password; // the operator types it again
-			expect((await run(s, 'id -un')).out).toBe('root\n');
+			expect((await execCollected(s, 'id -un')).out).toBe('root\n');
 			expect(rec.secretPrompts).toEqual(['sudo-password', 'sudo-password']);
 		});
 
@@ -201,7 +176,7 @@ describe.skipIf(!hasSudo())(
 				auth: { type: 'password' },
 				secrets: { password, 'sudo-password': password },
 			});
-			const err = await rejection(run(s, 'true'));
+			const err = await sshRejection(execCollected(s, 'true'));
 			expect(err.code).toBe('sudo-failed');
 			expect(err.message).toContain(NONE);
 			expect(err.message).toMatch(/sudoers|root/);
@@ -209,15 +184,15 @@ describe.skipIf(!hasSudo())(
 
 		it('SSH password authentication: works with the right password, auth-failed (and asked again) with a wrong one', async () => {
 			const ok = await session({ user: PW, auth: { type: 'password' }, secrets: { password } });
-			expect((await run(ok.session, 'id -un')).out).toBe(`${PW}\n`);
+			expect((await execCollected(ok.session, 'id -un')).out).toBe(`${PW}\n`);
 			expect(ok.rec.secretPrompts).toEqual(['password']);
 
 			const bad = await session({ user: PW, auth: { type: 'password' }, secrets: { password: 'nope' } });
-			const err = await rejection(bad.session.ensureConnected());
+			const err = await sshRejection(bad.session.ensureConnected());
 			expect(err.code).toBe('auth-failed');
 			expect(err.message).toContain('password');
 			expect(err.message).toContain(`"${PW}"`);
-			await rejection(bad.session.ensureConnected());
+			await sshRejection(bad.session.ensureConnected());
 			expect(bad.rec.secretPrompts).toEqual(['password', 'password']);
 		});
 	},
