@@ -7,7 +7,7 @@
  */
 import { controllerOf, type ProfileNode } from '../profile/schema.js';
 import { agentsForNode, serviceHint } from './runbook-data.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import type { CheckOutcome, CheckParser } from './types.js';
 
 // ----- shared helpers ---------------------------------------------------------------------------------
 
@@ -95,6 +95,25 @@ function asRows(value: unknown): Row[] | undefined {
 	return Array.isArray(value) && value.every((v) => typeof v === 'object' && v !== null) ? (value as Row[]) : undefined;
 }
 
+/**
+ * The rows of an OpenStack CLI `openstack ... list -f json`, or the failed outcome that says why there are
+ * none: the command failed (hint: `hints.failed`) or its output is not a JSON list of rows (`hints.unreadable`).
+ */
+function cliRows(
+	command: string,
+	output: { stdout: string; stderr: string; code: number | undefined },
+	hints: { failed?: string; unreadable?: string },
+): { ok: true; rows: Row[] } | { ok: false; outcome: CheckOutcome } {
+	const { stdout, stderr, code } = output;
+	if (code !== 0) return { ok: false, outcome: commandFailed(command, stderr, stdout, code, hints.failed) };
+	const json = parseJsonOutput(stdout);
+	const rows = json.ok ? asRows(json.value) : undefined;
+	if (!rows) {
+		return { ok: false, outcome: fail(`${command}: ${json.ok ? 'unexpected output' : json.error}`, hints.unreadable) };
+	}
+	return { ok: true, rows };
+}
+
 function str(value: unknown): string {
 	if (value === null || value === undefined) return '';
 	return typeof value === 'string' ? value : String(value);
@@ -145,7 +164,7 @@ export function parseChronySources(stdout: string): ChronySource[] {
 		.map((f) => ({ mode: f[0]!, state: f[1]!, name: f[2]!, stratum: Number(f[3]), reach: f[5]! }));
 }
 
-export function parseChrony(stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome {
+export const parseChrony: CheckParser = (stdout, stderr, code, ctx) => {
 	const hint = serviceHint(ctx.expect, 'chrony', ctx.node);
 	if (code !== 0) return commandFailed('chronyc sources', stderr, stdout, code, hint);
 	const sources = parseChronySources(stdout);
@@ -187,30 +206,20 @@ export function parseChrony(stdout: string, stderr: string, code: number | undef
 	return pass(
 		`synchronized to ${selected.name} (stratum ${selected.stratum}, reach ${selected.reach})${unreachableText}`,
 	);
-}
+};
 
 /** The database check prints `osc-db-ok<TAB>VERSION` (mysql --batch, with a header line). */
-export function parseDatabase(
-	stdout: string,
-	stderr: string,
-	code: number | undefined,
-	ctx: CheckContext,
-): CheckOutcome {
+export const parseDatabase: CheckParser = (stdout, stderr, code, ctx) => {
 	const hint = serviceHint(ctx.expect, 'mariadb', ctx.node);
 	const row = lines(stdout).find((l) => l.startsWith('osc-db-ok'));
 	if (code !== 0 || !row) return commandFailed('the database query (SELECT 1 as root)', stderr, stdout, code, hint);
 	const version = row.split('\t')[1]?.trim();
 	const how = ctx.runbook.sqlAuth === 'socket' ? 'as root over the unix socket' : 'as root with DB_ROOT_PASS';
 	return pass(`the database answers ${how}${version ? ` (${version})` : ''}`);
-}
+};
 
 /** `rabbitmqctl -q list_users`: "user<TAB>tags" lines (3.8+ prints a header line first). */
-export function parseRabbitUsers(
-	stdout: string,
-	stderr: string,
-	code: number | undefined,
-	ctx: CheckContext,
-): CheckOutcome {
+export const parseRabbitUsers: CheckParser = (stdout, stderr, code, ctx) => {
 	const hint = serviceHint(ctx.expect, 'rabbitmq', ctx.node);
 	if (code !== 0) return commandFailed('rabbitmqctl list_users', stderr, stdout, code, hint);
 	const users = lines(stdout)
@@ -224,15 +233,10 @@ export function parseRabbitUsers(
 		);
 	}
 	return pass(`RabbitMQ user openstack exists (users: ${listNames(users)})`);
-}
+};
 
 /** The memcached check prints memcached's answer to `version`: "VERSION 1.6.18". */
-export function parseMemcached(
-	stdout: string,
-	stderr: string,
-	code: number | undefined,
-	ctx: CheckContext,
-): CheckOutcome {
+export const parseMemcached: CheckParser = (stdout, stderr, code, ctx) => {
 	const hint = serviceHint(ctx.expect, 'memcached', ctx.node);
 	const address = `${controllerOf(ctx.profile).managementIp}:11211`;
 	const m = /^VERSION (\S+)/m.exec(stdout);
@@ -244,12 +248,12 @@ export function parseMemcached(
 		);
 	}
 	return pass(`memcached ${m[1]} answers on ${address}`);
-}
+};
 
 // ----- keystone -------------------------------------------------------------------------------------------
 
-export function parseToken(user: 'admin' | 'demo') {
-	return (stdout: string, stderr: string, code: number | undefined, ctx: CheckContext): CheckOutcome => {
+export function parseToken(user: 'admin' | 'demo'): CheckParser {
+	return (stdout, stderr, code, ctx) => {
 		const hint = `${serviceHint(ctx.expect, 'keystone', controllerOf(ctx.profile))}; the ${user} credentials come from the profile's secrets (${user === 'admin' ? 'ADMIN_PASS' : 'DEMO_PASS'})`;
 		if (code !== 0) return commandFailed(`openstack token issue as ${user}`, stderr, stdout, code, hint);
 		const json = parseJsonOutput<Row>(stdout);
@@ -268,18 +272,12 @@ export function parseToken(user: 'admin' | 'demo') {
 
 // ----- glance -----------------------------------------------------------------------------------------------
 
-export function parseImageList(
-	stdout: string,
-	stderr: string,
-	code: number | undefined,
-	ctx: CheckContext,
-): CheckOutcome {
+export const parseImageList: CheckParser = (stdout, stderr, code, ctx) => {
 	const controller = controllerOf(ctx.profile);
 	const hint = serviceHint(ctx.expect, 'glance-api', controller);
-	if (code !== 0) return commandFailed('openstack image list', stderr, stdout, code, hint);
-	const json = parseJsonOutput(stdout);
-	const rows = json.ok ? asRows(json.value) : undefined;
-	if (!rows) return fail(`openstack image list: ${json.ok ? 'unexpected output' : json.error}`, hint);
+	const list = cliRows('openstack image list', { stdout, stderr, code }, { failed: hint, unreadable: hint });
+	if (!list.ok) return list.outcome;
+	const { rows } = list;
 	const name = ctx.expect.testImage(ctx.profile, ctx.runbook);
 	const image = rows.find((r) => str(r.Name) === name);
 	const names = rows.map((r) => str(r.Name));
@@ -294,19 +292,14 @@ export function parseImageList(
 		return fail(`image ${name} is ${status || 'of unknown status'}, not active`, hint);
 	}
 	return pass(`${rows.length} image${rows.length === 1 ? '' : 's'}; ${name} is active (${str(image.ID).slice(0, 8)}…)`);
-}
+};
 
 // ----- placement ---------------------------------------------------------------------------------------------
 
 export const HTTP_STATUS_MARKER = 'osc-http-status';
 
 /** `curl -sS -w '\nosc-http-status %{http_code}\n' URL/`: the version document, then the status. */
-export function parsePlacement(
-	stdout: string,
-	stderr: string,
-	code: number | undefined,
-	ctx: CheckContext,
-): CheckOutcome {
+export const parsePlacement: CheckParser = (stdout, stderr, code, ctx) => {
 	const controller = controllerOf(ctx.profile);
 	const hint = serviceHint(ctx.expect, 'placement', controller);
 	const statusLine = new RegExp(`^${HTTP_STATUS_MARKER} (\\d{3})$`, 'm').exec(stdout);
@@ -325,29 +318,19 @@ export function parsePlacement(
 			? ` (microversions ${str(current.min_version)} to ${str(current.max_version)})`
 			: '';
 	return pass(`the placement API answers: ${str(current.id)} ${str(current.status)}${range}`);
-}
+};
 
 // ----- nova --------------------------------------------------------------------------------------------------
 
-export function parseComputeServices(
-	stdout: string,
-	stderr: string,
-	code: number | undefined,
-	ctx: CheckContext,
-): CheckOutcome {
+export const parseComputeServices: CheckParser = (stdout, stderr, code, ctx) => {
 	const controller = controllerOf(ctx.profile);
-	if (code !== 0) {
-		return commandFailed(
-			'openstack compute service list',
-			stderr,
-			stdout,
-			code,
-			serviceHint(ctx.expect, 'nova-api', controller),
-		);
-	}
-	const json = parseJsonOutput(stdout);
-	const rows = json.ok ? asRows(json.value) : undefined;
-	if (!rows) return fail(`openstack compute service list: ${json.ok ? 'unexpected output' : json.error}`);
+	const list = cliRows(
+		'openstack compute service list',
+		{ stdout, stderr, code },
+		{ failed: serviceHint(ctx.expect, 'nova-api', controller) },
+	);
+	if (!list.ok) return list.outcome;
+	const { rows } = list;
 	const problems: { text: string; hint: string }[] = [];
 	const hintFor = (binary: string, host: string) => {
 		const node = ctx.profile.nodes.find((n) => hostMatches(host, n));
@@ -406,7 +389,7 @@ export function parseComputeServices(
 	for (const r of rows) byHost.set(str(r.Host), [...(byHost.get(str(r.Host)) ?? []), str(r.Binary)]);
 	const summary = [...byHost].map(([host, binaries]) => `${host}: ${binaries.join(', ')}`).join('; ');
 	return pass(`${rows.length} services enabled and up (${summary})${strayText}`);
-}
+};
 
 export interface UpgradeCheck {
 	name: string;
@@ -445,12 +428,7 @@ export function parseUpgradeCheckTable(stdout: string): UpgradeCheck[] {
 	return checks;
 }
 
-export function parseUpgradeCheck(
-	stdout: string,
-	stderr: string,
-	code: number | undefined,
-	ctx: CheckContext,
-): CheckOutcome {
+export const parseUpgradeCheck: CheckParser = (stdout, stderr, code, ctx) => {
 	const controller = controllerOf(ctx.profile);
 	const hint = `${serviceHint(ctx.expect, 'nova-api', controller)}; nova-status reads /etc/nova/nova.conf`;
 	const checks = parseUpgradeCheckTable(stdout);
@@ -463,21 +441,15 @@ export function parseUpgradeCheck(
 		);
 	}
 	return pass(`all ${checks.length} checks Success (${checks.map((c) => c.name).join(', ')})`);
-}
+};
 
 /** `openstack catalog list -f json`: Endpoints is a list of dicts (Zed client) or text (Ocata client). */
-export function parseCatalog(
-	stdout: string,
-	stderr: string,
-	code: number | undefined,
-	ctx: CheckContext,
-): CheckOutcome {
+export const parseCatalog: CheckParser = (stdout, stderr, code, ctx) => {
 	const controller = controllerOf(ctx.profile);
 	const hint = serviceHint(ctx.expect, 'keystone', controller);
-	if (code !== 0) return commandFailed('openstack catalog list', stderr, stdout, code, hint);
-	const json = parseJsonOutput(stdout);
-	const rows = json.ok ? asRows(json.value) : undefined;
-	if (!rows) return fail(`openstack catalog list: ${json.ok ? 'unexpected output' : json.error}`, hint);
+	const list = cliRows('openstack catalog list', { stdout, stderr, code }, { failed: hint, unreadable: hint });
+	if (!list.ok) return list.outcome;
+	const { rows } = list;
 	const interfaces = (endpoints: unknown): string[] => {
 		if (Array.isArray(endpoints)) return endpoints.map((e) => str((e as Row).interface)).filter(Boolean);
 		return [...str(endpoints).matchAll(/^\s*(public|internal|admin): /gm)].map((m) => m[1]!);
@@ -500,29 +472,19 @@ export function parseCatalog(
 		);
 	}
 	return pass(`the catalog has ${rows.map((r) => `${str(r.Name)} (${str(r.Type)})`).join(', ')}`);
-}
+};
 
 // ----- neutron ------------------------------------------------------------------------------------------------
 
-export function parseNetworkAgents(
-	stdout: string,
-	stderr: string,
-	code: number | undefined,
-	ctx: CheckContext,
-): CheckOutcome {
+export const parseNetworkAgents: CheckParser = (stdout, stderr, code, ctx) => {
 	const controller = controllerOf(ctx.profile);
-	if (code !== 0) {
-		return commandFailed(
-			'openstack network agent list',
-			stderr,
-			stdout,
-			code,
-			serviceHint(ctx.expect, 'neutron-server', controller),
-		);
-	}
-	const json = parseJsonOutput(stdout);
-	const rows = json.ok ? asRows(json.value) : undefined;
-	if (!rows) return fail(`openstack network agent list: ${json.ok ? 'unexpected output' : json.error}`);
+	const list = cliRows(
+		'openstack network agent list',
+		{ stdout, stderr, code },
+		{ failed: serviceHint(ctx.expect, 'neutron-server', controller) },
+	);
+	if (!list.ok) return list.outcome;
+	const { rows } = list;
 	const problems: { text: string; hint: string }[] = [];
 	const examined = new Set<Row>();
 	let expected = 0;
@@ -556,4 +518,4 @@ export function parseNetworkAgents(
 	return pass(
 		`${expected} expected agents alive and up for networking option ${ctx.profile.network.option === 'provider' ? '1 (provider)' : '2 (self-service)'} (${rows.length} listed)`,
 	);
-}
+};

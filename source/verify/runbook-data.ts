@@ -68,8 +68,45 @@ function settingOr(profile: Profile, runbook: Runbook, name: string, fallback: s
 	return profile.settings[name] ?? runbook.settings.find((s) => s.name === name)?.default ?? fallback;
 }
 
+/** What is the same for both runbooks: the guide's agents, catalog, label, placement port and key folder. */
+const SHARED = {
+	agents: AGENTS,
+	catalog: CATALOG,
+	physicalNetwork: 'provider',
+	placementUrl: 'http://{{CONTROLLER_HOST}}:8778',
+	keyDir: '/var/lib/os-console/launch',
+} satisfies Partial<RunbookExpectations>;
+
+/** RDO's nova units are openstack-nova-NAME, logging to /var/log/nova/nova-NAME.log. */
+function rdoNova(service: string): ServiceInfo {
+	return { unit: `openstack-${service}`, log: `/var/log/nova/${service}.log` };
+}
+
+/** RDO's neutron units keep their names and log to /var/log/neutron/ without the "neutron-" prefix. */
+function rdoNeutron(service: string): ServiceInfo {
+	return { unit: service, log: `/var/log/neutron/${service.replace(/^neutron-/, '')}.log` };
+}
+
+/** Debian's OpenStack packages log each unit to /var/log/PROJECT/UNIT.log (PROJECT: the unit's first word). */
+function debianService(unit: string): ServiceInfo {
+	return { unit, log: `/var/log/${unit.split('-')[0]}/${unit}.log` };
+}
+
+/** The same service info under each name. */
+function each(names: string[], info: (name: string) => ServiceInfo): Record<string, ServiceInfo> {
+	return Object.fromEntries(names.map((name) => [name, info(name)]));
+}
+
+const NEUTRON_AGENTS = [
+	'neutron-linuxbridge-agent',
+	'neutron-dhcp-agent',
+	'neutron-metadata-agent',
+	'neutron-l3-agent',
+];
+
 /** centos7-ocata: RDO packages, systemd units openstack-*, logs as RDO names them. */
 const CENTOS7_OCATA: RunbookExpectations = {
+	...SHARED,
 	runbookId: 'centos7-ocata',
 	services: {
 		chrony: { unit: 'chronyd', log: 'journalctl -u chronyd' },
@@ -79,57 +116,29 @@ const CENTOS7_OCATA: RunbookExpectations = {
 		keystone: { unit: 'httpd', log: '/var/log/keystone/keystone.log' },
 		'glance-api': { unit: 'openstack-glance-api', log: '/var/log/glance/api.log' },
 		placement: { unit: 'httpd', log: '/var/log/nova/nova-placement-api.log' },
-		'nova-api': { unit: 'openstack-nova-api', log: '/var/log/nova/nova-api.log' },
-		'nova-consoleauth': { unit: 'openstack-nova-consoleauth', log: '/var/log/nova/nova-consoleauth.log' },
-		'nova-scheduler': { unit: 'openstack-nova-scheduler', log: '/var/log/nova/nova-scheduler.log' },
-		'nova-conductor': { unit: 'openstack-nova-conductor', log: '/var/log/nova/nova-conductor.log' },
-		'nova-compute': { unit: 'openstack-nova-compute', log: '/var/log/nova/nova-compute.log' },
-		'neutron-server': { unit: 'neutron-server', log: '/var/log/neutron/server.log' },
-		'neutron-linuxbridge-agent': { unit: 'neutron-linuxbridge-agent', log: '/var/log/neutron/linuxbridge-agent.log' },
-		'neutron-dhcp-agent': { unit: 'neutron-dhcp-agent', log: '/var/log/neutron/dhcp-agent.log' },
-		'neutron-metadata-agent': { unit: 'neutron-metadata-agent', log: '/var/log/neutron/metadata-agent.log' },
-		'neutron-l3-agent': { unit: 'neutron-l3-agent', log: '/var/log/neutron/l3-agent.log' },
+		...each(['nova-api', 'nova-consoleauth', 'nova-scheduler', 'nova-conductor', 'nova-compute'], rdoNova),
+		...each(['neutron-server', ...NEUTRON_AGENTS], rdoNeutron),
 	},
 	novaControllerBinaries: ['nova-consoleauth', 'nova-scheduler', 'nova-conductor'],
-	agents: AGENTS,
-	catalog: CATALOG,
 	testImage: () => 'cirros',
-	physicalNetwork: 'provider',
-	placementUrl: 'http://{{CONTROLLER_HOST}}:8778',
-	keyDir: '/var/lib/os-console/launch',
 };
 
 /** debian12-zed: Debian's packages; uwsgi API services; neutron-server is neutron-api + neutron-rpc-server. */
 const DEBIAN12_ZED: RunbookExpectations = {
+	...SHARED,
 	runbookId: 'debian12-zed',
 	services: {
 		chrony: { unit: 'chrony', log: 'journalctl -u chrony' },
 		mariadb: { unit: 'mariadb', log: '/var/log/mysql/error.log' },
 		rabbitmq: { unit: 'rabbitmq-server', log: '/var/log/rabbitmq/' },
 		memcached: { unit: 'memcached', log: '/var/log/memcached.log' },
-		keystone: { unit: 'keystone', log: '/var/log/keystone/keystone.log' },
-		'glance-api': { unit: 'glance-api', log: '/var/log/glance/glance-api.log' },
-		placement: { unit: 'placement-api', log: '/var/log/placement/placement-api.log' },
-		'nova-api': { unit: 'nova-api', log: '/var/log/nova/nova-api.log' },
-		'nova-scheduler': { unit: 'nova-scheduler', log: '/var/log/nova/nova-scheduler.log' },
-		'nova-conductor': { unit: 'nova-conductor', log: '/var/log/nova/nova-conductor.log' },
-		'nova-compute': { unit: 'nova-compute', log: '/var/log/nova/nova-compute.log' },
-		'neutron-server': { unit: 'neutron-api', log: '/var/log/neutron/neutron-api.log' },
-		'neutron-linuxbridge-agent': {
-			unit: 'neutron-linuxbridge-agent',
-			log: '/var/log/neutron/neutron-linuxbridge-agent.log',
-		},
-		'neutron-dhcp-agent': { unit: 'neutron-dhcp-agent', log: '/var/log/neutron/neutron-dhcp-agent.log' },
-		'neutron-metadata-agent': { unit: 'neutron-metadata-agent', log: '/var/log/neutron/neutron-metadata-agent.log' },
-		'neutron-l3-agent': { unit: 'neutron-l3-agent', log: '/var/log/neutron/neutron-l3-agent.log' },
+		...each(['keystone', 'glance-api', 'nova-api', 'nova-scheduler', 'nova-conductor', 'nova-compute'], debianService),
+		placement: debianService('placement-api'),
+		'neutron-server': debianService('neutron-api'),
+		...each(NEUTRON_AGENTS, debianService),
 	},
 	novaControllerBinaries: ['nova-scheduler', 'nova-conductor'],
-	agents: AGENTS,
-	catalog: CATALOG,
 	testImage: (profile, runbook) => settingOr(profile, runbook, 'IMAGE_NAME', 'cirros'),
-	physicalNetwork: 'provider',
-	placementUrl: 'http://{{CONTROLLER_HOST}}:8778',
-	keyDir: '/var/lib/os-console/launch',
 };
 
 const BY_RUNBOOK: Record<string, RunbookExpectations> = {
