@@ -21,6 +21,8 @@ import { HelpOverlay } from './screens/help-overlay.js';
 import { LaunchScreen } from './screens/launch-form.js';
 import { ProfileForm } from './screens/profile-form.js';
 import { ProfilePicker } from './screens/profile-picker.js';
+import { ReplayRuns } from './screens/replay-runs.js';
+import { ReplayScreen } from './screens/replay-screen.js';
 import { SectionChecklist } from './screens/section-checklist.js';
 import { StepView } from './screens/step-view.js';
 import { TopologyScreen } from './screens/topology-view.js';
@@ -60,6 +62,8 @@ export interface AppProps {
 	services: Services;
 	/** Open this profile (saved name or path) straight away, e.g. from `--profile`. */
 	initialProfile?: string;
+	/** Start on these screens instead (`os-console replay`: the run list and the replay, no profile opened). */
+	initialRoutes?: Route[];
 }
 
 /** How long a notice stays on the notice line. */
@@ -78,9 +82,16 @@ function listProfilesSafely(services: Services): string[] {
 }
 
 /** State, actions and their contexts; `children` render from them. */
-export function AppProviders({ services, initialProfile, children }: AppProps & { children: ReactNode }) {
+export function AppProviders({
+	services,
+	initialProfile,
+	initialRoutes,
+	children,
+}: AppProps & { children: ReactNode }) {
 	const [profiles, setProfiles] = useState(() => listProfilesSafely(services));
-	const [state, dispatch] = useReducer(appReducer, undefined, () => initialAppState(profiles, initialProfile));
+	const [state, dispatch] = useReducer(appReducer, undefined, () =>
+		initialRoutes?.length ? { stack: initialRoutes, exiting: false } : initialAppState(profiles, initialProfile),
+	);
 	const stateRef = useRef<AppState>(state);
 	stateRef.current = state;
 	/** Set synchronously, so two quick key presses cannot start two operations. */
@@ -411,6 +422,8 @@ const SCREEN_OF: Record<Route['screen'], ScreenId | undefined> = {
 	launch: 'launch',
 	doctor: 'doctor',
 	topology: 'topology',
+	runs: 'runs',
+	replay: 'replay',
 };
 
 /**
@@ -441,6 +454,8 @@ function routeKey(route: Route, index: number): string {
 			return `${index}:opening:${route.name}`;
 		case 'verify':
 			return `${index}:verify:${route.id}`;
+		case 'replay':
+			return `${index}:replay:${route.runId}`;
 		default:
 			return `${index}:${route.screen}`;
 	}
@@ -448,17 +463,23 @@ function routeKey(route: Route, index: number): string {
 
 function Header() {
 	const { session, operation, route } = useAppState();
+	// `os-console replay` opens no profile: its screens name the one they read.
+	const shown = session
+		? { name: session.name, runbook: session.engine.runbook.id }
+		: route.screen === 'runs' || route.screen === 'replay'
+			? { name: route.source.profile.name, runbook: route.source.profile.runbook }
+			: undefined;
 	return (
 		<Box>
 			<Text wrap="truncate-end">
 				<Text bold color={theme.text.heading}>
 					os-console
 				</Text>
-				{session ? (
+				{shown ? (
 					<Text color={theme.text.muted}>
 						{'  '}
-						{t('app.header.profile')} <Text color={theme.text.primary}>{session.name}</Text> · {t('app.header.runbook')}{' '}
-						{session.engine.runbook.id}
+						{t('app.header.profile')} <Text color={theme.text.primary}>{shown.name}</Text> · {t('app.header.runbook')}{' '}
+						{shown.runbook}
 					</Text>
 				) : null}
 				{operation ? (
@@ -522,6 +543,10 @@ const RouteScreen = memo(function RouteScreen({
 			return <DoctorScreen {...props} />;
 		case 'topology':
 			return <TopologyScreen {...props} />;
+		case 'runs':
+			return <ReplayRuns {...props} source={route.source} options={route.options} selected={route.selected} />;
+		case 'replay':
+			return <ReplayScreen {...props} source={route.source} options={route.options} runId={route.runId} />;
 	}
 });
 

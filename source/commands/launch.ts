@@ -34,7 +34,8 @@ Options:
   --yes                   do not ask for confirmation (required without a terminal)
   --timeout SEC           how long the server may stay in BUILD (default 300)
   --json                  print the outcome as JSON
-  --accept-new            accept and record host keys of hosts never seen before
+  --accept-new            accept and record host keys of hosts never seen before (in the file the
+                          profile's ssh.knownHostsFile names; default: the console's known_hosts)
   --known-hosts FILE      also trust the host keys in FILE (repeatable)
 
 Exit codes: 0 the server is ACTIVE (or --plan), 1 it is not (ERROR, timeout, a command failed),

@@ -13,39 +13,37 @@
  * Attempt logs are kept per (step, node, attempt): if a profile's progress was reset, a later attempt with the same
  * number appends to the same file, and replay shows the whole file.
  */
-import fs from 'node:fs';
-import { Journal, type JournalEvent } from '../engine/journal.js';
-import { attemptLogFile } from '../engine/logs.js';
-import { loadProfile, stateDir } from '../profile/store.js';
-import { getRunbook } from '../runbook/registry.js';
+import { initLanguage } from '../i18n/index.js';
+import { loadProfile } from '../profile/store.js';
+import { matchRun, outcomeWords, type RunSummary, fieldText as text } from '../replay/runs.js';
+import { loadReplaySource, readAttemptOutput } from '../replay/source.js';
+import { buildTimeline, detailOf, playbackAt } from '../replay/timeline.js';
 import { EXIT_FAILED, EXIT_OK, parseFlags, reportError, requireProfileFlag, UsageError } from './common.js';
 
-export const usage = `Usage: os-console replay --profile NAME_OR_PATH [--list] [--run ID] [--speed N] [--max-wait SECONDS] [--lines N]
+export const usage = `Usage: os-console replay --profile NAME_OR_PATH [--list] [--run ID] [--speed N] [--max-wait SECONDS]
+                        [--lines N] [--plain] [--lang zh|en]
 
 Replays a past run of the profile from its journal: the events in order with their timing, each attempt's
-output from its log file, and the outcome per step and node. Nothing connects anywhere.
+output from its log file, and the outcome per step and node. Nothing connects anywhere and nothing is written.
+
+On a terminal it opens the replay in the console: the run list when the journal has several runs (--run
+opens that one), then the sections and steps with each node's status as the events play back, the output
+of the selected node's attempt (from its log, when the attempt's end has played), and keys to pause (p),
+go faster (+) or slower (-), play the next event (n) or jump to the end (e); ? lists every key. Without a
+terminal, or with --plain, --list or --lines, it prints the replay as text.
 
 Options:
   --profile NAME_OR_PATH  a saved profile's name or a profile file (required)
   --list                  list the runs in the journal (id, start, duration, attempts, outcome) and stop
   --run ID                the run to replay: its id or a unique prefix of it (default: the last run)
   --speed N               replay the recorded gaps between events N times faster (0.5 = half speed);
-                          default: no waiting
-  --max-wait SECONDS      with --speed, wait at most this long between two events (default 5)
-  --lines N               show only the last N lines of each attempt's output (default: all)
+                          default: no waiting in text, 1 in the console
+  --max-wait SECONDS      wait at most this long between two events (default 5)
+  --lines N               text: show only the last N lines of each attempt's output (default: all)
+  --plain                 print the replay as text even on a terminal
+  --lang zh|en            the console's language (as for the console)
 
 Exit codes: 0 replayed or listed, 1 no runs recorded, 2 bad flags, profile or run id.`;
-
-type Status = 'succeeded' | 'failed' | 'skipped' | 'already-done' | 'interrupted' | string;
-
-export interface RunSummary {
-	id: string;
-	started: string;
-	ended: string;
-	events: JournalEvent[];
-	attempts: number;
-	finished: Record<string, number>;
-}
 
 const MARK: Record<string, string> = {
 	succeeded: '✔',
@@ -55,54 +53,14 @@ const MARK: Record<string, string> = {
 	interrupted: '!',
 };
 
-function text(value: unknown): string {
-	return typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
-}
-
-function time(event: JournalEvent): number {
-	const t = Date.parse(text(event.at));
-	return Number.isNaN(t) ? 0 : t;
-}
-
-/** The journal's events grouped by the session (run id) that wrote them, in the order the runs began. */
-export function journalRuns(events: JournalEvent[]): RunSummary[] {
-	const runs = new Map<string, RunSummary>();
-	for (const event of events) {
-		const id = text(event.run) || '(no run id)';
-		let run = runs.get(id);
-		if (!run) {
-			run = { id, started: text(event.at), ended: text(event.at), events: [], attempts: 0, finished: {} };
-			runs.set(id, run);
-		}
-		run.events.push(event);
-		run.ended = text(event.at);
-		if (event.type === 'step-started') run.attempts++;
-		if (event.type === 'step-finished') {
-			const status = text(event.status);
-			run.finished[status] = (run.finished[status] ?? 0) + 1;
-		}
-	}
-	return [...runs.values()].sort((a, b) => Date.parse(a.started) - Date.parse(b.started));
-}
-
 function seconds(ms: number): string {
 	return `${(ms / 1000).toFixed(3)}s`;
 }
 
-function outcomeWords(finished: Record<string, number>): string {
-	const parts = Object.entries(finished).map(([status, n]) => `${n} ${status}`);
-	return parts.length ? parts.join(', ') : 'no step finished';
-}
-
 function pickRun(runs: RunSummary[], wanted: string | undefined): RunSummary {
-	if (wanted === undefined) return runs.at(-1)!;
-	const exact = runs.find((r) => r.id === wanted);
-	if (exact) return exact;
-	const matches = runs.filter((r) => r.id.startsWith(wanted));
-	if (matches.length === 1) return matches[0]!;
-	throw new UsageError(
-		`--run ${wanted}: ${matches.length ? 'more than one run starts so' : 'no such run'}; runs: ${runs.map((r) => r.id).join(', ')}`,
-	);
+	const match = matchRun(runs, wanted);
+	if ('problem' in match) throw new UsageError(match.problem);
+	return match.run;
 }
 
 function positive(value: string | undefined, flag: string, fallback: number): number {
@@ -125,9 +83,16 @@ export async function run(argv: string[]): Promise<number> {
 				speed: { type: 'string' },
 				'max-wait': { type: 'string' },
 				lines: { type: 'string' },
+				plain: { type: 'boolean' },
+				lang: { type: 'string' },
 			},
 			'replay',
 		);
+		try {
+			initLanguage(flags.lang);
+		} catch (error) {
+			throw new UsageError((error as Error).message);
+		}
 		const { profile, file: profileFile } = loadProfile(requireProfileFlag(flags.profile, 'replay'));
 		const speed = flags.speed === undefined ? Number.POSITIVE_INFINITY : positive(flags.speed, '--speed', 1);
 		const maxWait = positive(flags['max-wait'], '--max-wait', 5) * 1000;
@@ -135,24 +100,24 @@ export async function run(argv: string[]): Promise<number> {
 		const write = (line: string) => process.stdout.write(`${line}\n`);
 
 		// Read-only: a profile that never ran has no state directory, and replay does not make one.
-		if (!fs.existsSync(stateDir(profile.name))) {
+		const source = loadReplaySource(profile);
+		if (!source.hasState) {
 			write(`no runs recorded for profile ${profile.name} (${profileFile})`);
 			return flags.list ? EXIT_OK : EXIT_FAILED;
 		}
-		const journal = new Journal(profile.name);
-		const runs = journalRuns(journal.read());
-		if (journal.tornTail) {
+		const { runs } = source;
+		if (source.tornTail) {
 			process.stderr.write(
-				`os-console: note: the last line of ${journal.file} is incomplete (a run still writing, or a crash); it is left out\n`,
+				`os-console: note: the last line of ${source.journalFile} is incomplete (a run still writing, or a crash); it is left out\n`,
 			);
 		}
 		if (runs.length === 0) {
-			write(`no runs recorded for profile ${profile.name} (journal ${journal.file})`);
+			write(`no runs recorded for profile ${profile.name} (journal ${source.journalFile})`);
 			return flags.list ? EXIT_OK : EXIT_FAILED;
 		}
 
 		if (flags.list) {
-			write(`runs of profile ${profile.name} (journal ${journal.file}):`);
+			write(`runs of profile ${profile.name} (journal ${source.journalFile}):`);
 			const width = Math.max(...runs.map((r) => r.id.length), 6);
 			write(
 				`  ${'RUN'.padEnd(width)}  ${'DURATION'.padStart(10)}  ${'EVENTS'.padStart(6)}  ${'ATTEMPTS'.padStart(8)}  OUTCOME`,
@@ -167,18 +132,24 @@ export async function run(argv: string[]): Promise<number> {
 		}
 
 		const chosen = pickRun(runs, flags.run);
-		let titles = new Map<string, string>();
-		try {
-			const runbook = getRunbook(profile.runbook);
-			titles = new Map(runbook.sections.flatMap((s) => s.steps.map((st) => [`${s.id}/${st.id}`, st.title] as const)));
-		} catch {
-			/* a runbook this console no longer has: keys only */
+		const interactive = process.stdout.isTTY && process.stdin.isTTY && !flags.plain && tail === undefined;
+		if (interactive) {
+			// Loaded only here: the text replay does not pay for Ink and React.
+			const { openReplayConsole } = await import('../screens/replay-console.js');
+			return await openReplayConsole(source, {
+				runId: flags.run === undefined ? undefined : chosen.id,
+				speed: Number.isFinite(speed) ? speed : 1,
+				maxWaitMs: maxWait,
+			});
 		}
-		const start = time(chosen.events[0]!);
-		const span = time(chosen.events.at(-1)!) - start;
+
+		const titles = new Map<string, string>(
+			(source.runbook?.sections ?? []).flatMap((s) => s.steps.map((st) => [`${s.id}/${st.id}`, st.title] as const)),
+		);
+		const timeline = buildTimeline(chosen);
 		const nodeWidth = Math.max(8, ...profile.nodes.map((n) => n.name.length));
 		write(
-			`replay of run ${chosen.id}: profile ${profile.name}, runbook ${profile.runbook}; ${chosen.events.length} events over ${seconds(span)}; ${
+			`replay of run ${chosen.id}: profile ${profile.name}, runbook ${profile.runbook}; ${chosen.events.length} events over ${seconds(timeline.span)}; ${
 				Number.isFinite(speed)
 					? `speed ${speed}x (gaps over ${maxWait / 1000}s cut)`
 					: 'no waiting (--speed N to replay the timing)'
@@ -186,20 +157,13 @@ export async function run(argv: string[]): Promise<number> {
 		);
 
 		const started = new Set<string>();
-		const outcome = new Map<string, Map<string, { status: Status; detail: string }>>();
-		const setOutcome = (step: string, node: string, status: Status, detail = '') => {
-			const row = outcome.get(step) ?? new Map();
-			row.set(node, { status, detail });
-			outcome.set(step, row);
-		};
-		let previous = start;
-		for (const event of chosen.events) {
-			const at = time(event);
-			if (Number.isFinite(speed) && at > previous) await sleep(Math.min((at - previous) / speed, maxWait));
-			previous = Math.max(previous, at);
-			const when = `+${seconds(at - start)}`.padStart(10);
-			const step = text(event.step);
-			const node = text(event.node);
+		for (const timed of timeline.events) {
+			const { event, step, node } = timed;
+			if (Number.isFinite(speed)) {
+				const gap = timed.index > 0 ? timed.at - timeline.events[timed.index - 1]!.at : 0;
+				if (gap > 0) await sleep(Math.min(gap / speed, maxWait));
+			}
+			const when = `+${seconds(timed.at)}`.padStart(10);
 			const attempt = Number(event.attempt);
 			switch (event.type) {
 				case 'operator': {
@@ -211,39 +175,30 @@ export async function run(argv: string[]): Promise<number> {
 				}
 				case 'step-started': {
 					started.add(`${step}|${node}|${attempt}`);
-					setOutcome(step, node, 'unfinished', 'the console stopped before it ended; a later session re-attaches');
 					const title = titles.get(step);
 					write(`${when}  ${node.padEnd(nodeWidth)}  ▶ ${step} attempt ${attempt}${title ? `: ${title}` : ''}`);
 					break;
 				}
 				case 'step-finished': {
 					const status = text(event.status);
-					const reattached = !started.has(`${step}|${node}|${attempt}`);
-					const file = attemptLogFile(profile.name, step, node, attempt);
-					let lines: string[] | undefined;
-					try {
-						lines = fs.readFileSync(file, 'utf8').replace(/\n$/, '').split('\n');
-					} catch {
-						lines = undefined;
-					}
-					if (lines === undefined) write(`${' '.repeat(10)}  ${node.padEnd(nodeWidth)}  | (no output log: ${file})`);
+					const output = readAttemptOutput(profile.name, step, node, attempt);
+					const lines = output.lines;
+					if (lines === undefined)
+						write(`${' '.repeat(10)}  ${node.padEnd(nodeWidth)}  | (no output log: ${output.file})`);
 					else {
 						const shown = tail !== undefined && lines.length > tail ? lines.slice(-tail) : lines;
 						if (shown.length < lines.length) {
 							write(
-								`${' '.repeat(10)}  ${node.padEnd(nodeWidth)}  | … ${lines.length - shown.length} earlier lines in ${file}`,
+								`${' '.repeat(10)}  ${node.padEnd(nodeWidth)}  | … ${lines.length - shown.length} earlier lines in ${output.file}`,
 							);
 						}
 						for (const line of shown) write(`${' '.repeat(10)}  ${node.padEnd(nodeWidth)}  | ${line}`);
 					}
-					const detail = [
-						event.exitCode !== undefined && event.exitCode !== null ? `exit ${text(event.exitCode)}` : '',
-						event.reason ? text(event.reason) : '',
-						reattached ? 're-attached: started in an earlier session' : '',
-					]
-						.filter(Boolean)
-						.join('; ');
-					setOutcome(step, node, status, detail);
+					const detail = detailOf(
+						event.exitCode !== undefined && event.exitCode !== null ? text(event.exitCode) : undefined,
+						event.reason ? text(event.reason) : undefined,
+						!started.has(`${step}|${node}|${attempt}`),
+					);
 					write(
 						`${when}  ${node.padEnd(nodeWidth)}  ${MARK[status] ?? '•'} ${step} attempt ${attempt}: ${status}${detail ? ` (${detail})` : ''}`,
 					);
@@ -259,6 +214,7 @@ export async function run(argv: string[]): Promise<number> {
 			}
 		}
 
+		const outcome = playbackAt(timeline, timeline.events.length).cells;
 		write('');
 		write(`outcome of run ${chosen.id} (per step and node, as this run left it):`);
 		if (outcome.size === 0) write('  no step ran in this run');

@@ -20,7 +20,9 @@ Options:
   --force                 run steps again even where they are done
   --yes                   do not ask for confirmation (required without a terminal)
   --json                  print JSON events, one per line, instead of prefixed lines
-  --accept-new            accept and record host keys of hosts never seen before (like ssh's accept-new);
+  --accept-new            accept and record host keys of hosts never seen before (like ssh's accept-new),
+                          in the file the profile's ssh.knownHostsFile names ("console": the console's
+                          known_hosts, the default; "user": where ssh itself records them; or a path);
                           a changed host key is always refused
   --known-hosts FILE      also trust the host keys in FILE (repeatable)
   --concurrency N         nodes that run a step at the same time (default 16)

@@ -24,7 +24,8 @@ Options:
   --node NAME             only the checks that run on this node
   --saved                 print the saved results; run nothing
   --json                  print the results as one JSON document
-  --accept-new            accept and record host keys of hosts never seen before
+  --accept-new            accept and record host keys of hosts never seen before (in the file the
+                          profile's ssh.knownHostsFile names; default: the console's known_hosts)
   --known-hosts FILE      also trust the host keys in FILE (repeatable)
 
 Checks: ${CHECKS.map((c) => c.id).join(', ')}

@@ -1,6 +1,6 @@
 /**
  * The dashboard: the nodes with their connection state, and the sections with their progress. From here:
- * v the verification panel, l the launch form, d the doctor, t the topology.
+ * v the verification panel, l the launch form, d the doctor, t the topology, p the past runs (to replay one).
  */
 import { Box, Text } from 'ink';
 import { useReducer } from 'react';
@@ -8,6 +8,8 @@ import { StatusIcon } from '../components/status-icon.js';
 import type { StepStatus } from '../engine/types.js';
 import { sectionTitle, t } from '../i18n/index.js';
 import type { Role } from '../profile/schema.js';
+import { loadReplaySource } from '../replay/source.js';
+import { DEFAULT_MAX_WAIT_MS } from '../replay/timeline.js';
 import { verifyRoute } from '../ui/app-state.js';
 import { useAppActions, useSession } from '../ui/context.js';
 import { useEngineVersion } from '../ui/engine-store.js';
@@ -20,7 +22,7 @@ import { verifySectionForRunbookSection } from '../verify/checks.js';
 import type { ScreenProps } from './profile-picker.js';
 import { overallProgress } from './use-checklist-state.js';
 
-const TOOL_ACTIONS = ['open-verify', 'open-launch', 'open-doctor', 'open-topology'] as const;
+const TOOL_ACTIONS = ['open-verify', 'open-launch', 'open-doctor', 'open-topology', 'open-replay'] as const;
 /** Their keys, from the table. */
 const KEY_OF = Object.fromEntries(
 	bindingsFor('dashboard')
@@ -74,6 +76,21 @@ export function Dashboard({ isActive, visible, height }: ScreenProps) {
 			'open-launch': () => actions.push({ screen: 'launch' }),
 			'open-doctor': () => actions.push({ screen: 'doctor' }),
 			'open-topology': () => actions.push({ screen: 'topology' }),
+			'open-replay': () => {
+				// Read now: the runs as the journal has them at this moment (this session's so far included).
+				let source: ReturnType<typeof loadReplaySource>;
+				try {
+					source = loadReplaySource(engine.profile);
+				} catch (error) {
+					actions.notify(t('runs.cannotRead', { message: (error as Error).message }), 'error');
+					return;
+				}
+				if (source.runs.length === 0) {
+					actions.notify(t('runs.none', { profile: engine.profile.name }), 'info');
+					return;
+				}
+				actions.push({ screen: 'runs', source, options: { speed: 1, maxWaitMs: DEFAULT_MAX_WAIT_MS } });
+			},
 			back: () => actions.closeProfile(),
 			help: () => actions.showHelp('dashboard'),
 			quit: () => actions.quit(),

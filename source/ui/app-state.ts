@@ -5,6 +5,7 @@
 import type { Engine } from '../engine/engine.js';
 import type { PromptQueue } from '../engine/prompts.js';
 import type { Profile } from '../profile/schema.js';
+import type { ReplaySource } from '../replay/source.js';
 import type { VerifySectionId } from '../verify/types.js';
 import type { EngineStore } from './engine-store.js';
 import type { ScreenId } from './keybindings.js';
@@ -49,7 +50,17 @@ export type Route =
 	| { screen: 'verify'; section?: VerifySectionId; auto?: boolean; id: number }
 	| { screen: 'launch' }
 	| { screen: 'doctor' }
-	| { screen: 'topology' };
+	| { screen: 'topology' }
+	/** The journal's runs (read when the route was opened), to replay one; `selected` is the run to point at. */
+	| { screen: 'runs'; source: ReplaySource; options: ReplayOptions; selected?: string }
+	/** One run played back from the journal and the attempt logs: read-only. */
+	| { screen: 'replay'; source: ReplaySource; options: ReplayOptions; runId: string };
+
+/** How a replay plays: the recorded gaps divided by `speed`, none longer than `maxWaitMs`. */
+export interface ReplayOptions {
+	speed: number;
+	maxWaitMs: number;
+}
 
 export interface ConfirmRequest {
 	/** Identifies the question ('quit' lets a second ctrl+c confirm). */

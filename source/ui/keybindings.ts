@@ -17,6 +17,10 @@ export const SCREENS = [
 	'launch',
 	'doctor',
 	'topology',
+	/** The past runs of the open profile (or of `os-console replay`'s), to replay one. */
+	'runs',
+	/** A past run played back from the journal: read-only. */
+	'replay',
 	'help',
 	'confirm',
 	'host-key',
@@ -55,11 +59,15 @@ export const KEY_BINDINGS = [
 	{
 		keys: ['up', 'k'],
 		action: 'move-up',
-		screens: ['picker', 'dashboard', 'checklist', 'verify', 'doctor'],
+		screens: ['picker', 'dashboard', 'checklist', 'verify', 'doctor', 'runs', 'replay'],
 		hint: true,
 	},
-	{ keys: ['down', 'j'], action: 'move-down', screens: ['picker', 'dashboard', 'checklist', 'verify', 'doctor'] },
-	{ keys: ['return'], action: 'open', screens: ['picker', 'dashboard', 'checklist'], hint: true },
+	{
+		keys: ['down', 'j'],
+		action: 'move-down',
+		screens: ['picker', 'dashboard', 'checklist', 'verify', 'doctor', 'runs', 'replay'],
+	},
+	{ keys: ['return'], action: 'open', screens: ['picker', 'dashboard', 'checklist', 'runs'], hint: true },
 	{ keys: ['n'], action: 'new-profile', screens: ['picker'], hint: true },
 	{ keys: ['left', 'h'], action: 'prev-section', screens: ['checklist'] },
 	{ keys: ['right', 'l'], action: 'next-section', screens: ['checklist'] },
@@ -74,18 +82,27 @@ export const KEY_BINDINGS = [
 	{ keys: ['l'], action: 'open-launch', screens: ['dashboard'], hint: true },
 	{ keys: ['d'], action: 'open-doctor', screens: ['dashboard'], hint: true },
 	{ keys: ['t'], action: 'open-topology', screens: ['dashboard'], hint: true },
+	{ keys: ['p'], action: 'open-replay', screens: ['dashboard'], hint: true },
 	// --- step view ----------------------------------------------------------------------------------------
-	{ keys: ['tab', 'right', 'l'], action: 'next-node', screens: ['step'], hint: true },
-	{ keys: ['shift+tab', 'left', 'h'], action: 'prev-node', screens: ['step'] },
-	{ keys: digits, action: 'select-node', screens: ['step'] },
+	{ keys: ['tab', 'right', 'l'], action: 'next-node', screens: ['step', 'replay'], hint: true },
+	{ keys: ['shift+tab', 'left', 'h'], action: 'prev-node', screens: ['step', 'replay'] },
+	{ keys: digits, action: 'select-node', screens: ['step', 'replay'] },
 	{ keys: ['up', 'k'], action: 'scroll-up', screens: ['step', 'topology', 'help'], hint: true },
 	{ keys: ['down', 'j'], action: 'scroll-down', screens: ['step', 'topology', 'help'] },
-	{ keys: ['pageup'], action: 'page-up', screens: ['step', 'topology', 'help'] },
-	{ keys: ['pagedown', 'space'], action: 'page-down', screens: ['step', 'topology', 'help'] },
+	{ keys: ['pageup'], action: 'page-up', screens: ['step', 'topology', 'help', 'replay'] },
+	{ keys: ['pagedown', 'space'], action: 'page-down', screens: ['step', 'topology', 'help', 'replay'] },
 	{ keys: ['home', 'g'], action: 'top', screens: ['step'] },
 	{ keys: ['end', 'G', 'f'], action: 'follow', screens: ['step'], hint: true },
 	{ keys: ['v'], action: 'toggle-script', screens: ['step'], hint: true },
 	{ keys: ['t'], action: 'triage', screens: ['step'], hint: true },
+	// --- replay of a past run ------------------------------------------------------------------------------
+	{ keys: ['p'], action: 'replay-pause', screens: ['replay'], hint: true },
+	{ keys: ['+', '=', '>'], action: 'replay-faster', screens: ['replay'], hint: true },
+	{ keys: ['-', '<'], action: 'replay-slower', screens: ['replay'] },
+	{ keys: ['n', '.'], action: 'replay-step', screens: ['replay'], hint: true },
+	{ keys: ['e', 'end'], action: 'replay-end', screens: ['replay'], hint: true },
+	{ keys: ['b', 'home'], action: 'replay-start', screens: ['replay'] },
+	{ keys: ['f'], action: 'replay-follow', screens: ['replay'] },
 	// --- verification panel -------------------------------------------------------------------------------
 	{ keys: ['r'], action: 'run-check', screens: ['verify'], hint: true },
 	{ keys: ['s'], action: 'run-checks-section', screens: ['verify'], hint: true },
@@ -119,19 +136,19 @@ export const KEY_BINDINGS = [
 	{
 		keys: ['escape'],
 		action: 'back',
-		screens: ['form', 'dashboard', 'checklist', 'step', 'verify', 'launch', 'doctor', 'topology'],
+		screens: ['form', 'dashboard', 'checklist', 'step', 'verify', 'launch', 'doctor', 'topology', 'runs', 'replay'],
 		hint: true,
 	},
 	{
 		keys: ['?'],
 		action: 'help',
-		screens: ['picker', 'dashboard', 'checklist', 'step', 'verify', 'doctor', 'topology'],
+		screens: ['picker', 'dashboard', 'checklist', 'step', 'verify', 'doctor', 'topology', 'runs', 'replay'],
 		hint: true,
 	},
 	{
 		keys: ['q'],
 		action: 'quit',
-		screens: ['picker', 'dashboard', 'checklist', 'step', 'verify', 'doctor', 'topology'],
+		screens: ['picker', 'dashboard', 'checklist', 'step', 'verify', 'doctor', 'topology', 'runs', 'replay'],
 		hint: true,
 	},
 	{ keys: ['ctrl+c'], action: 'interrupt', screens: ['global'] },
@@ -269,6 +286,7 @@ export function hintsFor(screen: ScreenId): { keys: string; label: string; actio
 		if (row.action === 'next-field') keys = 'tab/↑↓';
 		if (row.action === 'choice-next') keys = '←→';
 		if (row.action === 'next-node') keys = 'tab/1-9';
+		if (row.action === 'replay-faster') keys = '+/-';
 		hints.push({ keys, label: hintLabel(row), action: row.action });
 	}
 	return hints;

@@ -1,0 +1,62 @@
+/** The top of the replay: that it is one (read-only), which run, and where the playback is. */
+import { Text } from 'ink';
+import { t } from '../i18n/index.js';
+import type { Playback } from '../replay/timeline.js';
+import { theme } from '../ui/theme.js';
+import { clockLabel, type ReplayState, speedLabel } from './use-replay-state.js';
+
+const BAR_WIDTH = 20;
+
+export function ReplayBanner({
+	runId,
+	state,
+	playback,
+	clock,
+	span,
+}: {
+	runId: string;
+	state: ReplayState;
+	playback: Playback;
+	/** The run's clock now (moves between events while playing). */
+	clock: number;
+	span: number;
+}) {
+	const filled = playback.total === 0 ? BAR_WIDTH : Math.round((playback.applied / playback.total) * BAR_WIDTH);
+	const mode = playback.ended
+		? t('replay.ended')
+		: state.playing
+			? t('replay.playing', { speed: speedLabel(state.speed) })
+			: t('replay.paused', { speed: speedLabel(state.speed) });
+	return (
+		<>
+			<Text wrap="truncate-end">
+				<Text bold inverse color={theme.text.warning}>
+					{' '}
+					{t('replay.banner', { run: runId })}{' '}
+				</Text>
+				<Text color={theme.text.warning}> {t('replay.readOnly')}</Text>
+			</Text>
+			<Text wrap="truncate-end">
+				<Text
+					bold
+					color={playback.ended ? theme.text.muted : state.playing ? theme.status.running : theme.text.warning}
+				>
+					{mode}
+				</Text>
+				<Text color={theme.text.muted}> </Text>
+				<Text color={theme.text.accent}>{'━'.repeat(filled)}</Text>
+				<Text color={theme.text.muted}>{'─'.repeat(BAR_WIDTH - filled)}</Text>
+				<Text color={theme.text.muted}>
+					{' '}
+					{t('replay.position', {
+						applied: playback.applied,
+						total: playback.total,
+						clock: clockLabel(clock),
+						span: clockLabel(span),
+					})}
+					{state.follow ? '' : ` · ${t('replay.held')}`}
+				</Text>
+			</Text>
+		</>
+	);
+}

@@ -1,0 +1,57 @@
+/**
+ * The dashboard's key for past runs: p reads the open profile's journal and opens its run list, enter
+ * replays a run on the replay screen, esc comes back. The open profile's own session is a run like any other
+ * (its steps ran through the LocalShellRunner); replaying it writes nothing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { symbols } from '../../source/ui/theme.js';
+import { consoleTestBed, lineWith, renderApp } from '../helpers/render.js';
+
+const { env, services } = consoleTestBed();
+
+/** Every file under a directory with its size: what "nothing was written" is checked against. */
+function listing(dir: string): string[] {
+	return fs
+		.readdirSync(dir, { recursive: true, withFileTypes: true })
+		.filter((entry) => entry.isFile())
+		.map((entry) => {
+			const file = path.join(entry.parentPath, entry.name);
+			return `${path.relative(dir, file)} ${fs.statSync(file).size}`;
+		})
+		.sort();
+}
+
+describe('past runs from the dashboard', () => {
+	it('p opens the run list of the open profile, enter replays a run, esc returns to the dashboard', async () => {
+		const app = renderApp(services, 'lab');
+		let frame = await app.waitFor('Sections');
+		expect(lineWith(frame, 'Nodes')).toContain('p past runs');
+		// Nothing ran yet: nothing to replay.
+		await app.press('p');
+		await app.waitFor('no runs recorded for lab yet: nothing to replay');
+
+		expect(await services.engine().runStep('environment/hosts')).toBe(true);
+		const state = path.join(env.home, 'state', 'lab');
+		const before = listing(state);
+		await app.press('p');
+		frame = await app.waitFor('Past runs · lab (demo)');
+		expect(frame).toContain('1 run in the journal');
+		expect(lineWith(frame, '›')).toMatch(/ 5 +2 +✔ 2/);
+		await app.press('return');
+		await app.waitFor('REPLAY of run');
+		frame = await app.waitFor('■ end of the run');
+		const row = lineWith(frame, '1. Write the hosts file');
+		expect(row).toContain(`controller ${symbols.status.succeeded}`);
+		expect(row).toContain(`compute1 ${symbols.status.succeeded}`);
+		expect(lineWith(frame, '2. Configure the demo service')).toContain(`controller ${symbols.status.pending}`);
+		expect(frame).toMatch(/output · compute1 · attempt 1|output · controller · attempt 1/);
+		await app.press('escape');
+		await app.waitFor('Past runs · lab (demo)');
+		await app.press('escape');
+		frame = await app.waitFor('Sections');
+		expect(lineWith(frame, '1. Environment')).toContain('1/2 done');
+		expect(listing(state)).toEqual(before);
+	});
+});
