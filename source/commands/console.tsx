@@ -19,7 +19,13 @@ creates the first one). Keys: ? shows every key binding.
 Options:
   --profile NAME_OR_PATH  open this saved profile or profile file directly
   --known-hosts FILE      also trust the host keys in FILE (repeatable)
-  --lang zh|en            the console's language (default: OS_CONSOLE_LANG, then the locale: LANG/LC_ALL zh* is Chinese)`;
+  --lang zh|en            the console's language (default: OS_CONSOLE_LANG, then the locale: LANG/LC_ALL zh* is Chinese)
+
+Host keys: an unknown host's key type and SHA256 fingerprint are shown and asked about; an accepted key is
+recorded where the profile's "ssh": {"knownHostsFile": ...} says: "console" (the default: the console's own
+known_hosts), "user" (where ssh records it: the ssh config's first UserKnownHostsFile for that host, else
+~/.ssh/known_hosts), or a path. Entries are OpenSSH's format, hashed when the file already is (or with
+HashKnownHosts yes). A changed key is refused with both fingerprints and the ssh-keygen -R command to run.`;
 
 export async function run(argv: string[]): Promise<number> {
 	let flags: ReturnType<typeof parseFlags>;

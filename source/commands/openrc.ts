@@ -33,7 +33,8 @@ Options:
   --profile NAME_OR_PATH  a saved profile's name or a profile file (required)
   --out DIR               where to write them (created 0700 if needed); default: the profile's state
                           directory, STATE/openrc
-  --accept-new            accept and record host keys of hosts never seen before (like ssh's accept-new)
+  --accept-new            accept and record host keys of hosts never seen before (like ssh's accept-new),
+                          in the file the profile's ssh.knownHostsFile names (default: the console's known_hosts)
   --known-hosts FILE      also trust the host keys in FILE (repeatable)
 
 Exit codes: 0 fetched, 1 a file could not be fetched (e.g. its step has not run yet), 2 bad flags or profile.`;

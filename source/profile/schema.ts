@@ -85,6 +85,34 @@ export const NetworkSettings = z
 	.strict();
 export type NetworkSettings = z.infer<typeof NetworkSettings>;
 
+/**
+ * Where host keys the operator accepts (in the console, or with --accept-new) are recorded:
+ * - `console` (the default): the console's own known_hosts (in its config directory);
+ * - `user`: where `ssh` itself would write them: the first UserKnownHostsFile the ssh config gives for that host,
+ *   else ~/.ssh/known_hosts;
+ * - a path (absolute, or starting with ~/): that file.
+ * Keys are checked against all of these files, whichever is chosen.
+ */
+export const KnownHostsFileSetting = z.union([
+	z.enum(['console', 'user']),
+	z
+		.string()
+		.regex(
+			/^(\/|~\/)[^\0\n\r]*$/,
+			'must be "console", "user", or the path of a known_hosts file (absolute, or starting with ~/)',
+		)
+		.max(4096),
+]);
+export type KnownHostsFileSetting = z.infer<typeof KnownHostsFileSetting>;
+
+export const SshSettings = z
+	.object({
+		/** Where accepted host keys are recorded (see KnownHostsFileSetting). */
+		knownHostsFile: KnownHostsFileSetting.optional(),
+	})
+	.strict();
+export type SshSettings = z.infer<typeof SshSettings>;
+
 /** Secret values are limited to an alphabet that is safe in URLs, INI files, SQL and shell alike. */
 export const secretValue = z
 	.string()
@@ -109,6 +137,8 @@ export const Profile = z
 		nodes: z.array(ProfileNode).min(1, 'add at least one node'),
 		/** Runbook settings (e.g. UWSGI_PROCESSES); each runbook declares its own with defaults. */
 		settings: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()).default({}),
+		/** How the console's SSH behaves for this profile; left out, OpenSSH-like defaults apply. */
+		ssh: SshSettings.optional(),
 	})
 	.strict()
 	.superRefine((profile, ctx) => {

@@ -35,7 +35,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Profile, ProfileNode } from '../profile/schema.js';
 import { consoleHome } from '../profile/store.js';
-import { defaultSshConfigFile, explicitFromProfile, type ResolvedHost, SshConfigResolver } from '../ssh/ssh-config.js';
+import {
+	defaultSshConfigFile,
+	expandHome,
+	explicitFromProfile,
+	type ResolvedHost,
+	SshConfigResolver,
+} from '../ssh/ssh-config.js';
 import { ExportError, type ExportFile, type ExportRequest, splitRenderedStep } from './export.js';
 import { type Action, type Condition, type Runbook, type RunbookSection, RunbookStep } from './model.js';
 import { conditionHolds, describeAction, nodesForStep, renderStep } from './render.js';
@@ -664,10 +670,13 @@ export function renderAnsibleExport(request: ExportRequest, options: AnsibleExpo
 	const home = options.home ?? os.homedir();
 	const sshConfig = options.sshConfig === undefined ? defaultSshConfigFile(process.env, home) : options.sshConfig;
 	const resolved = resolveNodes(nodes, sshConfig, home);
+	const chosen = profile.ssh?.knownHostsFile;
 	const knownHosts = [
 		...new Set([
 			path.join(home, '.ssh', 'known_hosts'),
 			options.consoleKnownHosts ?? path.join(consoleHome(), 'known_hosts'),
+			// the file the profile records accepted keys in, when it names one (ssh.knownHostsFile)
+			...(chosen && chosen !== 'console' && chosen !== 'user' ? [path.resolve(expandHome(chosen, home))] : []),
 			...[...resolved.values()].flatMap((r) => [...r.knownHostsFiles, ...r.jumps.flatMap((j) => j.knownHostsFiles)]),
 		]),
 	];

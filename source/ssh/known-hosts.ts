@@ -1,5 +1,5 @@
 /**
- * OpenSSH known_hosts support: parsing, host key checking and appending.
+ * OpenSSH known_hosts support: parsing, host key checking and recording accepted keys.
  *
  * Semantics follow OpenSSH's `check_key_in_hostkeys()`:
  * - a line matches a host when one of its (comma separated) patterns matches and no negated (`!`) pattern matches;
@@ -10,7 +10,7 @@
  * - keys of other types only make the host `unknown` for this type (OpenSSH asks again in that case);
  * - `@cert-authority` lines are ignored (this client does not do host certificates).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
@@ -191,28 +191,141 @@ export async function checkHostKey(
 	return { status: 'unknown' };
 }
 
+/** Does this known_hosts text already hold hashed host names (`|1|salt|hash`, as `ssh-keygen -H` or HashKnownHosts leave)? */
+export function usesHashedHosts(text: string): boolean {
+	return parseKnownHosts(text).some((e) => e.hosts.startsWith('|1|'));
+}
+
+/** The hashed form of a host string, as OpenSSH writes it with HashKnownHosts: `|1|base64(salt)|base64(hmac)`. */
+export function hashHostString(hostString: string, salt: Buffer = randomBytes(20)): string {
+	const hmac = createHmac('sha1', salt).update(hostString).digest();
+	return `|1|${salt.toString('base64')}|${hmac.toString('base64')}`;
+}
+
+export interface RecordKnownHostOptions {
+	/**
+	 * Write the host name hashed. Default: hashed when the file already holds hashed entries (a file someone ran
+	 * `ssh-keygen -H` on, or that ssh filled with HashKnownHosts yes), plain otherwise.
+	 */
+	hash?: boolean;
+}
+
+export interface RecordedKnownHost {
+	/** The file written (symlinks followed: a linked ~/.ssh/known_hosts stays a link). */
+	file: string;
+	/** false: the file already listed this key for this host (ssh or another console added it meanwhile). */
+	written: boolean;
+	hashed: boolean;
+}
+
+/** Writers in this process, per file: two nodes accepted at the same moment must not drop each other's line. */
+const writers = new Map<string, Promise<unknown>>();
+
+function serialized<T>(file: string, work: () => Promise<T>): Promise<T> {
+	const before = writers.get(file) ?? Promise.resolve();
+	const next = before.then(work, work);
+	const settled = next.catch(() => {});
+	writers.set(file, settled);
+	void settled.then(() => {
+		if (writers.get(file) === settled) writers.delete(file);
+	});
+	return next;
+}
+
+/** Follow symlinks to the file that is really written (dotfile managers link ~/.ssh/known_hosts elsewhere). */
+async function realTarget(file: string): Promise<string> {
+	try {
+		return await fs.realpath(file);
+	} catch {
+		return path.resolve(file);
+	}
+}
+
+/** Tries before giving up when the file keeps changing under the writer (ssh appending to it meanwhile). */
+const RECORD_ATTEMPTS = 8;
+
 /**
- * Append a plain `host keytype base64` line. Creates the directory (0700) and the file (0600) when missing.
+ * Record a host key the operator accepted in `file`, in OpenSSH's format (`host keytype base64`, `[host]:port`
+ * for other ports; the host hashed as `|1|salt|hash` when asked or when the file already uses hashed entries).
+ *
+ * The file is replaced atomically (a new file beside it, fsynced, renamed over it), so a crash leaves either the
+ * old file or the new one, never half a line; every existing line is kept as it was, and so are the file's mode
+ * and owner. If the file changes between reading and renaming (ssh added a line meanwhile), the write starts
+ * over from the new content. A missing file is created 0600 (its directory 0700).
  */
-export async function appendKnownHost(
+export async function recordKnownHost(
 	file: string,
 	host: string,
 	port: number,
 	keyType: string,
 	keyBlob: Buffer,
-): Promise<void> {
-	await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-	const fh = await fs.open(file, 'a+', 0o600);
-	try {
-		const { size } = await fh.stat();
-		let prefix = '';
-		if (size > 0) {
-			const last = Buffer.alloc(1);
-			await fh.read(last, 0, 1, size - 1);
-			if (last[0] !== 0x0a) prefix = '\n';
+	options: RecordKnownHostOptions = {},
+): Promise<RecordedKnownHost> {
+	const target = await realTarget(file);
+	return serialized(target, async () => {
+		const dir = path.dirname(target);
+		await fs.mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+			if (error.code === 'EEXIST' || error.code === 'ENOTDIR')
+				throw new Error(`${dir}, or a directory above it, is not a directory`);
+			throw error;
+		});
+		const hostString = knownHostsHostString(host, port);
+		for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
+			const text = (await readIfExists(target)) ?? '';
+			const hashed = options.hash ?? usesHashedHosts(text);
+			const present = parseKnownHosts(text, target).some(
+				(e) => e.marker === undefined && e.keyBlob.equals(keyBlob) && hostFieldMatches(e.hosts, hostString),
+			);
+			if (present) return { file: target, written: false, hashed };
+			const hostField = hashed ? hashHostString(hostString) : hostString;
+			const line = `${hostField} ${keyType} ${keyBlob.toString('base64')}\n`;
+			const next = text === '' || text.endsWith('\n') ? `${text}${line}` : `${text}\n${line}`;
+			const stat = await fs.stat(target).catch(() => undefined);
+			const temp = path.join(dir, `.${path.basename(target)}.osc-${process.pid}-${randomBytes(4).toString('hex')}`);
+			const fh = await fs.open(temp, 'wx', 0o600);
+			try {
+				await fh.writeFile(next);
+				if (stat) {
+					await fh.chmod(stat.mode & 0o7777);
+					// root writing a user's file: it stays the user's
+					if (stat.uid !== process.getuid?.() || stat.gid !== process.getgid?.())
+						await fh.chown(stat.uid, stat.gid).catch(() => {});
+				}
+				await fh.sync();
+			} catch (error) {
+				await fh.close();
+				await fs.rm(temp, { force: true });
+				throw error;
+			}
+			await fh.close();
+			if (((await readIfExists(target)) ?? '') !== text) {
+				await fs.rm(temp, { force: true });
+				continue;
+			}
+			try {
+				await fs.rename(temp, target);
+			} catch (error) {
+				await fs.rm(temp, { force: true });
+				throw error;
+			}
+			await syncDirectory(dir);
+			return { file: target, written: true, hashed };
 		}
-		await fh.appendFile(`${prefix}${knownHostsHostString(host, port)} ${keyType} ${keyBlob.toString('base64')}\n`);
-	} finally {
-		await fh.close();
+		throw new Error(
+			`${target} kept changing while the console was adding the host key of ${hostString}; connect again to retry.`,
+		);
+	});
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+	try {
+		const handle = await fs.open(dir, 'r');
+		try {
+			await handle.sync();
+		} finally {
+			await handle.close();
+		}
+	} catch {
+		// not every file system lets a directory be fsynced; the rename itself is already atomic
 	}
 }

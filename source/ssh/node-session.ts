@@ -13,11 +13,11 @@ import type { AnyAuthMethod, AuthenticationType, ClientChannel, Client as SshCli
 import ssh2 from 'ssh2';
 import { SshError, type SshErrorCode, shQuote } from './errors.js';
 import {
-	appendKnownHost,
 	checkHostKey,
 	fingerprintSha256,
 	keyTypeOfBlob,
 	knownHostsHostString,
+	recordKnownHost,
 	sshKeygenRemoveCommand,
 } from './known-hosts.js';
 
@@ -40,6 +40,10 @@ export interface JumpHost {
 	knownHostsFiles?: string[];
 	/** Look host keys up (and record them) under this name instead of host (HostKeyAlias). */
 	hostKeyAlias?: string;
+	/** Where this hop's accepted key is recorded; default: the session's acceptedKnownHostsFile. */
+	acceptedKnownHostsFile?: string;
+	/** Record this hop's accepted key with a hashed host name (ssh config HashKnownHosts yes). */
+	hashKnownHosts?: boolean;
 }
 
 export interface NodeTarget {
@@ -63,6 +67,10 @@ export interface NodeTarget {
 	knownHostsFiles?: string[];
 	/** HostKeyAlias. */
 	hostKeyAlias?: string;
+	/** Where the node's accepted key is recorded; default: the session's acceptedKnownHostsFile. */
+	acceptedKnownHostsFile?: string;
+	/** Record the accepted key with a hashed host name (ssh config HashKnownHosts yes). */
+	hashKnownHosts?: boolean;
 	/** ProxyJump chain, first hop first. */
 	jump?: JumpHost[];
 }
@@ -88,6 +96,8 @@ export interface SessionCallbacks {
 	/** Asked once per kind, the answer is cached in memory only (and forgotten when it turns out wrong). */
 	askSecret(kind: SecretKind, node: string): Promise<string | undefined>;
 	onStateChange?(state: SessionState, detail?: string): void;
+	/** Something the operator should know that does not stop the connection (an accepted key not recorded). */
+	onWarning?(message: string): void;
 }
 
 export interface ReconnectOptions {
@@ -103,7 +113,10 @@ export interface ReconnectOptions {
 
 export interface NodeSessionOptions {
 	knownHostsFiles: string[];
-	/** Where keys accepted through verifyHostKey are appended (also consulted when checking). */
+	/**
+	 * Where keys accepted through verifyHostKey are recorded, unless the target or hop names its own file (also
+	 * consulted when checking, like every file keys are recorded in).
+	 */
 	acceptedKnownHostsFile: string;
 	/** SSH keepalive interval. Default 10 s; the connection is declared dead after keepaliveCountMax misses. */
 	keepaliveIntervalMs?: number;
@@ -170,6 +183,9 @@ interface Endpoint {
 	/** Name host keys are checked and recorded under (HostKeyAlias or host). */
 	keyHost: string;
 	knownHostsFiles: string[];
+	/** Where an accepted key is recorded, and whether with a hashed host name. */
+	recordIn: string;
+	hashKnownHosts: boolean;
 	/** "node controller" or "jump host bastion (for node controller)". */
 	what: string;
 	/** Set for jump hosts. */
@@ -230,6 +246,14 @@ export class NodeSession {
 		this._state = state;
 		try {
 			this.callbacks.onStateChange?.(state, detail);
+		} catch {
+			// a UI callback must not break the connection logic
+		}
+	}
+
+	private warn(message: string): void {
+		try {
+			this.callbacks.onWarning?.(message);
 		} catch {
 			// a UI callback must not break the connection logic
 		}
@@ -493,6 +517,8 @@ export class NodeSession {
 			user,
 			keyHost: this.target.hostKeyAlias ?? host,
 			knownHostsFiles: this.target.knownHostsFiles ?? [],
+			recordIn: this.target.acceptedKnownHostsFile ?? this.options.acceptedKnownHostsFile,
+			hashKnownHosts: this.target.hashKnownHosts ?? false,
 			what: `node ${name}`,
 		};
 	}
@@ -504,6 +530,8 @@ export class NodeSession {
 			user: hop.user,
 			keyHost: hop.hostKeyAlias ?? hop.host,
 			knownHostsFiles: hop.knownHostsFiles ?? [],
+			recordIn: hop.acceptedKnownHostsFile ?? this.options.acceptedKnownHostsFile,
+			hashKnownHosts: hop.hashKnownHosts ?? false,
 			what: `jump host ${hop.label} (for node ${this.target.name})`,
 			jumpLabel: hop.label,
 		};
@@ -515,7 +543,12 @@ export class NodeSession {
 		const keyType = keyTypeOfBlob(key) ?? 'unknown';
 		const fingerprint = fingerprintSha256(key);
 		const files = [
-			...new Set([...this.options.knownHostsFiles, ...ep.knownHostsFiles, this.options.acceptedKnownHostsFile]),
+			...new Set([
+				...this.options.knownHostsFiles,
+				...ep.knownHostsFiles,
+				this.options.acceptedKnownHostsFile,
+				ep.recordIn,
+			]),
 		];
 		const res = await checkHostKey(files, keyHost, port, keyType, key);
 		if (res.status === 'known') return true;
@@ -540,7 +573,16 @@ export class NodeSession {
 					`Compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_${keyType.replace(/^ssh-/, '').replace(/^ecdsa-sha2-.*/, 'ecdsa')}_key.pub\` on ${ep.jumpLabel ? 'that host' : 'the node'} and accept it if it matches.`,
 			);
 		}
-		await appendKnownHost(this.options.acceptedKnownHostsFile, keyHost, port, keyType, key);
+		try {
+			// hashed when HashKnownHosts says so; otherwise recordKnownHost follows the file's own style
+			await recordKnownHost(ep.recordIn, keyHost, port, keyType, key, ep.hashKnownHosts ? { hash: true } : {});
+		} catch (error) {
+			// As ssh does ("Failed to add the host to the list of known hosts"): the operator accepted the key, so
+			// the connection goes on, with a warning; the next connection asks again.
+			this.warn(
+				`the host key of ${what} was accepted but not recorded in ${ep.recordIn} (${(error as Error).message}); it will be asked for again. Check that file, or choose another with the profile's ssh.knownHostsFile.`,
+			);
+		}
 		return true;
 	}
 

@@ -5,7 +5,7 @@
  * Honoured, per ssh_config(5): Host patterns (first value wins; negations), Match (host, originalhost, user,
  * localuser, all, final; `Match exec` is NOT evaluated: the console runs no command from the config file),
  * HostName (with %h), User, Port, IdentityFile and UserKnownHostsFile (~ and %-tokens expanded), IdentitiesOnly,
- * HostKeyAlias, ProxyJump (one or more hops: `[user@]host[:port]` or `ssh://[user@]host[:port]`, comma separated;
+ * HostKeyAlias, HashKnownHosts (for keys the console records), ProxyJump (one or more hops: `[user@]host[:port]` or `ssh://[user@]host[:port]`, comma separated;
  * each hop is itself looked up in the config; the first hop's own ProxyJump applies, as ssh's nested -J does),
  * `ProxyJump none`, and Include (glob patterns; relative paths are taken from ~/.ssh as ssh does).
  * ProxyCommand is refused with a message (the console cannot run it); other options are ignored.
@@ -61,6 +61,8 @@ export interface ResolvedEndpoint {
 	knownHostsFiles: string[];
 	/** HostKeyAlias: the name host keys are looked up and recorded under. */
 	hostKeyAlias?: string;
+	/** HashKnownHosts yes: host keys the console records for this host get a hashed host name. */
+	hashKnownHosts: boolean;
 }
 
 export interface ResolvedHost extends ResolvedEndpoint {
@@ -429,6 +431,7 @@ export class SshConfigResolver {
 			identityFiles,
 			identitiesOnly: (first(computed.identitiesonly) ?? 'no').toLowerCase() === 'yes',
 			knownHostsFiles,
+			hashKnownHosts: (first(computed.hashknownhosts) ?? 'no').toLowerCase() === 'yes',
 		};
 		if (hostKeyAlias) endpoint.hostKeyAlias = hostKeyAlias;
 		return endpoint;

@@ -3,20 +3,34 @@
  * detached run (remote-run.ts) that survives dropped connections and console restarts.
  *
  * A node's `host` is looked up in the operator's ssh config (ssh-config.ts: Host aliases, HostName, User, Port,
- * IdentityFile, UserKnownHostsFile, HostKeyAlias, ProxyJump), as `ssh HOST` would; the profile's port and user
- * win when they are not the defaults 22 and root.
+ * IdentityFile, UserKnownHostsFile, HostKeyAlias, HashKnownHosts, ProxyJump), as `ssh HOST` would; the profile's
+ * port and user win when they are not the defaults 22 and root.
+ *
+ * Accepted host keys are recorded where the profile's `ssh.knownHostsFile` says (acceptedKeysFile below).
  */
 import os from 'node:os';
 import path from 'node:path';
 import type { AttachRequest, RunOutcome, StepRunner, StepRunRequest } from '../engine/engine.js';
 import type { PromptQueue } from '../engine/prompts.js';
 import type { NodeConnection } from '../engine/types.js';
-import type { Profile, ProfileNode } from '../profile/schema.js';
+import type { KnownHostsFileSetting, Profile, ProfileNode } from '../profile/schema.js';
 import { consoleHome } from '../profile/store.js';
 import { isSshError } from './errors.js';
 import { type JumpHost, NodeSession, type NodeSessionOptions, type NodeTarget } from './node-session.js';
-import { attach, type RunOutcome as RemoteOutcome, runDetached } from './remote-run.js';
-import { explicitFromProfile, type ResolvedHost, SshConfigResolver } from './ssh-config.js';
+import {
+	type AttachOptions,
+	attach,
+	type RunOutcome as RemoteOutcome,
+	type RunDetachedOptions,
+	runDetached,
+} from './remote-run.js';
+import {
+	expandHome,
+	explicitFromProfile,
+	type ResolvedEndpoint,
+	type ResolvedHost,
+	SshConfigResolver,
+} from './ssh-config.js';
 
 export interface SshStepRunnerOptions {
 	profile: Profile;
@@ -35,7 +49,11 @@ export interface SshStepRunnerOptions {
  * and known_hosts files, and the jump chain. Jump hosts are offered their own IdentityFiles, then the node's key
  * file (the same key is often authorized on the bastion), then the agent's keys (unless IdentitiesOnly).
  */
-export function nodeTarget(node: ProfileNode, resolved: ResolvedHost): NodeTarget {
+export function nodeTarget(
+	node: ProfileNode,
+	resolved: ResolvedHost,
+	knownHostsFile: KnownHostsFileSetting = 'console',
+): NodeTarget {
 	const target: NodeTarget = {
 		name: node.name,
 		host: resolved.hostName,
@@ -51,6 +69,9 @@ export function nodeTarget(node: ProfileNode, resolved: ResolvedHost): NodeTarge
 	}
 	if (resolved.knownHostsFiles.length > 0) target.knownHostsFiles = resolved.knownHostsFiles;
 	if (resolved.hostKeyAlias) target.hostKeyAlias = resolved.hostKeyAlias;
+	// 'console' is the session's own default file: the target names a file only for the other settings
+	if (knownHostsFile !== 'console') target.acceptedKnownHostsFile = acceptedKeysFile(knownHostsFile, resolved);
+	if (resolved.hashKnownHosts) target.hashKnownHosts = true;
 	if (resolved.jumps.length > 0) {
 		target.jump = resolved.jumps.map((hop): JumpHost => {
 			const files = [...hop.identityFiles];
@@ -65,7 +86,9 @@ export function nodeTarget(node: ProfileNode, resolved: ResolvedHost): NodeTarge
 				useAgent: !(hop.identitiesOnly && hop.identityFiles.length > 0),
 				knownHostsFiles: hop.knownHostsFiles,
 			};
+			if (knownHostsFile !== 'console') jump.acceptedKnownHostsFile = acceptedKeysFile(knownHostsFile, hop);
 			if (hop.hostKeyAlias) jump.hostKeyAlias = hop.hostKeyAlias;
+			if (hop.hashKnownHosts) jump.hashKnownHosts = true;
 			return jump;
 		});
 	}
@@ -79,6 +102,26 @@ export function userKnownHostsFile(): string {
 export function acceptedKnownHostsFile(): string {
 	return path.join(consoleHome(), 'known_hosts');
 }
+
+/**
+ * The file an accepted key of `endpoint` is recorded in, by the profile's `ssh.knownHostsFile`: the console's
+ * known_hosts; `user`: the first UserKnownHostsFile of the ssh config for that host (as ssh writes there), else
+ * ~/.ssh/known_hosts; or the path given.
+ */
+export function acceptedKeysFile(setting: KnownHostsFileSetting, endpoint: ResolvedEndpoint): string {
+	if (setting === 'console') return acceptedKnownHostsFile();
+	if (setting === 'user') return endpoint.knownHostsFiles[0] ?? userKnownHostsFile();
+	return path.resolve(expandHome(setting));
+}
+
+/** What a run in flight hears of its node's connection. */
+type RunListener = Pick<StepRunRequest, 'onConnection' | 'onStderr'>;
+
+/** The options of runDetached and attach that come from the engine's request the same way. */
+type RemoteCommon = Pick<
+	AttachOptions & RunDetachedOptions,
+	'runId' | 'timeoutMs' | 'signal' | 'onStdout' | 'onStderr' | 'onReconnecting' | 'onReattached'
+>;
 
 function mapOutcome(outcome: RemoteOutcome): RunOutcome {
 	switch (outcome.kind) {
@@ -98,8 +141,8 @@ function mapOutcome(outcome: RemoteOutcome): RunOutcome {
 
 export class SshStepRunner implements StepRunner {
 	private readonly sessions = new Map<string, NodeSession>();
-	/** Connection listeners of the runs in flight, per node (several steps may share one connection). */
-	private readonly listeners = new Map<string, Set<(c: NodeConnection) => void>>();
+	/** The runs in flight, per node (several steps may share one connection): told of its states and warnings. */
+	private readonly listeners = new Map<string, Set<RunListener>>();
 	private resolver: SshConfigResolver | undefined;
 
 	constructor(private readonly options: SshStepRunnerOptions) {}
@@ -117,10 +160,15 @@ export class SshStepRunner implements StepRunner {
 		if (session) return session;
 		const { prompts, hostKeys } = this.options;
 		const broadcast = (connection: NodeConnection) => {
-			for (const listener of this.listeners.get(node.name) ?? []) listener(connection);
+			for (const listener of this.listeners.get(node.name) ?? []) listener.onConnection?.(connection);
+		};
+		// a warning goes into the output (pane, log) of the runs waiting for this connection
+		const warn = (message: string) => {
+			for (const listener of this.listeners.get(node.name) ?? [])
+				listener.onStderr(Buffer.from(`os-console: warning: ${message}\n`));
 		};
 		session = new NodeSession(
-			nodeTarget(node, this.resolve(node)),
+			nodeTarget(node, this.resolve(node), this.options.profile.ssh?.knownHostsFile),
 			{
 				verifyHostKey: async (info) => {
 					if (hostKeys.mode === 'accept-new') return true;
@@ -150,6 +198,7 @@ export class SshStepRunner implements StepRunner {
 					});
 				},
 				onStateChange: (state, detail) => broadcast({ state, detail }),
+				onWarning: warn,
 			},
 			{
 				knownHostsFiles: [userKnownHostsFile(), ...(hostKeys.knownHostsFiles ?? [])],
@@ -161,8 +210,7 @@ export class SshStepRunner implements StepRunner {
 		return session;
 	}
 
-	private listen(node: ProfileNode, listener?: (c: NodeConnection) => void): () => void {
-		if (!listener) return () => {};
+	private listen(node: ProfileNode, listener: RunListener): () => void {
 		const set = this.listeners.get(node.name) ?? new Set();
 		set.add(listener);
 		this.listeners.set(node.name, set);
@@ -190,13 +238,19 @@ export class SshStepRunner implements StepRunner {
 		throw error;
 	}
 
-	async run(node: ProfileNode, request: StepRunRequest): Promise<RunOutcome> {
-		const unlisten = this.listen(node, request.onConnection);
+	/**
+	 * What run and attach share: the node's connection listener for the time of the call, the output and
+	 * reconnection callbacks, the outcome mapping and the error explanations.
+	 */
+	private async remote(
+		node: ProfileNode,
+		request: AttachRequest | StepRunRequest,
+		start: (session: NodeSession, common: RemoteCommon) => Promise<RemoteOutcome>,
+	): Promise<RunOutcome> {
+		const unlisten = this.listen(node, request);
 		try {
-			const outcome = await runDetached(this.session(node), {
+			const outcome = await start(this.session(node), {
 				runId: request.runId,
-				script: request.script,
-				secretsEnv: request.secretsEnv,
 				timeoutMs: request.timeoutMs,
 				signal: request.signal,
 				onStdout: request.onStdout,
@@ -212,25 +266,14 @@ export class SshStepRunner implements StepRunner {
 		}
 	}
 
-	async attach(node: ProfileNode, request: AttachRequest): Promise<RunOutcome> {
-		const unlisten = this.listen(node, request.onConnection);
-		try {
-			const outcome = await attach(this.session(node), {
-				runId: request.runId,
-				offsets: request.offsets,
-				timeoutMs: request.timeoutMs,
-				signal: request.signal,
-				onStdout: request.onStdout,
-				onStderr: request.onStderr,
-				onReconnecting: (detail) => request.onConnection?.({ state: 'reconnecting', detail }),
-				onReattached: () => request.onConnection?.({ state: 'connected', detail: 're-attached' }),
-			});
-			return mapOutcome(outcome);
-		} catch (error) {
-			return this.explain(error);
-		} finally {
-			unlisten();
-		}
+	run(node: ProfileNode, request: StepRunRequest): Promise<RunOutcome> {
+		return this.remote(node, request, (session, common) =>
+			runDetached(session, { ...common, script: request.script, secretsEnv: request.secretsEnv }),
+		);
+	}
+
+	attach(node: ProfileNode, request: AttachRequest): Promise<RunOutcome> {
+		return this.remote(node, request, (session, common) => attach(session, { ...common, offsets: request.offsets }));
 	}
 
 	async close(): Promise<void> {

@@ -240,6 +240,8 @@ describe.skipIf(!hasAnsible)('ansible export of the shipped runbooks', () => {
 		input.nodes[0]!.host = 'lab-controller';
 		input.nodes[1]!.host = 'lab-compute1';
 		input.nodes[1]!.port = 2222;
+		// accepted keys recorded in a team file: ssh trusts it as the console does
+		input.ssh = { knownHostsFile: '/srv/team_known_hosts' };
 		const file = writeProfile(fs.mkdtempSync(path.join(work, 'aliased-')), input);
 		const dir = path.join(work, 'aliased-export');
 		process.env[SSH_CONFIG_ENV] = config;
@@ -254,7 +256,7 @@ describe.skipIf(!hasAnsible)('ansible export of the shipped runbooks', () => {
 		expect(inventory).toContain('compute1 ansible_host=lab-compute1 ansible_port=2222 ansible_user=ops ');
 		const vars = fs.readFileSync(path.join(dir, 'group_vars/all/vars.yml'), 'utf8');
 		expect(vars).toContain(`-F \\"${config}\\"`);
-		expect(vars).toContain(`${path.join(consoleHome(), 'known_hosts')} /srv/lab_known_hosts\\"`);
+		expect(vars).toContain(`${path.join(consoleHome(), 'known_hosts')} /srv/team_known_hosts /srv/lab_known_hosts\\"`);
 	});
 
 	it('--format ansible needs --out, and says so', async () => {

@@ -1,15 +1,28 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+	chmodSync,
+	lstatSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	realpathSync,
+	rmSync,
+	statSync,
+	symlinkSync,
+	writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-	appendKnownHost,
 	checkHostKey,
 	fingerprintSha256,
+	hashHostString,
 	hostFieldMatches,
 	keyTypeOfBlob,
 	parseKnownHosts,
+	recordKnownHost,
+	usesHashedHosts,
 } from '../../source/ssh/known-hosts.js';
 import { sshKeygenFingerprint, startSshd, type TestSshd } from '../helpers/sshd.js';
 
@@ -196,11 +209,11 @@ describe('hashed entries made by ssh-keygen -H', () => {
 	});
 });
 
-describe('appendKnownHost', () => {
+describe('recordKnownHost', () => {
 	it('creates dir 0700 and file 0600, appends plain lines that OpenSSH finds', async () => {
 		const f = path.join(dir, 'new', 'sub', 'known_hosts');
-		await appendKnownHost(f, '10.9.8.7', 2222, k('a').type, k('a').blob);
-		await appendKnownHost(f, 'plainhost', 22, k('b').type, k('b').blob);
+		await recordKnownHost(f, '10.9.8.7', 2222, k('a').type, k('a').blob);
+		await recordKnownHost(f, 'plainhost', 22, k('b').type, k('b').blob);
 		expect(statSync(path.dirname(f)).mode & 0o777).toBe(0o700);
 		expect(statSync(f).mode & 0o777).toBe(0o600);
 		expect(readFileSync(f, 'utf8')).toBe(
@@ -213,10 +226,95 @@ describe('appendKnownHost', () => {
 	});
 	it('adds a newline when the file does not end with one', async () => {
 		const f = write('nonl', `x ${k('a').type} ${k('a').b64}`);
-		await appendKnownHost(f, 'y', 22, k('b').type, k('b').blob);
+		await recordKnownHost(f, 'y', 22, k('b').type, k('b').blob);
 		expect(readFileSync(f, 'utf8').split('\n')).toHaveLength(3);
 		expect(await checkHostKey([f], 'x', 22, 'ssh-ed25519', k('a').blob)).toMatchObject({ status: 'known' });
 		expect(await checkHostKey([f], 'y', 22, 'ssh-ed25519', k('b').blob)).toMatchObject({ status: 'known' });
+	});
+});
+
+describe('recordKnownHost: OpenSSH format, hashing, atomic replacement', () => {
+	const keygenFind = (host: string, file: string) =>
+		spawnSync('ssh-keygen', ['-F', host, '-f', file], { encoding: 'utf8' });
+
+	it('hashes when the file already holds hashed entries, keeps every line, and ssh-keygen -F finds the new one', async () => {
+		const f = write('hashed-existing', `# kept comment\nold-a ${k('a').type} ${k('a').b64}\n`);
+		execFileSync('ssh-keygen', ['-H', '-f', f], { stdio: 'ignore' });
+		const before = readFileSync(f, 'utf8');
+		expect(usesHashedHosts(before)).toBe(true);
+		const result = await recordKnownHost(f, '10.20.30.40', 2200, k('b').type, k('b').blob);
+		expect(result).toMatchObject({ written: true, hashed: true });
+		const after = readFileSync(f, 'utf8');
+		expect(after.startsWith(before)).toBe(true);
+		const added = after.slice(before.length);
+		expect(added).toMatch(/^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= ssh-ed25519 [A-Za-z0-9+/=]+\n$/);
+		expect(added).not.toContain('10.20.30.40');
+		const found = keygenFind('[10.20.30.40]:2200', f);
+		expect(found.status).toBe(0);
+		expect(found.stdout).toContain(k('b').b64);
+		// the old hashed entry is still found too
+		expect(keygenFind('old-a', f).stdout).toContain(k('a').b64);
+		expect(await checkHostKey([f], '10.20.30.40', 2200, 'ssh-ed25519', k('b').blob)).toMatchObject({
+			status: 'known',
+		});
+	});
+
+	it('writes plain lines to a plain file unless asked to hash (HashKnownHosts)', async () => {
+		const f = write('plain-existing', `plain ${k('a').type} ${k('a').b64}\n`);
+		expect(usesHashedHosts(readFileSync(f, 'utf8'))).toBe(false);
+		expect(await recordKnownHost(f, 'p1', 22, k('b').type, k('b').blob)).toMatchObject({ hashed: false });
+		expect(await recordKnownHost(f, 'p2', 22, k('e').type, k('e').blob, { hash: true })).toMatchObject({
+			hashed: true,
+		});
+		const lines = readFileSync(f, 'utf8').trimEnd().split('\n');
+		expect(lines[1]).toBe(`p1 ${k('b').type} ${k('b').b64}`);
+		expect(lines[2]).toMatch(/^\|1\|/);
+		expect(keygenFind('p2', f).stdout).toContain(k('e').b64);
+		// a known hashed host string verifies with OpenSSH's HMAC: same salt, same result
+		const salt = Buffer.alloc(20, 7);
+		const [, , saltB64, hash] = hashHostString('p2', salt).split('|');
+		expect(Buffer.from(saltB64 as string, 'base64').equals(salt)).toBe(true);
+		expect(hostFieldMatches(`|1|${saltB64}|${hash}`, 'p2')).toBe(true);
+		expect(hostFieldMatches(`|1|${saltB64}|${hash}`, 'p3')).toBe(false);
+	});
+
+	it('does not add a key the file already lists for that host (idempotent)', async () => {
+		const f = write('idempotent', '');
+		expect(await recordKnownHost(f, 'h', 2222, k('a').type, k('a').blob)).toMatchObject({ written: true });
+		const once = readFileSync(f, 'utf8');
+		expect(await recordKnownHost(f, 'h', 2222, k('a').type, k('a').blob)).toMatchObject({ written: false });
+		expect(readFileSync(f, 'utf8')).toBe(once);
+	});
+
+	it('keeps the mode of an existing file, follows a symlink, leaves no temp file', async () => {
+		const real = write('real-known-hosts', `x ${k('a').type} ${k('a').b64}\n`);
+		chmodSync(real, 0o644);
+		const link = path.join(dir, 'linked-known-hosts');
+		symlinkSync(real, link);
+		const result = await recordKnownHost(link, 'linked', 22, k('b').type, k('b').blob);
+		expect(result.file).toBe(realpathSync(real));
+		expect(lstatSync(link).isSymbolicLink()).toBe(true);
+		expect(statSync(real).mode & 0o777).toBe(0o644);
+		expect(readFileSync(real, 'utf8')).toBe(`x ${k('a').type} ${k('a').b64}\nlinked ${k('b').type} ${k('b').b64}\n`);
+		expect(readdirSync(dir).filter((n) => n.includes('.osc-'))).toEqual([]);
+	});
+
+	it('many keys recorded at once (parallel nodes) all end up in the file', async () => {
+		const f = path.join(dir, 'parallel', 'known_hosts');
+		const hosts = Array.from({ length: 24 }, (_, i) => `node${i}`);
+		await Promise.all(
+			hosts.map((h, i) => recordKnownHost(f, h, 22, k(i % 2 ? 'a' : 'b').type, k(i % 2 ? 'a' : 'b').blob)),
+		);
+		const entries = parseKnownHosts(readFileSync(f, 'utf8'));
+		expect(entries.map((e) => e.hosts).sort()).toEqual([...hosts].sort());
+	});
+
+	it('a failure to write leaves the file as it was', async () => {
+		const blocker = write('not-a-dir', 'a regular file\n');
+		await expect(recordKnownHost(path.join(blocker, 'known_hosts'), 'h', 22, k('a').type, k('a').blob)).rejects.toThrow(
+			/not-a-dir, or a directory above it, is not a directory/,
+		);
+		expect(readFileSync(blocker, 'utf8')).toBe('a regular file\n');
 	});
 });
 

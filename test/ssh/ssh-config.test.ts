@@ -346,4 +346,22 @@ Host jump
 		expect(k.auth).toEqual({ type: 'key', keyFile: '/keys/profile' });
 		expect(k.jump?.[0]?.identityFiles).toEqual(['/keys/jump', '/keys/profile']);
 	});
+
+	it('ssh.knownHostsFile "user": each host records in its own first UserKnownHostsFile, else ~/.ssh/known_hosts', () => {
+		const rx = resolver(`${config}Host jump\n    HashKnownHosts yes\n`, 'target-user');
+		const node = profileWith({ type: 'agent' }).nodes[0]!;
+		const resolved = rx.resolve(node.host, explicitFromProfile(node));
+		const user = nodeTarget(node, resolved, 'user');
+		expect(user.acceptedKnownHostsFile).toBe('/keys/ctl_known_hosts');
+		expect(user.hashKnownHosts).toBeUndefined();
+		expect(user.jump?.[0]).toMatchObject({
+			acceptedKnownHostsFile: path.join(os.homedir(), '.ssh', 'known_hosts'),
+			hashKnownHosts: true,
+		});
+		const custom = nodeTarget(node, resolved, '~/team/known_hosts');
+		expect(custom.acceptedKnownHostsFile).toBe(path.join(os.homedir(), 'team', 'known_hosts'));
+		expect(custom.jump?.[0]?.acceptedKnownHostsFile).toBe(path.join(os.homedir(), 'team', 'known_hosts'));
+		// the default leaves the choice to the session (the console's known_hosts)
+		expect(nodeTarget(node, resolved).acceptedKnownHostsFile).toBeUndefined();
+	});
 });
