@@ -1,5 +1,10 @@
-/** Shared pieces of the headless commands: flag parsing with clear errors, and exit codes. */
+/**
+ * Shared pieces of the headless commands: flag parsing with clear errors, exit codes, where a command
+ * writes, and opening a profile with the host-key flags.
+ */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { HostKeyPolicy, OpenedProfile } from '../console/open-profile.js';
+import type { StepRunner } from '../engine/engine.js';
 import { maskSecrets, ProfileError } from '../profile/store.js';
 import { RunbookError } from '../runbook/registry.js';
 
@@ -73,11 +78,60 @@ export function printNote(text: string): void {
 	process.stderr.write(`os-console: ${escapeControls(maskSecrets(text))}\n`);
 }
 
-/** Print an error to stderr (see describeError) and return the exit code. */
-export function reportError(error: unknown): number {
+/** Print an error to stderr, or where `write` says (see describeError), and return the exit code. */
+export function reportError(error: unknown, write: (text: string) => void = writeStderr): number {
 	const { message, code } = describeError(error);
-	process.stderr.write(`${message}\n`);
+	write(`${message}\n`);
 	return code;
+}
+
+function writeStdout(text: string): void {
+	process.stdout.write(text);
+}
+
+function writeStderr(text: string): void {
+	process.stderr.write(text);
+}
+
+/** Where a command writes and how it reaches the nodes; tests supply their own. */
+export interface CommandIO {
+	/** Supply a runner (tests); by default steps run over SSH. */
+	runner?: StepRunner;
+	stdout?: (text: string) => void;
+	stderr?: (text: string) => void;
+}
+
+/** The command's output and error writers: the ones `io` gives, else the process's stdout and stderr. */
+export function commandWriters(io: CommandIO): { out: (text: string) => void; err: (text: string) => void } {
+	return { out: io.stdout ?? writeStdout, err: io.stderr ?? writeStderr };
+}
+
+/** The options of a command that connects to the nodes: --accept-new and --known-hosts FILE (repeatable). */
+export const HOST_KEY_FLAGS = {
+	'accept-new': { type: 'boolean' },
+	'known-hosts': { type: 'string', multiple: true },
+} as const;
+
+/** What those options ask for: host keys never seen before refused unless --accept-new; FILEs trusted too. */
+export function hostKeyPolicy(flags: { 'accept-new'?: boolean; 'known-hosts'?: string[] }): HostKeyPolicy {
+	return { mode: flags['accept-new'] ? 'accept-new' : 'strict', knownHostsFiles: flags['known-hosts'] };
+}
+
+/**
+ * Opens a profile for a headless command, with the host-key policy of its flags and the runner `io` gives,
+ * and writes each warning about the profile to the command's stderr.
+ */
+export async function openProfileForCommand(
+	profileArg: string,
+	flags: { 'accept-new'?: boolean; 'known-hosts'?: string[] },
+	io: CommandIO,
+): Promise<OpenedProfile> {
+	// Loaded here, not at the top: it brings the engine and every runbook, which --help and the commands
+	// that never open a profile do not need.
+	const { openProfile } = await import('../console/open-profile.js');
+	const opened = await openProfile(profileArg, { hostKeys: hostKeyPolicy(flags), runner: io.runner });
+	for (const warning of opened.warnings) commandWriters(io).err(`os-console: warning: ${warning}\n`);
+	return opened;
 }
 
 /** A crash report (an error nobody expected): the message and stack with every known secret masked. */

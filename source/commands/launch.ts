@@ -4,12 +4,22 @@
  * naming the field), the equivalent CLI commands are printed, and the plan runs on the controller.
  */
 import fs from 'node:fs';
-import { openProfile } from '../console/open-profile.js';
-import type { StepRunner } from '../engine/engine.js';
+import type { OpenedProfile } from '../console/open-profile.js';
 import { draftFromProfile } from '../launch/prefill.js';
 import { describeErrors, FIELD_IDS, specToDraft, unknownPaths, validateDraft } from '../launch/spec.js';
 import { type LaunchOutcome, launchPlanFor, submitLaunch } from '../launch/submit.js';
-import { describeError, EXIT_FAILED, EXIT_OK, parseFlags, requireProfileFlag, UsageError } from './common.js';
+import {
+	type CommandIO,
+	commandWriters,
+	EXIT_FAILED,
+	EXIT_OK,
+	HOST_KEY_FLAGS,
+	openProfileForCommand,
+	parseFlags,
+	reportError,
+	requireProfileFlag,
+	UsageError,
+} from './common.js';
 
 export const usage = `Usage: os-console launch --profile NAME_OR_PATH [--spec launch.json] [options]
 
@@ -41,18 +51,9 @@ Options:
 Exit codes: 0 the server is ACTIVE (or --plan), 1 it is not (ERROR, timeout, a command failed),
 2 bad flags, profile or spec.`;
 
-export interface CommandIO {
-	runner?: StepRunner;
-	stdout?: (text: string) => void;
-	stderr?: (text: string) => void;
+export interface LaunchIO extends CommandIO {
 	/** Answer to the confirmation (tests); by default stdin is asked when it is a terminal. */
 	confirm?: (question: string) => Promise<boolean>;
-}
-
-function reportTo(error: unknown, err: (text: string) => void): number {
-	const { message, code } = describeError(error);
-	err(`${message}\n`);
-	return code;
 }
 
 function readSpec(file: string): unknown {
@@ -103,10 +104,9 @@ function describeOutcome(outcome: LaunchOutcome): string {
 	}
 }
 
-export async function launchCommand(argv: string[], io: CommandIO = {}): Promise<number> {
-	const out = io.stdout ?? ((t: string) => process.stdout.write(t));
-	const err = io.stderr ?? ((t: string) => process.stderr.write(t));
-	let opened: Awaited<ReturnType<typeof openProfile>> | undefined;
+export async function launchCommand(argv: string[], io: LaunchIO = {}): Promise<number> {
+	const { out, err } = commandWriters(io);
+	let opened: OpenedProfile | undefined;
 	try {
 		const flags = parseFlags(
 			argv,
@@ -117,8 +117,7 @@ export async function launchCommand(argv: string[], io: CommandIO = {}): Promise
 				yes: { type: 'boolean' },
 				timeout: { type: 'string' },
 				json: { type: 'boolean' },
-				'accept-new': { type: 'boolean' },
-				'known-hosts': { type: 'string', multiple: true },
+				...HOST_KEY_FLAGS,
 			},
 			'launch',
 		);
@@ -127,12 +126,8 @@ export async function launchCommand(argv: string[], io: CommandIO = {}): Promise
 		if (!Number.isInteger(timeout) || timeout < 1)
 			throw new UsageError(`--timeout must be a whole number of seconds (got "${flags.timeout}")`);
 		const input = flags.spec ? readSpec(flags.spec) : {};
-		opened = await openProfile(profileArg, {
-			hostKeys: { mode: flags['accept-new'] ? 'accept-new' : 'strict', knownHostsFiles: flags['known-hosts'] },
-			runner: io.runner,
-		});
-		const { engine, runbook, warnings } = opened;
-		for (const w of warnings) err(`os-console: warning: ${w}\n`);
+		opened = await openProfileForCommand(profileArg, flags, io);
+		const { engine, runbook } = opened;
 		const draft = specToDraft(input, draftFromProfile(engine.profile, runbook));
 		const validation = validateDraft(draft);
 		if (!validation.spec || !validation.publicKey) {
@@ -191,7 +186,7 @@ export async function launchCommand(argv: string[], io: CommandIO = {}): Promise
 		else (outcome.kind === 'active' ? out : err)(`${describeOutcome(outcome)}\n`);
 		return outcome.kind === 'active' ? EXIT_OK : EXIT_FAILED;
 	} catch (error) {
-		return reportTo(error, err);
+		return reportError(error, err);
 	} finally {
 		await opened?.engine.close();
 	}

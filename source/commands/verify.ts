@@ -3,13 +3,23 @@
  * same as the console's verification panel. Results are saved with the profile; the exit code is 0 only
  * when every check run passed.
  */
-import { openProfile } from '../console/open-profile.js';
-import type { StepRunner } from '../engine/engine.js';
+import type { OpenedProfile } from '../console/open-profile.js';
 import { CHECKS, planChecks, VerifySelectionError } from '../verify/checks.js';
 import { runChecks } from '../verify/run.js';
 import { VerifyStore } from '../verify/store.js';
 import { type CheckResult, VERIFY_SECTIONS } from '../verify/types.js';
-import { describeError, EXIT_FAILED, EXIT_OK, parseFlags, requireProfileFlag, UsageError } from './common.js';
+import {
+	type CommandIO,
+	commandWriters,
+	EXIT_FAILED,
+	EXIT_OK,
+	HOST_KEY_FLAGS,
+	openProfileForCommand,
+	parseFlags,
+	reportError,
+	requireProfileFlag,
+	UsageError,
+} from './common.js';
 
 export const usage = `Usage: os-console verify --profile NAME_OR_PATH [options]
 
@@ -32,13 +42,6 @@ Checks: ${CHECKS.map((c) => c.id).join(', ')}
 
 Exit codes: 0 every check passed, 1 a check failed (or has never run, with --saved), 2 bad flags or profile.`;
 
-export interface CommandIO {
-	/** Supply a runner (tests); by default checks run over SSH. */
-	runner?: StepRunner;
-	stdout?: (text: string) => void;
-	stderr?: (text: string) => void;
-}
-
 const ICON = { pass: '✔', fail: '✘' } as const;
 
 export function formatResult(result: CheckResult): string {
@@ -52,9 +55,8 @@ export function formatResult(result: CheckResult): string {
 }
 
 export async function verifyCommand(argv: string[], io: CommandIO = {}): Promise<number> {
-	const out = io.stdout ?? ((t: string) => process.stdout.write(t));
-	const err = io.stderr ?? ((t: string) => process.stderr.write(t));
-	let opened: Awaited<ReturnType<typeof openProfile>> | undefined;
+	const { out, err } = commandWriters(io);
+	let opened: OpenedProfile | undefined;
 	try {
 		const flags = parseFlags(
 			argv,
@@ -65,18 +67,13 @@ export async function verifyCommand(argv: string[], io: CommandIO = {}): Promise
 				node: { type: 'string' },
 				saved: { type: 'boolean' },
 				json: { type: 'boolean' },
-				'accept-new': { type: 'boolean' },
-				'known-hosts': { type: 'string', multiple: true },
+				...HOST_KEY_FLAGS,
 			},
 			'verify',
 		);
 		const profileArg = requireProfileFlag(flags.profile, 'verify');
-		opened = await openProfile(profileArg, {
-			hostKeys: { mode: flags['accept-new'] ? 'accept-new' : 'strict', knownHostsFiles: flags['known-hosts'] },
-			runner: io.runner,
-		});
-		const { engine, warnings } = opened;
-		for (const w of warnings) err(`os-console: warning: ${w}\n`);
+		opened = await openProfileForCommand(profileArg, flags, io);
+		const { engine } = opened;
 		const selection = { section: flags.section, check: flags.check, node: flags.node };
 		let instances: ReturnType<typeof planChecks>;
 		try {
@@ -141,17 +138,10 @@ export async function verifyCommand(argv: string[], io: CommandIO = {}): Promise
 		}
 		return ok ? EXIT_OK : EXIT_FAILED;
 	} catch (error) {
-		return reportTo(error, err);
+		return reportError(error, err);
 	} finally {
 		await opened?.engine.close();
 	}
-}
-
-/** reportError's rules (2 for bad input, 1 otherwise), written where the caller says. */
-function reportTo(error: unknown, err: (text: string) => void): number {
-	const { message, code } = describeError(error);
-	err(`${message}\n`);
-	return code;
 }
 
 export async function run(argv: string[]): Promise<number> {
