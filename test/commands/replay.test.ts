@@ -178,6 +178,14 @@ describe('os-console replay', () => {
 		expect(stdio.out).toContain(`replay of run ${crashed.runId}`);
 	});
 
+	it('prints text without a terminal (as here) and with --plain; --lang takes zh or en only', async () => {
+		expect(await replay(['--profile', profileFile, '--run', runIds[1]!, '--plain', '--lang', 'zh'])).toBe(0);
+		expect(out).toContain(`replay of run ${runIds[1]}`);
+		expect(out).toContain(`outcome of run ${runIds[1]}`);
+		expect(await replay(['--profile', profileFile, '--lang', 'xx'])).toBe(2);
+		expect(err).toContain('unknown language "xx" for --lang');
+	});
+
 	it('rejects a run id it does not know, bad numbers, and says when nothing was recorded', async () => {
 		expect(await replay(['--profile', profileFile, '--run', 'nope'])).toBe(2);
 		expect(stdio.err).toContain('--run nope: no such run; runs: ');
