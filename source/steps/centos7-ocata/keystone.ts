@@ -2,6 +2,7 @@
  * 2. Keystone (Identity service), on the controller.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
+import { guideProjectsAndUsers } from '../shared/identity.js';
 import {
 	ADMIN_OPENRC,
 	createDatabases,
@@ -156,52 +157,7 @@ export const keystone: RunbookSectionInput = {
 			title: 'Create the service and demo projects, the demo user and the user role',
 			guide: '2.8 openstack project create service, demo; user create demo; role create user; role add',
 			on: 'controller',
-			actions: [
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					args: ['project', 'create', '--domain', 'default', '--description', 'Service Project', 'service'],
-					unless: ['project', 'show', '--domain', 'default', 'service', '-f', 'value', '-c', 'id'],
-				},
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					args: ['project', 'create', '--domain', 'default', '--description', 'Demo Project', 'demo'],
-					unless: ['project', 'show', '--domain', 'default', 'demo', '-f', 'value', '-c', 'id'],
-				},
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					args: ['user', 'create', '--domain', 'default', '--password', '{{DEMO_PASS}}', 'demo'],
-					unless: ['user', 'show', '--domain', 'default', 'demo', '-f', 'value', '-c', 'id'],
-				},
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					args: ['role', 'create', 'user'],
-					unless: ['role', 'show', 'user', '-f', 'value', '-c', 'id'],
-				},
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					args: ['role', 'add', '--project', 'demo', '--user', 'demo', 'user'],
-					unless: [
-						'role',
-						'assignment',
-						'list',
-						'--project',
-						'demo',
-						'--user',
-						'demo',
-						'--role',
-						'user',
-						'-f',
-						'value',
-						'-c',
-						'Role',
-					],
-				},
-			],
+			actions: guideProjectsAndUsers('command'),
 			timeoutSec: 300,
 		},
 		{

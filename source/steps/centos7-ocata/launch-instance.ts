@@ -3,9 +3,9 @@
  * m1.nano flavor, a key pair, security group rules, and an instance that must reach ACTIVE.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
+import { nanoFlavor, providerNetwork, router, selfserviceNetwork } from '../shared/launch.js';
+import { SELFSERVICE } from '../shared/neutron.js';
 import { ADMIN_OPENRC, DEMO_OPENRC } from './common.js';
-
-const selfservice = { networking: 'selfservice' } as const;
 
 function serverActive(name: string): string {
 	return `. ${DEMO_OPENRC} && openstack server show ${name} -f value -c status | grep -qx ACTIVE`;
@@ -32,22 +32,7 @@ export const launchInstance: RunbookSectionInput = {
 			guide: '8 openstack network create --share --external ... provider; openstack subnet create ... provider',
 			on: 'controller',
 			actions: [
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					args: [
-						'network',
-						'create',
-						'--share',
-						'--external',
-						'--provider-physical-network',
-						'provider',
-						'--provider-network-type',
-						'flat',
-						'provider',
-					],
-					unless: ['network', 'show', 'provider', '-f', 'value', '-c', 'id'],
-				},
+				providerNetwork('command'),
 				{
 					kind: 'shell',
 					describe:
@@ -71,14 +56,9 @@ export const launchInstance: RunbookSectionInput = {
 			guide:
 				'8 openstack network create selfservice; subnet create; router create router; router add subnet; router set --external-gateway provider',
 			on: 'controller',
-			when: selfservice,
+			when: SELFSERVICE,
 			actions: [
-				{
-					kind: 'openstack',
-					creds: 'demo',
-					args: ['network', 'create', 'selfservice'],
-					unless: ['network', 'show', 'selfservice', '-f', 'value', '-c', 'id'],
-				},
+				selfserviceNetwork('command'),
 				{
 					kind: 'shell',
 					describe:
@@ -93,12 +73,7 @@ export const launchInstance: RunbookSectionInput = {
 						'fi',
 					].join('\n'),
 				},
-				{
-					kind: 'openstack',
-					creds: 'demo',
-					args: ['router', 'create', 'router'],
-					unless: ['router', 'show', 'router', '-f', 'value', '-c', 'id'],
-				},
+				router('command'),
 				{
 					kind: 'shell',
 					describe: 'openstack router add subnet router selfservice (once)',
@@ -132,7 +107,7 @@ export const launchInstance: RunbookSectionInput = {
 			title: 'Verify the router (option 2)',
 			guide: '8 Verify: ip netns (qrouter-, qdhcp-); openstack port list --router router',
 			on: 'controller',
-			when: selfservice,
+			when: SELFSERVICE,
 			actions: [
 				{
 					kind: 'wait',
@@ -154,14 +129,7 @@ export const launchInstance: RunbookSectionInput = {
 			title: 'Create the m1.nano flavor',
 			guide: '8 openstack flavor create --id 0 --vcpus 1 --ram 64 --disk 1 m1.nano',
 			on: 'controller',
-			actions: [
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					args: ['flavor', 'create', '--id', '0', '--vcpus', '1', '--ram', '64', '--disk', '1', 'm1.nano'],
-					unless: ['flavor', 'show', 'm1.nano', '-f', 'value', '-c', 'id'],
-				},
-			],
+			actions: [nanoFlavor('command')],
 			timeoutSec: 120,
 		},
 		{
@@ -258,7 +226,7 @@ export const launchInstance: RunbookSectionInput = {
 			guide:
 				'8 server create ... selfservice-instance; openstack floating ip create provider; openstack server add floating ip',
 			on: 'controller',
-			when: selfservice,
+			when: SELFSERVICE,
 			actions: [
 				{
 					kind: 'shell',

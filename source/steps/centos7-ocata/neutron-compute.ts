@@ -31,6 +31,7 @@ export const neutronCompute: RunbookSectionInput = {
 					kind: 'shell',
 					describe:
 						'remove [database] connection: compute nodes do not use the database (kept on an all-in-one controller)',
+					uses: ['ini'],
 					script: [
 						`if ${IS_CONTROLLER}; then echo "all-in-one node: [database] connection stays"; else`,
 						'\tosc_ini /etc/neutron/neutron.conf database connection --unset',

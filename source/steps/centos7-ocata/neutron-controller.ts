@@ -2,50 +2,26 @@
  * 6. Neutron (Networking service), controller node, for networking option 1 (provider networks) and option 2
  * (self-service networks: router service plugin, VXLAN, l2population, L3 agent). Linux bridge agent.
  */
-import type { ActionInput, RunbookSectionInput } from '../../runbook/model.js';
+import type { ActionInput, Condition, RunbookSectionInput } from '../../runbook/model.js';
+import { serviceIdentity } from '../shared/identity.js';
+import { serviceClientAuth } from '../shared/keystone-auth.js';
 import {
-	createDatabases,
-	dbUrl,
-	endpoints,
-	KEYSTONE_ADMIN,
-	keystoneAuthtoken,
-	NOVA_NEUTRON,
-	serviceEntity,
-	serviceUser,
-	TRANSPORT_URL,
-} from './common.js';
-
-const provider = { networking: 'provider' } as const;
-const selfservice = { networking: 'selfservice' } as const;
+	DHCP_AGENT,
+	L3_AGENT,
+	linuxbridgeAgentIni,
+	ML2,
+	ML2_INI,
+	metadataAgent,
+	NEUTRON_CONF,
+	NOVA_METADATA_PROXY,
+	PROVIDER,
+	SELFSERVICE,
+	SELFSERVICE_PLUGINS,
+} from '../shared/neutron.js';
+import { createDatabases, dbUrl, KEYSTONE_ADMIN, keystoneAuthtoken, NOVA_NEUTRON, TRANSPORT_URL } from './common.js';
 
 /** linuxbridge_agent.ini, the same on every node that runs the agent (local_ip is the node's own). */
-export const LINUXBRIDGE_AGENT: ActionInput[] = [
-	{
-		kind: 'ini',
-		file: '/etc/neutron/plugins/ml2/linuxbridge_agent.ini',
-		set: [
-			['linux_bridge', 'physical_interface_mappings', 'provider:{{PROVIDER_IFACE}}'],
-			['securitygroup', 'enable_security_group', 'true'],
-			['securitygroup', 'firewall_driver', 'neutron.agent.linux.iptables_firewall.IptablesFirewallDriver'],
-		],
-	},
-	{
-		kind: 'ini',
-		when: provider,
-		file: '/etc/neutron/plugins/ml2/linuxbridge_agent.ini',
-		set: [['vxlan', 'enable_vxlan', 'false']],
-	},
-	{
-		kind: 'ini',
-		when: selfservice,
-		file: '/etc/neutron/plugins/ml2/linuxbridge_agent.ini',
-		set: [
-			['vxlan', 'enable_vxlan', 'true'],
-			['vxlan', 'local_ip', '{{NODE_IP}}'],
-			['vxlan', 'l2_population', 'true'],
-		],
-	},
-];
+export const LINUXBRIDGE_AGENT: ActionInput[] = linuxbridgeAgentIni('command', { removeVxlanKeys: false });
 
 /** neutron.conf keys the controller and the compute nodes share. */
 export const NEUTRON_COMMON: [string, string, string][] = [
@@ -72,6 +48,19 @@ export function agentsAlive(binaries: string[], hosts: string): string {
 	].join('\n');
 }
 
+/** The agents of the controller in both options (option 2 adds the L3 agent). */
+const CONTROLLER_AGENTS = ['neutron-linuxbridge-agent', 'neutron-dhcp-agent', 'neutron-metadata-agent'];
+
+function controllerAgentsAlive(when: Condition, what: string, binaries: string[]): ActionInput {
+	return {
+		kind: 'wait',
+		when,
+		describe: `${what} on the controller are alive`,
+		until: agentsAlive(binaries, '{{CONTROLLER_HOST}}'),
+		timeoutSec: 300,
+	};
+}
+
 export const neutronController: RunbookSectionInput = {
 	id: 'neutron-controller',
 	title: 'Neutron (Networking service), controller node',
@@ -90,11 +79,14 @@ export const neutronController: RunbookSectionInput = {
 			title: 'Create the neutron user, network service and endpoints',
 			guide: '6 user neutron (admin in service), service network, endpoints on 9696',
 			on: 'controller',
-			actions: [
-				...serviceUser('neutron', 'NEUTRON_PASS'),
-				serviceEntity('neutron', 'network', 'OpenStack Networking'),
-				...endpoints('network', 'http://{{CONTROLLER_HOST}}:9696'),
-			],
+			actions: serviceIdentity('command', {
+				user: 'neutron',
+				passVar: 'NEUTRON_PASS',
+				name: 'neutron',
+				type: 'network',
+				description: 'OpenStack Networking',
+				url: 'http://{{CONTROLLER_HOST}}:9696',
+			}),
 			timeoutSec: 300,
 		},
 		{
@@ -119,40 +111,30 @@ export const neutronController: RunbookSectionInput = {
 			actions: [
 				{
 					kind: 'ini',
-					file: '/etc/neutron/neutron.conf',
+					file: NEUTRON_CONF,
 					set: [
 						['database', 'connection', dbUrl('neutron', 'NEUTRON_DBPASS', 'neutron')],
 						['DEFAULT', 'core_plugin', 'ml2'],
 						...NEUTRON_COMMON,
 						['DEFAULT', 'notify_nova_on_port_status_changes', 'true'],
 						['DEFAULT', 'notify_nova_on_port_data_changes', 'true'],
-						['nova', 'auth_url', KEYSTONE_ADMIN],
-						['nova', 'auth_type', 'password'],
-						['nova', 'project_domain_name', 'default'],
-						['nova', 'user_domain_name', 'default'],
-						['nova', 'region_name', '{{REGION}}'],
-						['nova', 'project_name', 'service'],
-						['nova', 'username', 'nova'],
-						['nova', 'password', '{{NOVA_PASS}}'],
+						...serviceClientAuth('nova', 'nova', 'NOVA_PASS', { authUrl: KEYSTONE_ADMIN, domain: 'default' }),
 					],
 				},
 				{
 					kind: 'ini',
 					describe: 'option 1: [DEFAULT] service_plugins = (none)',
-					when: provider,
-					file: '/etc/neutron/neutron.conf',
+					when: PROVIDER,
+					file: NEUTRON_CONF,
 					set: [['DEFAULT', 'service_plugins', '']],
 					unset: [['DEFAULT', 'allow_overlapping_ips']],
 				},
 				{
 					kind: 'ini',
 					describe: 'option 2: [DEFAULT] service_plugins = router, allow_overlapping_ips = true',
-					when: selfservice,
-					file: '/etc/neutron/neutron.conf',
-					set: [
-						['DEFAULT', 'service_plugins', 'router'],
-						['DEFAULT', 'allow_overlapping_ips', 'true'],
-					],
+					when: SELFSERVICE,
+					file: NEUTRON_CONF,
+					set: SELFSERVICE_PLUGINS,
 				},
 			],
 			timeoutSec: 60,
@@ -166,33 +148,20 @@ export const neutronController: RunbookSectionInput = {
 			actions: [
 				{
 					kind: 'ini',
-					file: '/etc/neutron/plugins/ml2/ml2_conf.ini',
-					set: [
-						['ml2', 'extension_drivers', 'port_security'],
-						['ml2_type_flat', 'flat_networks', 'provider'],
-						['securitygroup', 'enable_ipset', 'true'],
-					],
+					file: ML2_INI,
+					set: [ML2.extensionDrivers, ML2.flatNetworks, ML2.enableIpset],
 				},
 				{
 					kind: 'ini',
-					when: provider,
-					file: '/etc/neutron/plugins/ml2/ml2_conf.ini',
-					set: [
-						['ml2', 'type_drivers', 'flat,vlan'],
-						['ml2', 'tenant_network_types', ''],
-						['ml2', 'mechanism_drivers', 'linuxbridge'],
-					],
+					when: PROVIDER,
+					file: ML2_INI,
+					set: ML2.providerDrivers,
 				},
 				{
 					kind: 'ini',
-					when: selfservice,
-					file: '/etc/neutron/plugins/ml2/ml2_conf.ini',
-					set: [
-						['ml2', 'type_drivers', 'flat,vlan,vxlan'],
-						['ml2', 'tenant_network_types', 'vxlan'],
-						['ml2', 'mechanism_drivers', 'linuxbridge,l2population'],
-						['ml2_type_vxlan', 'vni_ranges', '1:1000'],
-					],
+					when: SELFSERVICE,
+					file: ML2_INI,
+					set: [...ML2.selfserviceDrivers, ML2.vniRanges],
 				},
 			],
 			timeoutSec: 60,
@@ -210,10 +179,8 @@ export const neutronController: RunbookSectionInput = {
 			title: 'Configure the layer-3 agent (option 2)',
 			guide: '6 l3_agent.ini: [DEFAULT] interface_driver = linuxbridge',
 			on: 'controller',
-			when: selfservice,
-			actions: [
-				{ kind: 'ini', file: '/etc/neutron/l3_agent.ini', set: [['DEFAULT', 'interface_driver', 'linuxbridge']] },
-			],
+			when: SELFSERVICE,
+			actions: [L3_AGENT],
 			timeoutSec: 60,
 		},
 		{
@@ -221,17 +188,7 @@ export const neutronController: RunbookSectionInput = {
 			title: 'Configure the DHCP agent',
 			guide: '6 dhcp_agent.ini: interface_driver, dhcp_driver, enable_isolated_metadata',
 			on: 'controller',
-			actions: [
-				{
-					kind: 'ini',
-					file: '/etc/neutron/dhcp_agent.ini',
-					set: [
-						['DEFAULT', 'interface_driver', 'linuxbridge'],
-						['DEFAULT', 'dhcp_driver', 'neutron.agent.linux.dhcp.Dnsmasq'],
-						['DEFAULT', 'enable_isolated_metadata', 'true'],
-					],
-				},
-			],
+			actions: [DHCP_AGENT],
 			timeoutSec: 60,
 		},
 		{
@@ -239,16 +196,7 @@ export const neutronController: RunbookSectionInput = {
 			title: 'Configure the metadata agent',
 			guide: '6 metadata_agent.ini: nova_metadata_ip = controller, metadata_proxy_shared_secret',
 			on: 'controller',
-			actions: [
-				{
-					kind: 'ini',
-					file: '/etc/neutron/metadata_agent.ini',
-					set: [
-						['DEFAULT', 'nova_metadata_ip', '{{CONTROLLER_HOST}}'],
-						['DEFAULT', 'metadata_proxy_shared_secret', '{{METADATA_SECRET}}'],
-					],
-				},
-			],
+			actions: [metadataAgent('nova_metadata_ip')],
 			timeoutSec: 60,
 		},
 		{
@@ -260,11 +208,7 @@ export const neutronController: RunbookSectionInput = {
 				{
 					kind: 'ini',
 					file: '/etc/nova/nova.conf',
-					set: [
-						...NOVA_NEUTRON,
-						['neutron', 'service_metadata_proxy', 'true'],
-						['neutron', 'metadata_proxy_shared_secret', '{{METADATA_SECRET}}'],
-					],
+					set: [...NOVA_NEUTRON, ...NOVA_METADATA_PROXY],
 				},
 			],
 			timeoutSec: 60,
@@ -311,7 +255,7 @@ export const neutronController: RunbookSectionInput = {
 					],
 					state: 'restarted',
 				},
-				{ kind: 'service', when: selfservice, names: ['neutron-l3-agent.service'], state: 'restarted' },
+				{ kind: 'service', when: SELFSERVICE, names: ['neutron-l3-agent.service'], state: 'restarted' },
 			],
 			timeoutSec: 300,
 		},
@@ -321,26 +265,11 @@ export const neutronController: RunbookSectionInput = {
 			guide: 'Verify: openstack network agent list',
 			on: 'controller',
 			actions: [
-				{
-					kind: 'wait',
-					when: provider,
-					describe: 'the Linux bridge, DHCP and metadata agents on the controller are alive',
-					until: agentsAlive(
-						['neutron-linuxbridge-agent', 'neutron-dhcp-agent', 'neutron-metadata-agent'],
-						'{{CONTROLLER_HOST}}',
-					),
-					timeoutSec: 300,
-				},
-				{
-					kind: 'wait',
-					when: selfservice,
-					describe: 'the Linux bridge, DHCP, metadata and L3 agents on the controller are alive',
-					until: agentsAlive(
-						['neutron-linuxbridge-agent', 'neutron-dhcp-agent', 'neutron-metadata-agent', 'neutron-l3-agent'],
-						'{{CONTROLLER_HOST}}',
-					),
-					timeoutSec: 300,
-				},
+				controllerAgentsAlive(PROVIDER, 'the Linux bridge, DHCP and metadata agents', CONTROLLER_AGENTS),
+				controllerAgentsAlive(SELFSERVICE, 'the Linux bridge, DHCP, metadata and L3 agents', [
+					...CONTROLLER_AGENTS,
+					'neutron-l3-agent',
+				]),
 				{ kind: 'openstack', creds: 'admin', args: ['network', 'agent', 'list'] },
 			],
 			timeoutSec: 600,

@@ -39,6 +39,7 @@ export const novaCompute: RunbookSectionInput = {
 				{
 					kind: 'shell',
 					describe: '[vnc] vncserver_listen = 0.0.0.0 (an all-in-one controller keeps $my_ip)',
+					uses: ['ini'],
 					script: [
 						`if ${IS_CONTROLLER}; then`,
 						'\techo "all-in-one node: [vnc] vncserver_listen stays \\$my_ip"',
@@ -50,6 +51,7 @@ export const novaCompute: RunbookSectionInput = {
 				{
 					kind: 'shell',
 					describe: "egrep -c '(vmx|svm)' /proc/cpuinfo: 0 means [libvirt] virt_type = qemu, else kvm",
+					uses: ['ini'],
 					script: [
 						"osc_n=$(egrep -c '(vmx|svm)' /proc/cpuinfo || true)",
 						'if [ "${osc_n:-0}" = 0 ]; then',

@@ -3,16 +3,8 @@
  * placement API, with cells v2 (cell0 mapped before the db sync, as Ocata requires).
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
-import {
-	createDatabases,
-	dbUrl,
-	endpoints,
-	keystoneAuthtoken,
-	NOVA_PLACEMENT,
-	serviceEntity,
-	serviceUser,
-	TRANSPORT_URL,
-} from './common.js';
+import { serviceIdentity } from '../shared/identity.js';
+import { createDatabases, dbUrl, keystoneAuthtoken, NOVA_PLACEMENT, TRANSPORT_URL } from './common.js';
 
 /** nova.conf keys the controller and the compute nodes share ([DEFAULT] my_ip differs per node). */
 export const NOVA_COMMON: [string, string, string][] = [
@@ -59,11 +51,14 @@ export const novaController: RunbookSectionInput = {
 			title: 'Create the nova user, compute service and endpoints',
 			guide: '4.3-4.4 user nova (admin in service), service compute, endpoints on 8774/v2.1',
 			on: 'controller',
-			actions: [
-				...serviceUser('nova', 'NOVA_PASS'),
-				serviceEntity('nova', 'compute', 'OpenStack Compute'),
-				...endpoints('compute', 'http://{{CONTROLLER_HOST}}:8774/v2.1'),
-			],
+			actions: serviceIdentity('command', {
+				user: 'nova',
+				passVar: 'NOVA_PASS',
+				name: 'nova',
+				type: 'compute',
+				description: 'OpenStack Compute',
+				url: 'http://{{CONTROLLER_HOST}}:8774/v2.1',
+			}),
 			timeoutSec: 300,
 		},
 		{
@@ -71,11 +66,14 @@ export const novaController: RunbookSectionInput = {
 			title: 'Create the placement user, service and endpoints',
 			guide: '4.5-4.6 user placement (admin in service), service placement, endpoints on 8778',
 			on: 'controller',
-			actions: [
-				...serviceUser('placement', 'PLACEMENT_PASS'),
-				serviceEntity('placement', 'placement', 'Placement API'),
-				...endpoints('placement', 'http://{{CONTROLLER_HOST}}:8778'),
-			],
+			actions: serviceIdentity('command', {
+				user: 'placement',
+				passVar: 'PLACEMENT_PASS',
+				name: 'placement',
+				type: 'placement',
+				description: 'Placement API',
+				url: 'http://{{CONTROLLER_HOST}}:8778',
+			}),
 			timeoutSec: 300,
 		},
 		{

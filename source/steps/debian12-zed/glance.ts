@@ -4,6 +4,7 @@
  * empty qcow2 disk made with qemu-img, named for what it is; IMAGE_URL downloads a real one instead.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
+import { dbUrl } from '../shared/database.js';
 import {
 	ADMIN_RC,
 	asUser,
@@ -11,9 +12,7 @@ import {
 	databaseStep,
 	ensureServices,
 	STATE_DIR,
-	serviceAndEndpoints,
-	serviceEntitiesCheck,
-	serviceUser,
+	serviceEntitiesStep,
 	waitHttp,
 } from './lib.js';
 
@@ -32,18 +31,18 @@ export const glance: RunbookSectionInput = {
 			'glance',
 			'GLANCE_DBPASS',
 		),
-		{
-			id: 'service-entities',
-			title: 'Glance user, service entity and API endpoints',
-			guide: 'Glance: Prerequisites (user glance, service image, endpoints :9292)',
-			on: 'controller',
-			check: serviceEntitiesCheck('glance', 'image', 'glance'),
-			actions: [
-				...serviceUser('glance', 'GLANCE_PASS'),
-				...serviceAndEndpoints('glance', 'image', 'OpenStack Image', 'http://{{CONTROLLER_HOST}}:9292'),
-			],
-			timeoutSec: 300,
-		},
+		serviceEntitiesStep(
+			'Glance user, service entity and API endpoints',
+			'Glance: Prerequisites (user glance, service image, endpoints :9292)',
+			{
+				user: 'glance',
+				passVar: 'GLANCE_PASS',
+				name: 'glance',
+				type: 'image',
+				description: 'OpenStack Image',
+				url: 'http://{{CONTROLLER_HOST}}:9292',
+			},
+		),
 		{
 			id: 'install',
 			title: 'Install and configure glance-api',
@@ -56,7 +55,7 @@ export const glance: RunbookSectionInput = {
 					file: '/etc/glance/glance-api.conf',
 					set: [
 						// Debian: the pre-filled connection is sqlite.
-						['database', 'connection', 'mysql+pymysql://glance:{{GLANCE_DBPASS}}@{{CONTROLLER_HOST}}/glance'],
+						['database', 'connection', dbUrl('glance', 'GLANCE_DBPASS', 'glance')],
 						...authtoken('glance', 'GLANCE_PASS'),
 						['paste_deploy', 'flavor', 'keystone'],
 						['glance_store', 'stores', 'file,http'],

@@ -2,7 +2,9 @@
  * Identity service (Keystone 22, Zed). Debian runs keystone under uwsgi as service `keystone` on :5000;
  * there is no Apache ServerName step.
  */
-import type { RunbookSectionInput } from '../../runbook/model.js';
+import type { ActionInput, RunbookSectionInput } from '../../runbook/model.js';
+import { dbUrl } from '../shared/database.js';
+import { guideProjectsAndUsers, roleGrant } from '../shared/identity.js';
 import {
 	ADMIN_RC,
 	asUser,
@@ -24,6 +26,14 @@ export OS_IDENTITY_API_VERSION=3
 export OS_IMAGE_API_VERSION=2
 export OS_REGION_NAME={{REGION}}
 `;
+
+/** The guide's projects, demo user and roles, and the role "member" Zed's policies need. */
+const PROJECTS_AND_USERS: ActionInput[] = [
+	...guideProjectsAndUsers('summary'),
+	// Zed's default policies grant project members (role "member", made by bootstrap) what the guide's demo
+	// user does; the guide's role "user" alone is not enough for every API.
+	roleGrant('summary', 'demo', 'demo', 'member'),
+];
 
 export const keystone: RunbookSectionInput = {
 	id: 'keystone',
@@ -49,7 +59,7 @@ export const keystone: RunbookSectionInput = {
 					kind: 'ini',
 					file: '/etc/keystone/keystone.conf',
 					set: [
-						['database', 'connection', 'mysql+pymysql://keystone:{{KEYSTONE_DBPASS}}@{{CONTROLLER_HOST}}/keystone'],
+						['database', 'connection', dbUrl('keystone', 'KEYSTONE_DBPASS', 'keystone')],
 						['token', 'provider', 'fernet'],
 					],
 				},
@@ -139,120 +149,13 @@ su -s /bin/sh -c 'keystone-manage bootstrap --bootstrap-admin-url "$OSC_URL" --b
 			title: 'Projects, users and roles: service, demo',
 			guide: 'Keystone: Create a domain, projects, users, and roles',
 			on: 'controller',
+			// One client process proves every object exists (each action's own create-if-absent check, batched).
 			check: openstackBatchCheck(
 				ADMIN_RC,
-				[
-					['project', 'show', '--domain', 'default', 'service', '-f', 'value', '-c', 'id'],
-					['project', 'show', '--domain', 'default', 'demo', '-f', 'value', '-c', 'id'],
-					['user', 'show', '--domain', 'default', 'demo', '-f', 'value', '-c', 'id'],
-					['role', 'show', 'user', '-f', 'value', '-c', 'id'],
-					[
-						'role',
-						'assignment',
-						'list',
-						'--project',
-						'demo',
-						'--user',
-						'demo',
-						'--role',
-						'user',
-						'-f',
-						'value',
-						'-c',
-						'Role',
-					],
-					[
-						'role',
-						'assignment',
-						'list',
-						'--project',
-						'demo',
-						'--user',
-						'demo',
-						'--role',
-						'member',
-						'-f',
-						'value',
-						'-c',
-						'Role',
-					],
-				],
-				6,
+				PROJECTS_AND_USERS.map((action) => (action.kind === 'openstack' && action.unless) || []),
+				PROJECTS_AND_USERS.length,
 			),
-			actions: [
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					describe: 'ensure project service',
-					args: ['project', 'create', '--domain', 'default', '--description', 'Service Project', 'service'],
-					unless: ['project', 'show', '--domain', 'default', 'service', '-f', 'value', '-c', 'id'],
-				},
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					describe: 'ensure project demo',
-					args: ['project', 'create', '--domain', 'default', '--description', 'Demo Project', 'demo'],
-					unless: ['project', 'show', '--domain', 'default', 'demo', '-f', 'value', '-c', 'id'],
-				},
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					describe: 'ensure user demo',
-					args: ['user', 'create', '--domain', 'default', '--password', '{{DEMO_PASS}}', 'demo'],
-					unless: ['user', 'show', '--domain', 'default', 'demo', '-f', 'value', '-c', 'id'],
-				},
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					describe: 'ensure role user',
-					args: ['role', 'create', 'user'],
-					unless: ['role', 'show', 'user', '-f', 'value', '-c', 'id'],
-				},
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					describe: 'ensure demo has role user in project demo',
-					args: ['role', 'add', '--project', 'demo', '--user', 'demo', 'user'],
-					unless: [
-						'role',
-						'assignment',
-						'list',
-						'--project',
-						'demo',
-						'--user',
-						'demo',
-						'--role',
-						'user',
-						'-f',
-						'value',
-						'-c',
-						'Role',
-					],
-				},
-				{
-					// Zed's default policies grant project members (role "member", made by bootstrap) what the
-					// guide's demo user does; the guide's role "user" alone is not enough for every API.
-					kind: 'openstack',
-					creds: 'admin',
-					describe: 'ensure demo has role member in project demo',
-					args: ['role', 'add', '--project', 'demo', '--user', 'demo', 'member'],
-					unless: [
-						'role',
-						'assignment',
-						'list',
-						'--project',
-						'demo',
-						'--user',
-						'demo',
-						'--role',
-						'member',
-						'-f',
-						'value',
-						'-c',
-						'Role',
-					],
-				},
-			],
+			actions: PROJECTS_AND_USERS,
 			timeoutSec: 300,
 		},
 		{

@@ -3,6 +3,9 @@
  * self-service network and router), flavor m1.nano, key pair, security group rules, and the instance(s).
  */
 import type { ActionInput, RunbookSectionInput } from '../../runbook/model.js';
+import { showId } from '../shared/identity.js';
+import { nanoFlavor, providerNetwork, router, selfserviceNetwork } from '../shared/launch.js';
+import { SELFSERVICE } from '../shared/neutron.js';
 import { ADMIN_RC, DEMO_RC, STATE_DIR } from './lib.js';
 
 const KEY_FILE = `${STATE_DIR}/keys/mykey`;
@@ -24,6 +27,35 @@ else
 	openstack subnet set --dns-nameserver "$osc_dns" ${subnet}
 	echo "set:       DNS server $osc_dns on subnet ${subnet}"
 fi`,
+	};
+}
+
+/** The guide's instance: m1.nano, the runbook's image, the default security group and key pair mykey (demo). */
+function createServer(server: string, network: string, describe: string): ActionInput {
+	return {
+		kind: 'openstack',
+		creds: 'demo',
+		describe,
+		args: [
+			'server',
+			'create',
+			'--flavor',
+			'm1.nano',
+			'--image',
+			'{{IMAGE_NAME}}',
+			'--network',
+			network,
+			'--security-group',
+			'default',
+			'--key-name',
+			'mykey',
+			'-f',
+			'value',
+			'-c',
+			'id',
+			server,
+		],
+		unless: showId('server', server),
 	};
 }
 
@@ -66,23 +98,7 @@ export const launch: RunbookSectionInput = {
 			guide: 'Launch an instance: Provider network',
 			on: 'controller',
 			actions: [
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					describe: 'ensure shared external flat network provider on physical network provider',
-					args: [
-						'network',
-						'create',
-						'--share',
-						'--external',
-						'--provider-physical-network',
-						'provider',
-						'--provider-network-type',
-						'flat',
-						'provider',
-					],
-					unless: ['network', 'show', 'provider', '-f', 'value', '-c', 'id'],
-				},
+				providerNetwork('summary'),
 				{
 					kind: 'openstack',
 					creds: 'admin',
@@ -112,15 +128,9 @@ export const launch: RunbookSectionInput = {
 			title: 'Create the self-service network, subnet and router (option 2)',
 			guide: 'Launch an instance: Self-service network',
 			on: 'controller',
-			when: { networking: 'selfservice' },
+			when: SELFSERVICE,
 			actions: [
-				{
-					kind: 'openstack',
-					creds: 'demo',
-					describe: 'ensure network selfservice (demo)',
-					args: ['network', 'create', 'selfservice'],
-					unless: ['network', 'show', 'selfservice', '-f', 'value', '-c', 'id'],
-				},
+				selfserviceNetwork('summary'),
 				{
 					kind: 'openstack',
 					creds: 'demo',
@@ -139,13 +149,7 @@ export const launch: RunbookSectionInput = {
 					unless: ['subnet', 'show', 'selfservice', '-f', 'value', '-c', 'id'],
 				},
 				subnetDns(DEMO_RC, 'selfservice'),
-				{
-					kind: 'openstack',
-					creds: 'demo',
-					describe: 'ensure router router (demo)',
-					args: ['router', 'create', 'router'],
-					unless: ['router', 'show', 'router', '-f', 'value', '-c', 'id'],
-				},
+				router('summary'),
 				{
 					kind: 'openstack',
 					creds: 'demo',
@@ -181,15 +185,7 @@ esac`,
 			title: 'Create the m1.nano flavor',
 			guide: 'Launch an instance: Create m1.nano flavor',
 			on: 'controller',
-			actions: [
-				{
-					kind: 'openstack',
-					creds: 'admin',
-					describe: 'ensure flavor m1.nano (1 vCPU, 64 MB RAM, 1 GB disk)',
-					args: ['flavor', 'create', '--id', '0', '--vcpus', '1', '--ram', '64', '--disk', '1', 'm1.nano'],
-					unless: ['flavor', 'show', 'm1.nano', '-f', 'value', '-c', 'id'],
-				},
-			],
+			actions: [nanoFlavor('summary')],
 			timeoutSec: 120,
 		},
 		{
@@ -254,31 +250,11 @@ fi`,
 			guide: 'Launch an instance: Launch an instance on the provider network',
 			on: 'controller',
 			actions: [
-				{
-					kind: 'openstack',
-					creds: 'demo',
-					describe: 'ensure server provider-instance (m1.nano, IMAGE_NAME, network provider, key mykey)',
-					args: [
-						'server',
-						'create',
-						'--flavor',
-						'm1.nano',
-						'--image',
-						'{{IMAGE_NAME}}',
-						'--network',
-						'provider',
-						'--security-group',
-						'default',
-						'--key-name',
-						'mykey',
-						'-f',
-						'value',
-						'-c',
-						'id',
-						'provider-instance',
-					],
-					unless: ['server', 'show', 'provider-instance', '-f', 'value', '-c', 'id'],
-				},
+				createServer(
+					'provider-instance',
+					'provider',
+					'ensure server provider-instance (m1.nano, IMAGE_NAME, network provider, key mykey)',
+				),
 				serverSettles(DEMO_RC, 'provider-instance'),
 			],
 			verify: serverVerify('provider-instance'),
@@ -289,33 +265,13 @@ fi`,
 			title: 'Launch an instance on the self-service network, with a floating IP (option 2)',
 			guide: 'Launch an instance: Launch an instance on the self-service network',
 			on: 'controller',
-			when: { networking: 'selfservice' },
+			when: SELFSERVICE,
 			actions: [
-				{
-					kind: 'openstack',
-					creds: 'demo',
-					describe: 'ensure server selfservice-instance (m1.nano, IMAGE_NAME, network selfservice)',
-					args: [
-						'server',
-						'create',
-						'--flavor',
-						'm1.nano',
-						'--image',
-						'{{IMAGE_NAME}}',
-						'--network',
-						'selfservice',
-						'--security-group',
-						'default',
-						'--key-name',
-						'mykey',
-						'-f',
-						'value',
-						'-c',
-						'id',
-						'selfservice-instance',
-					],
-					unless: ['server', 'show', 'selfservice-instance', '-f', 'value', '-c', 'id'],
-				},
+				createServer(
+					'selfservice-instance',
+					'selfservice',
+					'ensure server selfservice-instance (m1.nano, IMAGE_NAME, network selfservice)',
+				),
 				serverSettles(DEMO_RC, 'selfservice-instance'),
 				{
 					kind: 'shell',

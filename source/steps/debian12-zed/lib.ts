@@ -11,9 +11,13 @@
  * - Config files are edited key by key (ini actions), so values that Debian's debconf pre-filled (region
  *   `regionOne`, sqlite connections, OVS defaults ...) are overwritten, and re-runs change nothing.
  */
-import type { ActionInput } from '../../runbook/model.js';
+import type { ActionInput, RunbookStepInput } from '../../runbook/model.js';
+import { createDatabases, serviceLoginCheck } from '../shared/database.js';
+import { endpointList, roleAssignment, type ServiceIdentity, serviceIdentity, showId } from '../shared/identity.js';
+import { type IniSetting, keystoneAuthtoken } from '../shared/keystone-auth.js';
 
-type IniSetting = [string, string, string];
+/** Zed: keystone serves everything on :5000 (no admin port). */
+export const KEYSTONE_URL = 'http://{{CONTROLLER_HOST}}:5000';
 
 /** Where the runbook keeps its own state on the nodes (service stamps, generated images and keys). */
 export const STATE_DIR = '/var/lib/os-console';
@@ -176,50 +180,36 @@ export function databaseStep(
 	databases: string[],
 	user: string,
 	password: string,
-): import('../../runbook/model.js').RunbookStepInput {
-	const statements = databases.flatMap((db) => [
-		`CREATE DATABASE IF NOT EXISTS ${db};`,
-		`GRANT ALL PRIVILEGES ON ${db}.* TO '${user}'@'localhost' IDENTIFIED BY '{{${password}}}';`,
-		`GRANT ALL PRIVILEGES ON ${db}.* TO '${user}'@'%' IDENTIFIED BY '{{${password}}}';`,
-	]);
+): RunbookStepInput {
 	return {
 		id,
 		title,
 		guide,
 		on: 'controller',
 		actions: [
-			{
-				kind: 'sql',
-				describe: `create ${databases.join(', ')} (if absent) and grant ${user} access`,
-				sql: statements.join('\n'),
-			},
+			createDatabases(databases, user, password, `create ${databases.join(', ')} (if absent) and grant ${user} access`),
 		],
-		// Over the network, as the service will: proves the grant and the password (password via the environment).
-		verify: databases
-			.map(
-				(db) =>
-					`MYSQL_PWD={{${password}}} mysql --host={{CONTROLLER_HOST}} --user=${user} --batch --skip-column-names --execute='SELECT 1' ${db} >/dev/null && echo "${user} reaches database ${db} on" {{CONTROLLER_HOST}}`,
-			)
-			.join('\n'),
+		// Over the network, as the service will: proves the grant and the password.
+		verify: serviceLoginCheck(databases, user, password),
 		timeoutSec: 120,
 	};
 }
 
-/** `[keystone_authtoken]` as every service's install guide has it, plus the region Debian pre-filled wrongly. */
-export function authtoken(user: string, password: string, section = 'keystone_authtoken'): IniSetting[] {
-	return [
-		[section, 'www_authenticate_uri', 'http://{{CONTROLLER_HOST}}:5000'],
-		[section, 'auth_url', 'http://{{CONTROLLER_HOST}}:5000'],
-		[section, 'memcached_servers', '{{CONTROLLER_HOST}}:11211'],
-		[section, 'auth_type', 'password'],
-		[section, 'project_domain_name', 'Default'],
-		[section, 'user_domain_name', 'Default'],
-		[section, 'project_name', 'service'],
-		[section, 'username', user],
-		[section, 'password', `{{${password}}}`],
+/** `[keystone_authtoken]` as every service's Zed guide has it, plus the region Debian pre-filled wrongly. */
+export function authtoken(
+	user: string,
+	password: string,
+	options: { section?: string; uri?: string; authUrl?: string } = {},
+): IniSetting[] {
+	return keystoneAuthtoken(user, password, {
+		uriKey: 'www_authenticate_uri',
+		uri: options.uri ?? KEYSTONE_URL,
+		authUrl: options.authUrl ?? KEYSTONE_URL,
+		domain: 'Default',
 		// Debian: debconf wrote region_name = regionOne (lower-case r).
-		[section, 'region_name', '{{REGION}}'],
-	];
+		regionName: true,
+		section: options.section,
+	});
 }
 
 /**
@@ -245,101 +235,30 @@ export function openstackBatchCheck(rc: string, commands: string[][], lines: num
 	].join('\n');
 }
 
-/** The batch-check commands (and their line count) proving serviceUser() and serviceAndEndpoints() are done. */
-export function serviceEntitiesCheck(user: string, type: string, name: string): string {
-	return openstackBatchCheck(
-		ADMIN_RC,
-		[
-			['user', 'show', '--domain', 'default', user, '-f', 'value', '-c', 'id'],
+/**
+ * The guide's identity prerequisites of a service (user, service entity, endpoints), each created only if
+ * absent; the step's check proves all of them with one client process, so a re-run makes no change.
+ */
+export function serviceEntitiesStep(title: string, guide: string, service: ServiceIdentity): RunbookStepInput {
+	return {
+		id: 'service-entities',
+		title,
+		guide,
+		on: 'controller',
+		check: openstackBatchCheck(
+			ADMIN_RC,
 			[
-				'role',
-				'assignment',
-				'list',
-				'--project',
-				'service',
-				'--user',
-				user,
-				'--role',
-				'admin',
-				'-f',
-				'value',
-				'-c',
-				'Role',
+				showId('user', service.user, true),
+				roleAssignment('service', service.user, 'admin'),
+				showId('service', service.name),
+				// one line per endpoint: public, internal and admin
+				endpointList(service.type, undefined, 'Interface'),
 			],
-			['service', 'show', name, '-f', 'value', '-c', 'id'],
-			['endpoint', 'list', '--service', type, '--region', '{{REGION}}', '-f', 'value', '-c', 'Interface'],
-		],
-		6,
-	);
-}
-
-/** The service user with the admin role in the service project (create-if-absent). */
-export function serviceUser(user: string, password: string): ActionInput[] {
-	return [
-		{
-			kind: 'openstack',
-			creds: 'admin',
-			describe: `ensure user ${user} (domain default)`,
-			args: ['user', 'create', '--domain', 'default', '--password', `{{${password}}}`, user],
-			unless: ['user', 'show', '--domain', 'default', user, '-f', 'value', '-c', 'id'],
-		},
-		{
-			kind: 'openstack',
-			creds: 'admin',
-			describe: `ensure ${user} has role admin in project service`,
-			args: ['role', 'add', '--project', 'service', '--user', user, 'admin'],
-			unless: [
-				'role',
-				'assignment',
-				'list',
-				'--project',
-				'service',
-				'--user',
-				user,
-				'--role',
-				'admin',
-				'-f',
-				'value',
-				'-c',
-				'Role',
-			],
-		},
-	];
-}
-
-/** The service entity and its public, internal and admin endpoints in the profile's region. */
-export function serviceAndEndpoints(name: string, type: string, description: string, url: string): ActionInput[] {
-	return [
-		{
-			kind: 'openstack',
-			creds: 'admin',
-			describe: `ensure service ${name} (${type})`,
-			args: ['service', 'create', '--name', name, '--description', description, type],
-			unless: ['service', 'show', name, '-f', 'value', '-c', 'id'],
-		},
-		...(['public', 'internal', 'admin'] as const).map(
-			(iface): ActionInput => ({
-				kind: 'openstack',
-				creds: 'admin',
-				describe: `ensure ${iface} endpoint of ${type}: ${url}`,
-				args: ['endpoint', 'create', '--region', '{{REGION}}', type, iface, url],
-				unless: [
-					'endpoint',
-					'list',
-					'--service',
-					type,
-					'--interface',
-					iface,
-					'--region',
-					'{{REGION}}',
-					'-f',
-					'value',
-					'-c',
-					'ID',
-				],
-			}),
+			6,
 		),
-	];
+		actions: serviceIdentity('summary', service),
+		timeoutSec: 300,
+	};
 }
 
 /** Set `processes` in a Debian *-uwsgi.ini: the worker count decides most of the API services' memory. */

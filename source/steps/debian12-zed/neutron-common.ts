@@ -3,12 +3,11 @@
  * roles gets the same values from both and re-runs change nothing).
  */
 import type { ActionInput } from '../../runbook/model.js';
+import type { IniSetting } from '../shared/keystone-auth.js';
+import { linuxbridgeAgentIni } from '../shared/neutron.js';
 import { authtoken } from './lib.js';
 
-type IniSetting = [string, string, string];
-
-export const NEUTRON_CONF = '/etc/neutron/neutron.conf';
-export const LINUXBRIDGE_INI = '/etc/neutron/plugins/ml2/linuxbridge_agent.ini';
+export { NEUTRON_CONF } from '../shared/neutron.js';
 
 /** neutron.conf keys every neutron node needs. */
 export function neutronCommonSettings(): IniSetting[] {
@@ -27,37 +26,7 @@ export function neutronCommonSettings(): IniSetting[] {
 /** linuxbridge_agent.ini for networking option 1 or 2 (the provider interface is this node's). */
 export function linuxbridgeAgentActions(): ActionInput[] {
 	return [
-		{
-			kind: 'ini',
-			file: LINUXBRIDGE_INI,
-			set: [
-				['linux_bridge', 'physical_interface_mappings', 'provider:{{PROVIDER_IFACE}}'],
-				['securitygroup', 'enable_security_group', 'true'],
-				['securitygroup', 'firewall_driver', 'neutron.agent.linux.iptables_firewall.IptablesFirewallDriver'],
-			],
-		},
-		{
-			kind: 'ini',
-			describe: 'option 1 (provider networks): no VXLAN overlay',
-			when: { networking: 'provider' },
-			file: LINUXBRIDGE_INI,
-			set: [['vxlan', 'enable_vxlan', 'false']],
-			unset: [
-				['vxlan', 'local_ip'],
-				['vxlan', 'l2_population'],
-			],
-		},
-		{
-			kind: 'ini',
-			describe: 'option 2 (self-service networks): VXLAN overlay on the management address, l2population',
-			when: { networking: 'selfservice' },
-			file: LINUXBRIDGE_INI,
-			set: [
-				['vxlan', 'enable_vxlan', 'true'],
-				['vxlan', 'local_ip', '{{NODE_IP}}'],
-				['vxlan', 'l2_population', 'true'],
-			],
-		},
+		...linuxbridgeAgentIni('summary', { removeVxlanKeys: true }),
 		{
 			kind: 'shell',
 			describe: 'bridge netfilter: net.bridge.bridge-nf-call-iptables and -ip6tables are 1',

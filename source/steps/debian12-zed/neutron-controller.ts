@@ -4,24 +4,33 @@
  * defaults are Open vSwitch-oriented and are replaced by the guide's Linux bridge values.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
+import { dbUrl } from '../shared/database.js';
+import {
+	DHCP_AGENT,
+	L3_AGENT,
+	ML2,
+	ML2_INI,
+	metadataAgent,
+	NEUTRON_CONF,
+	NOVA_METADATA_PROXY,
+	PROVIDER,
+	SELFSERVICE,
+	SELFSERVICE_PLUGINS,
+} from '../shared/neutron.js';
 import {
 	ADMIN_RC,
 	asUser,
 	authtoken,
 	databaseStep,
 	ensureServices,
-	serviceAndEndpoints,
-	serviceEntitiesCheck,
-	serviceUser,
+	serviceEntitiesStep,
 	uwsgiProcesses,
 	waitAgents,
 	waitHttp,
 } from './lib.js';
-import { linuxbridgeAgentActions, NEUTRON_CONF, neutronCommonSettings } from './neutron-common.js';
+import { linuxbridgeAgentActions, neutronCommonSettings } from './neutron-common.js';
 import { NOVA_CONF, novaNeutronSettings } from './nova-common.js';
 import { novaControllerServices } from './nova-controller.js';
-
-const ML2 = '/etc/neutron/plugins/ml2/ml2_conf.ini';
 
 export const neutronController: RunbookSectionInput = {
 	id: 'neutron-controller',
@@ -36,18 +45,18 @@ export const neutronController: RunbookSectionInput = {
 			'neutron',
 			'NEUTRON_DBPASS',
 		),
-		{
-			id: 'service-entities',
-			title: 'Neutron user, network service entity and API endpoints',
-			guide: 'Neutron controller: Prerequisites (user neutron, service network, endpoints :9696)',
-			on: 'controller',
-			check: serviceEntitiesCheck('neutron', 'network', 'neutron'),
-			actions: [
-				...serviceUser('neutron', 'NEUTRON_PASS'),
-				...serviceAndEndpoints('neutron', 'network', 'OpenStack Networking', 'http://{{CONTROLLER_HOST}}:9696'),
-			],
-			timeoutSec: 300,
-		},
+		serviceEntitiesStep(
+			'Neutron user, network service entity and API endpoints',
+			'Neutron controller: Prerequisites (user neutron, service network, endpoints :9696)',
+			{
+				user: 'neutron',
+				passVar: 'NEUTRON_PASS',
+				name: 'neutron',
+				type: 'network',
+				description: 'OpenStack Networking',
+				url: 'http://{{CONTROLLER_HOST}}:9696',
+			},
+		),
 		{
 			id: 'install',
 			title: 'Install the neutron server, Linux bridge, DHCP and metadata agents',
@@ -69,7 +78,7 @@ export const neutronController: RunbookSectionInput = {
 				{
 					kind: 'packages',
 					describe: 'option 2: the L3 agent',
-					when: { networking: 'selfservice' },
+					when: SELFSERVICE,
 					names: ['neutron-l3-agent'],
 					noRecommends: true,
 					noStart: true,
@@ -88,12 +97,12 @@ export const neutronController: RunbookSectionInput = {
 					file: NEUTRON_CONF,
 					set: [
 						// Debian: the pre-filled connection is sqlite.
-						['database', 'connection', 'mysql+pymysql://neutron:{{NEUTRON_DBPASS}}@{{CONTROLLER_HOST}}/neutron'],
+						['database', 'connection', dbUrl('neutron', 'NEUTRON_DBPASS', 'neutron')],
 						['DEFAULT', 'core_plugin', 'ml2'],
 						['DEFAULT', 'notify_nova_on_port_status_changes', 'true'],
 						['DEFAULT', 'notify_nova_on_port_data_changes', 'true'],
 						...neutronCommonSettings(),
-						...authtoken('nova', 'NOVA_PASS', 'nova').filter(
+						...authtoken('nova', 'NOVA_PASS', { section: 'nova' }).filter(
 							([, k]) => !['www_authenticate_uri', 'memcached_servers'].includes(k),
 						),
 					],
@@ -101,48 +110,30 @@ export const neutronController: RunbookSectionInput = {
 				{
 					kind: 'ini',
 					describe: 'option 1: no service plug-ins (Debian enables router, metering, qos)',
-					when: { networking: 'provider' },
+					when: PROVIDER,
 					file: NEUTRON_CONF,
 					set: [['DEFAULT', 'service_plugins', '']],
 				},
 				{
 					kind: 'ini',
 					describe: 'option 2: the router plug-in and overlapping addresses',
-					when: { networking: 'selfservice' },
+					when: SELFSERVICE,
 					file: NEUTRON_CONF,
-					set: [
-						['DEFAULT', 'service_plugins', 'router'],
-						['DEFAULT', 'allow_overlapping_ips', 'true'],
-					],
+					set: SELFSERVICE_PLUGINS,
 				},
 				{
 					kind: 'ini',
 					describe: 'option 1: flat and VLAN provider networks, Linux bridge (Debian: Open vSwitch, VXLAN)',
-					when: { networking: 'provider' },
-					file: ML2,
-					set: [
-						['ml2', 'type_drivers', 'flat,vlan'],
-						['ml2', 'tenant_network_types', ''],
-						['ml2', 'mechanism_drivers', 'linuxbridge'],
-						['ml2', 'extension_drivers', 'port_security'],
-						['ml2_type_flat', 'flat_networks', 'provider'],
-						['securitygroup', 'enable_ipset', 'true'],
-					],
+					when: PROVIDER,
+					file: ML2_INI,
+					set: [...ML2.providerDrivers, ML2.extensionDrivers, ML2.flatNetworks, ML2.enableIpset],
 				},
 				{
 					kind: 'ini',
 					describe: 'option 2: flat, VLAN and VXLAN, Linux bridge with l2population',
-					when: { networking: 'selfservice' },
-					file: ML2,
-					set: [
-						['ml2', 'type_drivers', 'flat,vlan,vxlan'],
-						['ml2', 'tenant_network_types', 'vxlan'],
-						['ml2', 'mechanism_drivers', 'linuxbridge,l2population'],
-						['ml2', 'extension_drivers', 'port_security'],
-						['ml2_type_flat', 'flat_networks', 'provider'],
-						['ml2_type_vxlan', 'vni_ranges', '1:1000'],
-						['securitygroup', 'enable_ipset', 'true'],
-					],
+					when: SELFSERVICE,
+					file: ML2_INI,
+					set: [...ML2.selfserviceDrivers, ML2.extensionDrivers, ML2.flatNetworks, ML2.vniRanges, ML2.enableIpset],
 				},
 				uwsgiProcesses('/etc/neutron/neutron-api-uwsgi.ini'),
 				{
@@ -160,29 +151,9 @@ export const neutronController: RunbookSectionInput = {
 			on: 'controller',
 			actions: [
 				...linuxbridgeAgentActions(),
-				{
-					kind: 'ini',
-					file: '/etc/neutron/dhcp_agent.ini',
-					set: [
-						['DEFAULT', 'interface_driver', 'linuxbridge'],
-						['DEFAULT', 'dhcp_driver', 'neutron.agent.linux.dhcp.Dnsmasq'],
-						['DEFAULT', 'enable_isolated_metadata', 'true'],
-					],
-				},
-				{
-					kind: 'ini',
-					when: { networking: 'selfservice' },
-					file: '/etc/neutron/l3_agent.ini',
-					set: [['DEFAULT', 'interface_driver', 'linuxbridge']],
-				},
-				{
-					kind: 'ini',
-					file: '/etc/neutron/metadata_agent.ini',
-					set: [
-						['DEFAULT', 'nova_metadata_host', '{{CONTROLLER_HOST}}'],
-						['DEFAULT', 'metadata_proxy_shared_secret', '{{METADATA_SECRET}}'],
-					],
-				},
+				DHCP_AGENT,
+				{ ...L3_AGENT, when: SELFSERVICE },
+				metadataAgent('nova_metadata_host'),
 			],
 			timeoutSec: 120,
 		},
@@ -195,11 +166,7 @@ export const neutronController: RunbookSectionInput = {
 				{
 					kind: 'ini',
 					file: NOVA_CONF,
-					set: [
-						...novaNeutronSettings(),
-						['neutron', 'service_metadata_proxy', 'true'],
-						['neutron', 'metadata_proxy_shared_secret', '{{METADATA_SECRET}}'],
-					],
+					set: [...novaNeutronSettings(), ...NOVA_METADATA_PROXY],
 					// Debian: debconf pre-filled a floating IP pool that does not exist.
 					unset: [['neutron', 'default_floating_pool']],
 				},
@@ -236,7 +203,7 @@ export const neutronController: RunbookSectionInput = {
 					'neutron-dhcp-agent',
 					'neutron-metadata-agent',
 				]),
-				{ ...ensureServices(['neutron-l3-agent']), when: { networking: 'selfservice' } },
+				{ ...ensureServices(['neutron-l3-agent']), when: SELFSERVICE },
 				waitHttp('http://{{CONTROLLER_HOST}}:9696', 'neutron-api', '/var/log/neutron/neutron-api.log'),
 				// nova.conf [neutron] changed: every nova service of the controller reads it (the guide restarts nova-api).
 				...novaControllerServices(),
@@ -253,7 +220,7 @@ export const neutronController: RunbookSectionInput = {
 					...waitAgents([{ type: 'L3 agent', hosts: '{{CONTROLLER_HOST}}' }], 'the L3 agent', {
 						log: '/var/log/neutron/neutron-l3-agent.log',
 					}),
-					when: { networking: 'selfservice' },
+					when: SELFSERVICE,
 				},
 			],
 			verify: `${ADMIN_RC}\nopenstack network agent list`,

@@ -2,9 +2,8 @@
  * nova.conf settings that the controller and the compute guide both set. One list for both, so on a node that
  * is controller and compute at once the two sections agree on every value and re-runs change nothing.
  */
-import { authtoken } from './lib.js';
-
-type IniSetting = [string, string, string];
+import { type IniSetting, novaPlacementAuth, serviceClientAuth } from '../shared/keystone-auth.js';
+import { authtoken, KEYSTONE_URL } from './lib.js';
 
 export const NOVA_CONF = '/etc/nova/nova.conf';
 
@@ -14,10 +13,7 @@ export function novaCommonSettings(): IniSetting[] {
 		// Debian: debconf pre-filled a guessed address.
 		['DEFAULT', 'my_ip', '{{NODE_IP}}'],
 		['api', 'auth_strategy', 'keystone'],
-		...authtoken('nova', 'NOVA_PASS').map(
-			([s, k, v]): IniSetting =>
-				k === 'www_authenticate_uri' || k === 'auth_url' ? [s, k, 'http://{{CONTROLLER_HOST}}:5000/'] : [s, k, v],
-		),
+		...authtoken('nova', 'NOVA_PASS', { uri: `${KEYSTONE_URL}/`, authUrl: `${KEYSTONE_URL}/` }),
 		['service_user', 'send_service_user_token', 'true'],
 		// The guide's https://controller/identity is a devstack path; keystone is at :5000/v3 here.
 		['service_user', 'auth_url', 'http://{{CONTROLLER_HOST}}:5000/v3'],
@@ -37,15 +33,8 @@ export function novaCommonSettings(): IniSetting[] {
 		['spice', 'enabled', 'false'],
 		['glance', 'api_servers', 'http://{{CONTROLLER_HOST}}:9292'],
 		['oslo_concurrency', 'lock_path', '/var/lib/nova/tmp'],
-		['placement', 'region_name', '{{REGION}}'],
-		['placement', 'project_domain_name', 'Default'],
-		['placement', 'project_name', 'service'],
-		['placement', 'auth_type', 'password'],
-		['placement', 'user_domain_name', 'Default'],
-		['placement', 'auth_url', 'http://{{CONTROLLER_HOST}}:5000/v3'],
-		// Debian: debconf left "username = =" here.
-		['placement', 'username', 'placement'],
-		['placement', 'password', '{{PLACEMENT_PASS}}'],
+		// Debian: debconf left "username = =" in [placement]; every key is set.
+		...novaPlacementAuth({ regionKey: 'region_name', authUrl: `${KEYSTONE_URL}/v3` }),
 		// Debian: debconf wrote regionOne.
 		['cinder', 'os_region_name', '{{REGION}}'],
 	];
@@ -53,15 +42,6 @@ export function novaCommonSettings(): IniSetting[] {
 
 /** nova.conf [neutron] as the neutron compute guide has it (the controller adds the metadata proxy keys). */
 export function novaNeutronSettings(): IniSetting[] {
-	return [
-		['neutron', 'auth_url', 'http://{{CONTROLLER_HOST}}:5000'],
-		['neutron', 'auth_type', 'password'],
-		['neutron', 'project_domain_name', 'Default'],
-		['neutron', 'user_domain_name', 'Default'],
-		// Debian: debconf pre-filled region regionOne, project admin and user admin.
-		['neutron', 'region_name', '{{REGION}}'],
-		['neutron', 'project_name', 'service'],
-		['neutron', 'username', 'neutron'],
-		['neutron', 'password', '{{NEUTRON_PASS}}'],
-	];
+	// Debian: debconf pre-filled region regionOne, project admin and user admin: every key is set.
+	return serviceClientAuth('neutron', 'neutron', 'NEUTRON_PASS', { authUrl: KEYSTONE_URL, domain: 'Default' });
 }

@@ -67,6 +67,7 @@ export const novaCompute: RunbookSectionInput = {
 					kind: 'shell',
 					describe: 'virt_type in /etc/nova/nova-compute.conf: kvm with vmx/svm and /dev/kvm, else qemu',
 					script: virtTypeScript,
+					uses: ['ini'],
 				},
 			],
 			timeoutSec: 120,

@@ -4,14 +4,13 @@
  * whose debconf default is SPICE.
  */
 import type { ActionInput, RunbookSectionInput } from '../../runbook/model.js';
+import { dbUrl } from '../shared/database.js';
 import {
 	ADMIN_RC,
 	asUser,
 	databaseStep,
 	ensureServices,
-	serviceAndEndpoints,
-	serviceEntitiesCheck,
-	serviceUser,
+	serviceEntitiesStep,
 	tailLog,
 	uwsgiProcesses,
 	waitHttp,
@@ -77,18 +76,18 @@ export const novaController: RunbookSectionInput = {
 			'nova',
 			'NOVA_DBPASS',
 		),
-		{
-			id: 'service-entities',
-			title: 'Nova user, compute service entity and API endpoints',
-			guide: 'Nova controller: Prerequisites (user nova, service compute, endpoints :8774/v2.1)',
-			on: 'controller',
-			check: serviceEntitiesCheck('nova', 'compute', 'nova'),
-			actions: [
-				...serviceUser('nova', 'NOVA_PASS'),
-				...serviceAndEndpoints('nova', 'compute', 'OpenStack Compute', 'http://{{CONTROLLER_HOST}}:8774/v2.1'),
-			],
-			timeoutSec: 300,
-		},
+		serviceEntitiesStep(
+			'Nova user, compute service entity and API endpoints',
+			'Nova controller: Prerequisites (user nova, service compute, endpoints :8774/v2.1)',
+			{
+				user: 'nova',
+				passVar: 'NOVA_PASS',
+				name: 'nova',
+				type: 'compute',
+				description: 'OpenStack Compute',
+				url: 'http://{{CONTROLLER_HOST}}:8774/v2.1',
+			},
+		),
 		{
 			id: 'install',
 			title: 'Install and configure nova-api, nova-conductor, nova-scheduler, noVNC proxy',
@@ -106,8 +105,8 @@ export const novaController: RunbookSectionInput = {
 					file: NOVA_CONF,
 					set: [
 						// Debian: the pre-filled [database] connection is sqlite.
-						['api_database', 'connection', 'mysql+pymysql://nova:{{NOVA_DBPASS}}@{{CONTROLLER_HOST}}/nova_api'],
-						['database', 'connection', 'mysql+pymysql://nova:{{NOVA_DBPASS}}@{{CONTROLLER_HOST}}/nova'],
+						['api_database', 'connection', dbUrl('nova', 'NOVA_DBPASS', 'nova_api')],
+						['database', 'connection', dbUrl('nova', 'NOVA_DBPASS', 'nova')],
 						...novaCommonSettings(),
 						// Optional in the guide: new compute nodes join the cell by themselves.
 						['scheduler', 'discover_hosts_in_cells_interval', '300'],

@@ -3,15 +3,15 @@
  * not under Apache/mod_wsgi as the guide does.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
+import { dbUrl } from '../shared/database.js';
 import {
 	ADMIN_RC,
 	asUser,
 	authtoken,
 	databaseStep,
 	ensureServices,
-	serviceAndEndpoints,
-	serviceEntitiesCheck,
-	serviceUser,
+	KEYSTONE_URL,
+	serviceEntitiesStep,
 	uwsgiProcesses,
 	waitHttp,
 } from './lib.js';
@@ -29,18 +29,18 @@ export const placement: RunbookSectionInput = {
 			'placement',
 			'PLACEMENT_DBPASS',
 		),
-		{
-			id: 'service-entities',
-			title: 'Placement user, service entity and API endpoints',
-			guide: 'Placement: Configure user and endpoints (:8778)',
-			on: 'controller',
-			check: serviceEntitiesCheck('placement', 'placement', 'placement'),
-			actions: [
-				...serviceUser('placement', 'PLACEMENT_PASS'),
-				...serviceAndEndpoints('placement', 'placement', 'Placement API', 'http://{{CONTROLLER_HOST}}:8778'),
-			],
-			timeoutSec: 300,
-		},
+		serviceEntitiesStep(
+			'Placement user, service entity and API endpoints',
+			'Placement: Configure user and endpoints (:8778)',
+			{
+				user: 'placement',
+				passVar: 'PLACEMENT_PASS',
+				name: 'placement',
+				type: 'placement',
+				description: 'Placement API',
+				url: 'http://{{CONTROLLER_HOST}}:8778',
+			},
+		),
 		{
 			id: 'install',
 			title: 'Install and configure placement-api',
@@ -52,15 +52,9 @@ export const placement: RunbookSectionInput = {
 					kind: 'ini',
 					file: '/etc/placement/placement.conf',
 					set: [
-						[
-							'placement_database',
-							'connection',
-							'mysql+pymysql://placement:{{PLACEMENT_DBPASS}}@{{CONTROLLER_HOST}}/placement',
-						],
+						['placement_database', 'connection', dbUrl('placement', 'PLACEMENT_DBPASS', 'placement')],
 						['api', 'auth_strategy', 'keystone'],
-						...authtoken('placement', 'PLACEMENT_PASS').map(([s, k, v]): [string, string, string] =>
-							k === 'auth_url' ? [s, k, 'http://{{CONTROLLER_HOST}}:5000/v3'] : [s, k, v],
-						),
+						...authtoken('placement', 'PLACEMENT_PASS', { authUrl: `${KEYSTONE_URL}/v3` }),
 					],
 				},
 				uwsgiProcesses('/etc/placement/placement-api-uwsgi.ini'),

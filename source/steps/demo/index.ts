@@ -4,6 +4,7 @@
  * OpenStack, a check, a verify, a secret, per-role steps and a step that fails on demand.
  */
 import type { RunbookInput } from '../../runbook/model.js';
+import { dbUrl } from '../shared/database.js';
 
 export const demoRunbook: RunbookInput = {
 	id: 'demo',
@@ -61,7 +62,7 @@ export const demoRunbook: RunbookInput = {
 							kind: 'ini',
 							file: '{{DEMO_ROOT}}/{{NODE_NAME}}/demo.conf',
 							set: [
-								['database', 'connection', 'mysql+pymysql://demo:{{KEYSTONE_DBPASS}}@{{CONTROLLER_HOST}}/demo'],
+								['database', 'connection', dbUrl('demo', 'KEYSTONE_DBPASS', 'demo')],
 								['DEFAULT', 'my_ip', '{{NODE_IP}}'],
 								['vnc', 'server_listen', '$my_ip'],
 							],
