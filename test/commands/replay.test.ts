@@ -180,10 +180,10 @@ describe('os-console replay', () => {
 
 	it('prints text without a terminal (as here) and with --plain; --lang takes zh or en only', async () => {
 		expect(await replay(['--profile', profileFile, '--run', runIds[1]!, '--plain', '--lang', 'zh'])).toBe(0);
-		expect(out).toContain(`replay of run ${runIds[1]}`);
-		expect(out).toContain(`outcome of run ${runIds[1]}`);
+		expect(stdio.out).toContain(`replay of run ${runIds[1]}`);
+		expect(stdio.out).toContain(`outcome of run ${runIds[1]}`);
 		expect(await replay(['--profile', profileFile, '--lang', 'xx'])).toBe(2);
-		expect(err).toContain('unknown language "xx" for --lang');
+		expect(stdio.err).toContain('unknown language "xx" for --lang');
 	});
 
 	it('rejects a run id it does not know, bad numbers, and says when nothing was recorded', async () => {
