@@ -6,8 +6,8 @@
  */
 import { Box, Text } from 'ink';
 import { type ReactNode, useEffect, useMemo, useReducer, useRef } from 'react';
+import { FormFieldRow } from '../components/form-field-row.js';
 import { KeyHints } from '../components/key-hints.js';
-import { TextField } from '../components/text-field.js';
 import type { Engine } from '../engine/engine.js';
 import { t } from '../i18n/index.js';
 import { applyCloudLists, draftFromProfile, readCloudLists } from '../launch/prefill.js';
@@ -15,13 +15,11 @@ import { type FieldId, type KeyFileResult, type LaunchDraft, validateDraft } fro
 import { launchPlanFor, submitLaunch } from '../launch/submit.js';
 import { useAppActions, useSession } from '../ui/context.js';
 import { sanitizeLine } from '../ui/format.js';
-import { fitW } from '../ui/text-width.js';
 import { symbols, theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
 import type { ScreenProps } from './profile-picker.js';
 import {
 	FIELD_DEFS,
-	type FieldDef,
 	fieldDefs,
 	focusOrder,
 	initialLaunchState,
@@ -182,7 +180,15 @@ export function LaunchForm({
 		const focused = state.focus === def.id;
 		lines.push({
 			node: (
-				<FieldRow def={def} value={state.draft[def.id]} focused={focused} error={shows(def.id) ? error : undefined} />
+				<FormFieldRow
+					label={def.label}
+					labelWidth={LABEL_WIDTH}
+					kind={def.kind}
+					value={state.draft[def.id]}
+					choices={def.choices}
+					focused={focused}
+					error={shows(def.id) ? error : undefined}
+				/>
 			),
 			focus: focused,
 		});
@@ -262,32 +268,6 @@ function cloudSummary(state: LaunchFormState): string[] {
 		}),
 		...state.cloud.notes.map((n) => `  ${n}`),
 	];
-}
-
-function FieldRow({ def, value, focused, error }: { def: FieldDef; value: string; focused: boolean; error?: string }) {
-	const label = fitW(def.label, LABEL_WIDTH);
-	let content: ReactNode;
-	if (def.kind === 'choice') {
-		const choice = def.choices?.find((c) => c.value === value);
-		content = (
-			<Text color={focused ? theme.focus.selected : theme.text.primary}>
-				{focused ? '‹ ' : ''}
-				{choice?.label ?? value}
-				{focused ? ' ›' : ''}
-			</Text>
-		);
-	} else {
-		content = <TextField value={value} focused={focused} />;
-	}
-	return (
-		<Text wrap="truncate-end">
-			<Text color={focused ? theme.focus.selected : undefined}>{focused ? symbols.pointer : ' '} </Text>
-			<Text color={error ? theme.text.error : focused ? theme.focus.selected : theme.text.muted}>
-				{error ? symbols.status.failed : ' '} {label}
-			</Text>
-			{content}
-		</Text>
-	);
 }
 
 function CommandsView({

@@ -5,11 +5,10 @@
  */
 import { Box, Text } from 'ink';
 import { type ReactNode, useEffect, useMemo, useReducer, useState } from 'react';
-import { TextField } from '../components/text-field.js';
+import { FormFieldRow } from '../components/form-field-row.js';
 import { t } from '../i18n/index.js';
 import { checkSettings, getRunbook, listRunbooks } from '../runbook/registry.js';
 import { useAppActions, useAppState } from '../ui/context.js';
-import { fitW } from '../ui/text-width.js';
 import { symbols, theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
 import type { ScreenProps } from './profile-picker.js';
@@ -235,27 +234,16 @@ function FieldRow({
 			</Text>
 		);
 	}
-	const label = fitW(field.label, LABEL_WIDTH);
-	let content: ReactNode;
-	if (field.kind === 'choice') {
-		const choice = field.choices?.find((c) => c.value === value);
-		content = (
-			<Text color={focused ? theme.focus.selected : theme.text.primary}>
-				{focused ? '‹ ' : ''}
-				{choice?.label ?? value}
-				{focused ? ' ›' : ''}
-			</Text>
-		);
-	} else {
-		content = <TextField value={value} focused={focused} placeholder={field.placeholder} />;
-	}
 	return (
-		<Text wrap="truncate-end">
-			<Text color={focused ? theme.focus.selected : undefined}>{pointer} </Text>
-			<Text color={error ? theme.text.error : focused ? theme.focus.selected : theme.text.muted}>
-				{error ? symbols.status.failed : ' '} {label}
-			</Text>
-			{content}
-		</Text>
+		<FormFieldRow
+			label={field.label}
+			labelWidth={LABEL_WIDTH}
+			kind={field.kind}
+			value={value}
+			choices={field.choices}
+			placeholder={field.placeholder}
+			focused={focused}
+			error={error}
+		/>
 	);
 }
