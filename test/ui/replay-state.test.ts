@@ -23,8 +23,8 @@ import { demoProfile } from '../helpers/profiles.js';
 
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, ms)).toISOString();
 
-function ev(run: string, ms: number, event: Omit<JournalEvent, 'at' | 'run'>): JournalEvent {
-	return { at: at(ms), run, ...event } as JournalEvent;
+function ev(run: string, ms: number, event: JournalEvent): JournalEvent {
+	return { at: at(ms), run, ...event };
 }
 
 const journal: JournalEvent[] = [
