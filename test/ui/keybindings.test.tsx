@@ -161,6 +161,15 @@ describe('key-binding table', () => {
 				await app.press('escape');
 				await fits('Sections');
 			}
+			// The past runs (this session's so far) and the replay of one.
+			await app.press('p');
+			await fits('Past runs');
+			await app.press('return');
+			await fits('REPLAY of run');
+			await app.press('escape');
+			await fits('Past runs');
+			await app.press('escape');
+			await fits('Sections');
 
 			for (const screen of SCREENS) {
 				const expected = [...new Set(bindingsFor(screen).map((r) => r.action))].sort();
