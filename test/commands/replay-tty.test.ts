@@ -8,14 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../source/engine/engine.js';
-import { Journal } from '../../source/engine/journal.js';
-import { ProgressStore } from '../../source/engine/progress-store.js';
 import { Profile } from '../../source/profile/schema.js';
-import { loadOrCreateSecrets } from '../../source/profile/store.js';
-import { getRunbook } from '../../source/runbook/registry.js';
-import { LocalShellRunner } from '../helpers/local-runner.js';
 import { demoProfile, writeProfile } from '../helpers/profiles.js';
+import { recordingEngine } from '../helpers/recorded-runs.js';
 
 const CLI = path.resolve('dist/cli.js');
 const hasTmux = (() => {
@@ -88,21 +83,12 @@ describe.skipIf(!hasTmux)('os-console replay in a real terminal', () => {
 		const input = demoProfile({ demoRoot: root, name: 'replay-tty' });
 		profileFile = writeProfile(home, input);
 		profile = Profile.parse(input);
-		const runbook = getRunbook('demo');
 		fs.mkdirSync(path.join(root, 'compute1'), { recursive: true });
 		fs.writeFileSync(path.join(root, 'compute1', 'fail'), '');
 		for (const [index, wanted] of [false, true].entries()) {
 			if (index === 1) fs.rmSync(path.join(root, 'compute1', 'fail'));
 			const runId = new Date(Date.now() + index).toISOString();
-			const engine = new Engine({
-				runbook,
-				profile,
-				secrets: loadOrCreateSecrets(profile.name),
-				progress: new ProgressStore(profile.name, runbook.id),
-				runner: new LocalShellRunner(),
-				journal: new Journal(profile.name, runId),
-				operator: 'tester@tty',
-			});
+			const engine = recordingEngine(profile, runId, 'tester@tty');
 			expect(await engine.runAll()).toBe(wanted);
 			await engine.close();
 			runIds.push(runId);

@@ -8,15 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run as replay } from '../../source/commands/replay.js';
-import { Engine } from '../../source/engine/engine.js';
 import { Journal } from '../../source/engine/journal.js';
-import { ProgressStore } from '../../source/engine/progress-store.js';
 import { Profile } from '../../source/profile/schema.js';
 import { loadOrCreateSecrets } from '../../source/profile/store.js';
-import { getRunbook } from '../../source/runbook/registry.js';
 import { MASK } from '../../source/runbook/render.js';
-import { LocalShellRunner } from '../helpers/local-runner.js';
 import { demoProfile, writeProfile } from '../helpers/profiles.js';
+import { recordTwoSessions } from '../helpers/recorded-runs.js';
 import { captureStdio, tempConsoleHome } from './helpers.js';
 
 let root: string;
@@ -26,19 +23,6 @@ let runIds: string[] = [];
 const home = tempConsoleHome('osc-replay-');
 const stdio = captureStdio();
 
-function engineFor(runId: string) {
-	const runbook = getRunbook('demo');
-	return new Engine({
-		runbook,
-		profile,
-		secrets: loadOrCreateSecrets(profile.name),
-		progress: new ProgressStore(profile.name, runbook.id),
-		runner: new LocalShellRunner(),
-		journal: new Journal(profile.name, runId),
-		operator: 'tester@ci',
-	});
-}
-
 beforeAll(async () => {
 	root = path.join(home.dir, 'demo-root');
 	const input = demoProfile({ demoRoot: root, name: 'replay-demo' });
@@ -46,22 +30,7 @@ beforeAll(async () => {
 	profileFile = writeProfile(home.dir, input);
 	profile = Profile.parse(input);
 
-	// Session 1: compute2 fails the flaky step, the run stops there; the operator skips a step.
-	const first = new Date().toISOString();
-	fs.mkdirSync(path.join(root, 'compute2'), { recursive: true });
-	fs.writeFileSync(path.join(root, 'compute2', 'fail'), '');
-	const e1 = engineFor(first);
-	expect(await e1.runAll()).toBe(false);
-	e1.skipStep('services/compute-only', { nodes: ['compute1'] });
-	await e1.close();
-	// Session 2 (a later console): the flag is gone; the rest runs.
-	await new Promise((r) => setTimeout(r, 20));
-	fs.rmSync(path.join(root, 'compute2', 'fail'));
-	const second = new Date().toISOString();
-	const e2 = engineFor(second);
-	expect(await e2.runAll()).toBe(true);
-	await e2.close();
-	runIds = [first, second];
+	runIds = await recordTwoSessions(profile, root, 'tester@ci');
 });
 
 /** Lines of the replay without the "+12.345s" time column. */

@@ -123,7 +123,8 @@ export type Rendered = ReturnType<typeof render> & {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 15));
 
-function withHelpers(instance: ReturnType<typeof render>): Rendered {
+/** An ink-testing-library instance with the helpers to press keys and wait for frames. */
+export function withFrameHelpers(instance: ReturnType<typeof render>): Rendered {
 	const frame = () => instance.lastFrame() ?? '';
 	return Object.assign(instance, {
 		frame,
@@ -167,7 +168,7 @@ export function renderWithProviders(
 	ui: ReactElement,
 	options: { services: Services; initialProfile?: string },
 ): Rendered {
-	return withHelpers(
+	return withFrameHelpers(
 		render(
 			<AppProviders services={options.services} initialProfile={options.initialProfile}>
 				{ui}
@@ -178,7 +179,7 @@ export function renderWithProviders(
 
 /** The whole console. */
 export function renderApp(services: Services, initialProfile?: string): Rendered {
-	return withHelpers(render(<App services={services} initialProfile={initialProfile} />));
+	return withFrameHelpers(render(<App services={services} initialProfile={initialProfile} />));
 }
 
 /** The line of the frame the pointer (›) is on. */

@@ -6,89 +6,47 @@
  * Then from the dashboard: p opens the open profile's runs.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { render } from 'ink-testing-library';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, render } from 'ink-testing-library';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../../source/app.js';
-import { Engine } from '../../source/engine/engine.js';
-import { Journal, type JournalEvent } from '../../source/engine/journal.js';
+import type { JournalEvent } from '../../source/engine/journal.js';
 import { attemptLogFile } from '../../source/engine/logs.js';
-import { ProgressStore } from '../../source/engine/progress-store.js';
 import { missingMessages, setLanguage } from '../../source/i18n/index.js';
 import { Profile } from '../../source/profile/schema.js';
 import { loadOrCreateSecrets, loadProfile } from '../../source/profile/store.js';
 import { loadReplaySource, type ReplaySource } from '../../source/replay/source.js';
 import { getRunbook } from '../../source/runbook/registry.js';
 import { replayOnlyServices, replayRoutes } from '../../source/screens/replay-console.js';
-import { bindingsFor, terminalSequence } from '../../source/ui/keybindings.js';
+import { bindingsFor } from '../../source/ui/keybindings.js';
 import { symbols } from '../../source/ui/theme.js';
 import { registeredHandlers } from '../../source/ui/use-key-bindings.js';
 import { DEFAULT_ROWS } from '../../source/ui/use-terminal-size.js';
-import { LocalShellRunner } from '../helpers/local-runner.js';
+import { tempConsoleHome } from '../commands/helpers.js';
 import { demoProfile, writeProfile } from '../helpers/profiles.js';
+import { recordTwoSessions } from '../helpers/recorded-runs.js';
+import { lineWith, withFrameHelpers } from '../helpers/render.js';
 
-let home: string;
-let savedHome: string | undefined;
 let root: string;
 let profileFile: string;
 let profile: Profile;
 let runIds: string[] = [];
-
-function engineFor(runId: string) {
-	const runbook = getRunbook('demo');
-	return new Engine({
-		runbook,
-		profile,
-		secrets: loadOrCreateSecrets(profile.name),
-		progress: new ProgressStore(profile.name, runbook.id),
-		runner: new LocalShellRunner(),
-		journal: new Journal(profile.name, runId),
-		operator: 'tester@ci',
-	});
-}
+const home = tempConsoleHome('osc-ui-replay-');
 
 beforeAll(async () => {
-	savedHome = process.env.OS_CONSOLE_HOME;
-	home = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-ui-replay-'));
-	process.env.OS_CONSOLE_HOME = home;
-	root = path.join(home, 'demo-root');
+	root = path.join(home.dir, 'demo-root');
 	const input = demoProfile({ demoRoot: root, name: 'replay-ui' });
 	input.settings = { DEMO_ROOT: root, DEMO_LINES: '3', DEMO_DELAY: '0.3' };
-	profileFile = writeProfile(home, input);
+	profileFile = writeProfile(home.dir, input);
 	profile = Profile.parse(input);
 
-	// Session 1: compute2 fails the flaky step and the run stops there; the operator skips a step on compute1.
-	const first = new Date().toISOString();
-	fs.mkdirSync(path.join(root, 'compute2'), { recursive: true });
-	fs.writeFileSync(path.join(root, 'compute2', 'fail'), '');
-	const e1 = engineFor(first);
-	expect(await e1.runAll()).toBe(false);
-	e1.skipStep('services/compute-only', { nodes: ['compute1'] });
-	await e1.close();
-	// Session 2 (a later console): the flag is gone; the rest runs.
-	await new Promise((r) => setTimeout(r, 20));
-	fs.rmSync(path.join(root, 'compute2', 'fail'));
-	const second = new Date().toISOString();
-	const e2 = engineFor(second);
-	expect(await e2.runAll()).toBe(true);
-	await e2.close();
-	runIds = [first, second];
+	runIds = await recordTwoSessions(profile, root, 'tester@ci');
 });
 
-afterAll(() => {
-	if (savedHome === undefined) delete process.env.OS_CONSOLE_HOME;
-	else process.env.OS_CONSOLE_HOME = savedHome;
-	fs.rmSync(home, { recursive: true, force: true });
-});
-
-const mounted: { unmount(): void }[] = [];
 afterEach(() => {
-	for (const app of mounted.splice(0)) app.unmount();
+	cleanup();
 	setLanguage('en');
 });
-
-const tick = () => new Promise((resolve) => setTimeout(resolve, 15));
 
 /** `os-console replay` on a terminal: the console on the replay screens alone, as openReplayConsole renders it. */
 function renderReplay(options: { runId?: string; speed?: number; maxWaitMs?: number } = {}) {
@@ -99,38 +57,10 @@ function renderReplay(options: { runId?: string; speed?: number; maxWaitMs?: num
 		{ speed: options.speed ?? 1, maxWaitMs: options.maxWaitMs ?? 5000 },
 		options.runId,
 	);
-	const app = render(<App services={replayOnlyServices((code) => exits.push(code))} initialRoutes={routes} />);
-	mounted.push(app);
-	const frame = () => app.lastFrame() ?? '';
-	return {
-		source,
-		exits,
-		frame,
-		press: async (...specs: string[]) => {
-			for (const spec of specs) {
-				app.stdin.write(terminalSequence(spec));
-				await tick();
-			}
-		},
-		waitFor: async (check: string | RegExp | ((f: string) => boolean), timeout = 10_000) => {
-			const test =
-				typeof check === 'string'
-					? (f: string) => f.includes(check)
-					: check instanceof RegExp
-						? (f: string) => check.test(f)
-						: check;
-			const deadline = Date.now() + timeout;
-			for (;;) {
-				if (test(frame())) return frame();
-				if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(check)}; last frame:\n${frame()}`);
-				await tick();
-			}
-		},
-	};
-}
-
-function lineWith(frame: string, text: string): string {
-	return frame.split('\n').find((line) => line.includes(text)) ?? '';
+	const app = withFrameHelpers(
+		render(<App services={replayOnlyServices((code) => exits.push(code))} initialRoutes={routes} />),
+	);
+	return Object.assign(app, { source, exits });
 }
 
 /** "event 12 of 25" → 12. */
@@ -142,7 +72,7 @@ function eventsPlayed(frame: string): number {
 
 /** The run's events as the journal file has them (read here directly, not through the replay's code). */
 function journalEventsOf(runId: string): JournalEvent[] {
-	const file = path.join(home, 'state', profile.name, 'journal.jsonl');
+	const file = path.join(home.dir, 'state', profile.name, 'journal.jsonl');
 	return fs
 		.readFileSync(file, 'utf8')
 		.split('\n')
@@ -205,7 +135,7 @@ describe('the replay screens (os-console replay on a terminal)', () => {
 		const started = Date.now();
 		const app = renderReplay({ runId: runIds[0] });
 		await app.waitFor(/▶ playing 1×/);
-		let frame = await app.waitFor('■ end of the run', 20_000);
+		let frame = await app.waitFor('■ end of the run', { timeout: 20_000 });
 		const took = Date.now() - started;
 		const journal = journalEventsOf(runIds[0]!);
 		const span = Date.parse(String(journal.at(-1)!.at)) - Date.parse(String(journal[0]!.at));
@@ -358,6 +288,6 @@ describe('replay reads and writes nothing else', () => {
 		const source: ReplaySource = loadReplaySource(fresh);
 		expect(source.runs).toEqual([]);
 		expect(source.hasState).toBe(false);
-		expect(fs.existsSync(path.join(home, 'state', 'never-ran-ui'))).toBe(false);
+		expect(fs.existsSync(path.join(home.dir, 'state', 'never-ran-ui'))).toBe(false);
 	});
 });
