@@ -20,7 +20,9 @@ describe('screens from the dashboard', () => {
 	it('v opens the verification panel on the selected section; r runs one check; ? and esc', async () => {
 		const app = await dashboard();
 		// The other screens' keys are on the Nodes heading's row; the footer fits the width and ends with the help key.
-		expect(lineWith(app.frame(), 'Nodes')).toMatch(/^Nodes\s+v verify · l launch · d doctor · t topology$/);
+		expect(lineWith(app.frame(), 'Nodes')).toMatch(
+			/^Nodes\s+v verify · l launch · d doctor · t topology · p past runs$/,
+		);
 		expect(lineWith(app.frame(), 'enter open')).toMatch(/^↑↓ move · enter open · a run section · .* · \? help$/);
 		await app.press('v');
 		let frame = await app.waitFor('Verify operation · lab (demo)');
