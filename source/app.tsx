@@ -366,6 +366,9 @@ export function AppProviders({
 			if (!section) return;
 			const verifySection = verifySectionForRunbookSection(section.id);
 			if (!verifySection) return;
+			// A replay on screen is not interrupted (the reducer leaves it on top): no notice of a panel that did not open.
+			const top = currentRoute(stateRef.current).screen;
+			if (top === 'runs' || top === 'replay') return;
 			dispatch({ type: 'auto-verify', section: verifySection });
 			// After the operation's own "done" notice (its promise settles in this same turn), not under it.
 			const text = t('app.verifyOpened', { section: sectionTitle(section) });

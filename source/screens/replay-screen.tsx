@@ -95,6 +95,14 @@ export function ReplayScreen({
 		onQuit: () => actions.quit(),
 	});
 
+	if (!run) {
+		return (
+			<Box flexDirection="column">
+				<Text color={theme.text.error}>{t('replay.runGone', { run: runId })}</Text>
+			</Box>
+		);
+	}
+
 	const named = source.profile.nodes.length <= 3;
 	const titleWidth = Math.min(40, maxWidth(sectionSteps.map((s) => `${s.number}. ${s.title}`)) + 2);
 	const touched = sectionSteps.filter((s) => playback.cells.has(s.key)).length;
