@@ -182,6 +182,13 @@ export function renderApp(services: Services, initialProfile?: string): Rendered
 	return withFrameHelpers(render(<App services={services} initialProfile={initialProfile} />));
 }
 
+/** The whole console opened on a saved profile, once its dashboard is drawn. */
+export async function openDashboard(services: Services, profile: string): Promise<Rendered> {
+	const app = renderApp(services, profile);
+	await app.waitFor('Sections');
+	return app;
+}
+
 /** The line of the frame the pointer (›) is on. */
 export function selectedLine(frame: string): string {
 	return frame.split('\n').find((line) => /^\s*›/.test(line)) ?? '';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { consoleTestBed, lineWith, renderApp, selectedLine } from '../helpers/render.js';
+import { consoleTestBed, lineWith, openDashboard, renderApp, selectedLine } from '../helpers/render.js';
 
 const { env, services } = consoleTestBed();
 
@@ -20,8 +20,7 @@ describe('dashboard', () => {
 	});
 
 	it('runs a section with a, opens its verification when it ends, shows it done and the nodes connected', async () => {
-		const app = renderApp(services, 'lab');
-		await app.waitFor('Sections');
+		const app = await openDashboard(services, 'lab');
 		await app.press('a');
 		// The end of the section opens the verification panel on its checks, running them.
 		let frame = await app.waitFor('Verify operation · lab (demo)', { what: 'the verification panel' });
@@ -41,8 +40,7 @@ describe('dashboard', () => {
 	it('A runs everything until the next failure and the section shows it failed', async () => {
 		fs.mkdirSync(path.join(env.demoRoot, 'compute1'), { recursive: true });
 		fs.writeFileSync(path.join(env.demoRoot, 'compute1', 'fail'), '');
-		const app = renderApp(services, 'lab');
-		await app.waitFor('Sections');
+		const app = await openDashboard(services, 'lab');
 		await app.press('A');
 		await app.waitFor('stopped at a failure', { what: 'the run to stop' });
 		// Environment ended on the way: its verification panel opened on top.

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { registerRunbook } from '../../source/runbook/registry.js';
 import { demoRunbook } from '../../source/steps/demo/index.js';
-import { consoleTestBed, renderApp, waitUntil } from '../helpers/render.js';
+import { consoleTestBed, openDashboard, waitUntil } from '../helpers/render.js';
 
 const LINES = 300_000;
 
@@ -56,8 +56,7 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('output flood', () => {
 	it('keeps key→frame latency and renders bounded while a step prints 300k lines', async () => {
-		const app = renderApp(services, 'flood');
-		await app.waitFor('Sections');
+		const app = await openDashboard(services, 'flood');
 		await app.press('return');
 		await app.waitFor('1. Print many lines');
 		await app.press('return');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { helpLines } from '../../source/screens/help-overlay.js';
 import { bindingsFor, describeBinding, KEY_BINDINGS, keysLabel, SCREENS } from '../../source/ui/keybindings.js';
-import { consoleTestBed, type Rendered, renderApp, waitUntil } from '../helpers/render.js';
+import { consoleTestBed, openDashboard, type Rendered, renderApp, waitUntil } from '../helpers/render.js';
 
 const { services } = consoleTestBed({
 	// The count step prints 200 lines, 0.1 s apart: it runs for about 20 s unless cancelled.
@@ -19,8 +19,7 @@ async function startSlowStep(app: Rendered): Promise<void> {
 
 describe('help overlay', () => {
 	it('lists the bindings of the screen it was opened from, from the key table, and closes with esc', async () => {
-		const app = renderApp(services, 'lab');
-		await app.waitFor('Sections');
+		const app = await openDashboard(services, 'lab');
 		await app.press('down', 'return');
 		await app.waitFor('1. Count slowly');
 		await app.press('?');
@@ -53,8 +52,7 @@ describe('help overlay', () => {
 
 describe('quit', () => {
 	it('q quits straight away when nothing runs', async () => {
-		const app = renderApp(services, 'lab');
-		await app.waitFor('Sections');
+		const app = await openDashboard(services, 'lab');
 		await app.press('q');
 		await waitUntil(() => services.exits.length > 0, 'exit');
 		expect(services.exits).toEqual([0]);

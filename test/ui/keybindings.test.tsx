@@ -20,7 +20,7 @@ import {
 } from '../../source/ui/keybindings.js';
 import { registeredHandlers, useKeyBindings } from '../../source/ui/use-key-bindings.js';
 import { DEFAULT_ROWS } from '../../source/ui/use-terminal-size.js';
-import { consoleTestBed, renderApp, waitUntil } from '../helpers/render.js';
+import { consoleTestBed, openDashboard, renderApp, waitUntil } from '../helpers/render.js';
 
 afterEach(() => {
 	cleanup();
@@ -179,8 +179,7 @@ describe('key-binding table', () => {
 		});
 
 		it('keys typed right after a screen changes reach the new screen (type-ahead)', async () => {
-			const app = renderApp(services, 'lab');
-			await app.waitFor('Sections');
+			const app = await openDashboard(services, 'lab');
 			// Enter opens the checklist; r, arriving before React has drawn it, must still reach it.
 			app.stdin.write(terminalSequence('return'));
 			app.stdin.write(terminalSequence('r'));

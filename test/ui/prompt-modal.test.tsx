@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleTestBed, renderApp, selectedLine } from '../helpers/render.js';
+import { consoleTestBed, openDashboard, selectedLine } from '../helpers/render.js';
 
 const { services } = consoleTestBed();
 
@@ -7,8 +7,7 @@ const FINGERPRINT = 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8';
 
 describe('prompt modal', () => {
 	it('shows an unknown host key with its type and fingerprint; y trusts it', async () => {
-		const app = renderApp(services, 'lab');
-		await app.waitFor('Sections');
+		const app = await openDashboard(services, 'lab');
 		const answer = services.prompts().ask({
 			kind: 'host-key',
 			node: 'compute1',
@@ -30,8 +29,7 @@ describe('prompt modal', () => {
 	});
 
 	it('n refuses a host key', async () => {
-		const app = renderApp(services, 'lab');
-		await app.waitFor('Sections');
+		const app = await openDashboard(services, 'lab');
 		const answer = services.prompts().ask({
 			kind: 'host-key',
 			node: 'controller',
@@ -46,8 +44,7 @@ describe('prompt modal', () => {
 	});
 
 	it('asks for a password with masked input and answers in order', async () => {
-		const app = renderApp(services, 'lab');
-		await app.waitFor('Sections');
+		const app = await openDashboard(services, 'lab');
 		const first = services.prompts().ask({
 			kind: 'secret',
 			node: 'controller',

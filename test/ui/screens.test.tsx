@@ -4,21 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { VerifyStore } from '../../source/verify/store.js';
-import { consoleTestBed, lineWith, type Rendered, renderApp, selectedLine, waitUntil } from '../helpers/render.js';
+import { consoleTestBed, lineWith, openDashboard, selectedLine, waitUntil } from '../helpers/render.js';
 
 const { services } = consoleTestBed();
-
-async function dashboard(): Promise<Rendered> {
-	const app = renderApp(services, 'lab');
-	await app.waitFor('Sections');
-	return app;
-}
 
 const adhocRuns = () => services.opened[0]!.runner.runs.filter((r) => r.runId.startsWith('adhoc.'));
 
 describe('screens from the dashboard', () => {
 	it('v opens the verification panel on the selected section; r runs one check; ? and esc', async () => {
-		const app = await dashboard();
+		const app = await openDashboard(services, 'lab');
 		// The other screens' keys are on the Nodes heading's row; the footer fits the width and ends with the help key.
 		expect(lineWith(app.frame(), 'Nodes')).toMatch(
 			/^Nodes\s+v verify · l launch · d doctor · t topology · p past runs$/,
@@ -43,7 +37,7 @@ describe('screens from the dashboard', () => {
 	});
 
 	it('l opens the launch form: letters are typed into fields, ctrl+e shows the commands, esc returns', async () => {
-		const app = await dashboard();
+		const app = await openDashboard(services, 'lab');
 		await app.press('l');
 		let frame = await app.waitFor('Launch an instance · lab');
 		expect(frame).toContain('tab/↑↓ field · ←→ change choice · ctrl+s launch · ctrl+e equivalent commands');
@@ -65,7 +59,7 @@ describe('screens from the dashboard', () => {
 	});
 
 	it('d runs the doctor on every node and shows each finding with why and fix; r runs it again', async () => {
-		const app = await dashboard();
+		const app = await openDashboard(services, 'lab');
 		await app.press('d');
 		let frame = await app.waitFor(/\d+ pass · \d+ warn · \d+ fail/, { timeout: 30_000 });
 		expect(frame).toContain('Preflight doctor · lab (demo)');
@@ -83,7 +77,7 @@ describe('screens from the dashboard', () => {
 	});
 
 	it('t draws the networks and the nodes on them; r reads the cloud and says what it could not read', async () => {
-		const app = await dashboard();
+		const app = await openDashboard(services, 'lab');
 		await app.press('t');
 		let frame = await app.waitFor('Physical networks (from the profile)');
 		expect(frame).toContain('management network 127.0.0.0/8');

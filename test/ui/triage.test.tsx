@@ -6,7 +6,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerRunbook } from '../../source/runbook/registry.js';
 import { demoRunbook } from '../../source/steps/demo/index.js';
-import { consoleTestBed, type Rendered, renderApp, saveDemoProfile, waitUntil } from '../helpers/render.js';
+import {
+	consoleTestBed,
+	openDashboard,
+	type Rendered,
+	renderApp,
+	saveDemoProfile,
+	waitUntil,
+} from '../helpers/render.js';
 
 const AMQP_ERROR =
 	'ERROR oslo.messaging._drivers.impl_rabbit [-] AMQP server on controller:5672 is unreachable: [Errno 111] ECONNREFUSED';
@@ -104,8 +111,7 @@ describe('failure triage in the step view', () => {
 
 	it('says so when the node did not fail', async () => {
 		saveDemoProfile(env, { name: 'ok', settings: { DEMO_ROOT: env.demoRoot } });
-		const app = renderApp(services, 'ok');
-		await app.waitFor('Sections');
+		const app = await openDashboard(services, 'ok');
 		await app.press('return', 'return');
 		await app.waitFor('output ·');
 		await app.press('t');
