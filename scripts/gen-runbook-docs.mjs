@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * Writes docs/runbooks/<runbook>.md from the runbook data, with the values of the runbook's example profile.
+ * Writes docs/runbooks/<runbook>.md from the runbook data, with the values of the runbook's two-node example
+ * profile (profiles/<runbook>-two-node.json); every runbook that has one is documented.
  * Run after `npm run build` (it reads dist/): `node scripts/gen-runbook-docs.mjs [--check]`.
- * test/runbook/export-doc.test.ts renders the same text from source/ and fails when the committed file is stale.
+ * test/runbook/export-doc.test.ts renders the same text from source/ and fails when a committed file is stale.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,12 +11,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { renderRunbookDoc } = await import(path.join(root, 'dist/runbook/export.js'));
-const { getRunbook } = await import(path.join(root, 'dist/runbook/registry.js'));
+const { getRunbook, listRunbooks } = await import(path.join(root, 'dist/runbook/registry.js'));
 const { parseProfile } = await import(path.join(root, 'dist/profile/store.js'));
 
+const GENERATOR = 'scripts/gen-runbook-docs.mjs';
 /** The runbooks documented, each with the example profile whose values the document shows. */
-export const DOCS = [{ runbook: 'centos7-ocata', profile: 'profiles/centos7-ocata-two-node.json' }];
-export const GENERATOR = 'scripts/gen-runbook-docs.mjs';
+const DOCS = listRunbooks()
+	.map((r) => ({ runbook: r.id, profile: `profiles/${r.id}-two-node.json` }))
+	.filter((doc) => fs.existsSync(path.join(root, doc.profile)));
 
 const check = process.argv.includes('--check');
 let stale = 0;

@@ -1,30 +1,26 @@
 /**
  * Shared by the debian12-zed tests: the example profiles (with either networking option), a second profile with
- * different values everywhere, and every rendered step script.
+ * different values everywhere, and every rendered step script (the runbook-independent parts live in
+ * ../shared/render-all.ts).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Profile, ProfileNode } from '../../../source/profile/schema.js';
+import type { Profile } from '../../../source/profile/schema.js';
 import { parseProfile } from '../../../source/profile/store.js';
-import type { Runbook, RunbookSection, RunbookStep } from '../../../source/runbook/model.js';
+import type { Runbook } from '../../../source/runbook/model.js';
 import { getRunbook } from '../../../source/runbook/registry.js';
-import { nodesForStep, type RenderedStep, renderStep } from '../../../source/runbook/render.js';
-import { SECRET_NAMES, type Secrets } from '../../../source/runbook/variables.js';
+import { loadExampleProfile, type NetworkOption } from '../shared/render-all.js';
 
-export const ROOT = path.resolve(import.meta.dirname, '../../..');
+export { type RenderedEntry, ROOT, renderAll, secretsWithPrefix } from '../shared/render-all.js';
 
 export function runbook(): Runbook {
 	return getRunbook('debian12-zed');
 }
 
-export function exampleProfile(name: 'two-node' | 'all-in-one', option?: 'provider' | 'selfservice'): Profile {
-	const file = path.join(ROOT, 'profiles', `debian12-zed-${name}.json`);
-	const profile = parseProfile(JSON.parse(fs.readFileSync(file, 'utf8')), file);
-	return option ? { ...profile, network: { ...profile.network, option } } : profile;
+export function exampleProfile(name: 'two-node' | 'all-in-one', option?: NetworkOption): Profile {
+	return loadExampleProfile('debian12-zed', name, option);
 }
 
 /** A profile that shares no value with the example profiles: names, addresses, region, interface, settings. */
-export function otherProfile(option: 'provider' | 'selfservice' = 'provider'): Profile {
+export function otherProfile(option: NetworkOption = 'provider'): Profile {
 	return parseProfile(
 		{
 			version: 1,
@@ -58,36 +54,4 @@ export function otherProfile(option: 'provider' | 'selfservice' = 'provider'): P
 		},
 		'(test profile)',
 	);
-}
-
-export function secretsWithPrefix(prefix: string): Secrets {
-	return Object.fromEntries(
-		SECRET_NAMES.map((n, i) => [n, `${prefix}${i}x${n.toLowerCase().replaceAll('_', '')}`]),
-	) as Secrets;
-}
-
-export interface RenderedEntry {
-	section: RunbookSection;
-	step: RunbookStep;
-	node: ProfileNode;
-	key: string;
-	rendered: RenderedStep;
-}
-
-export function renderAll(rb: Runbook, profile: Profile): RenderedEntry[] {
-	const out: RenderedEntry[] = [];
-	for (const section of rb.sections) {
-		for (const step of section.steps) {
-			for (const node of nodesForStep(rb, step, profile)) {
-				out.push({
-					section,
-					step,
-					node,
-					key: `${section.id}/${step.id}@${node.name}`,
-					rendered: renderStep(rb, section, step, profile, node),
-				});
-			}
-		}
-	}
-	return out;
 }

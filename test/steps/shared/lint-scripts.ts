@@ -1,0 +1,126 @@
+/**
+ * The lint tests of a runbook's rendered scripts: every script of each profile case passes `bash -n` and
+ * `sh -n`, ShellCheck as POSIX sh at severity warning, and calls only helper functions it defines itself.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Profile } from '../../../source/profile/schema.js';
+import type { Runbook } from '../../../source/runbook/model.js';
+import { type RenderedEntry, renderAll } from './render-all.js';
+
+export function hasShellcheck(): boolean {
+	return spawnSync('shellcheck', ['--version']).status === 0;
+}
+
+/**
+ * The core renderer's header sources the secrets file (`. "${OSC_SECRETS:?...}"`): a non-constant source by
+ * design (SC1090). That line belongs to render.ts; every other SC1090 still fails unless the runbook allows it.
+ */
+const CORE_SECRETS_LINE = '. "${OSC_SECRETS:?os-console: OSC_SECRETS is not set}"';
+
+/** The script line an SC1090 finding (gcc format) points at, or undefined for any other finding. */
+function sourcedLine(finding: string): string | undefined {
+	const m = /^(.*?):(\d+):\d+: .*\[SC1090\]$/.exec(finding);
+	if (!m) return undefined;
+	return fs.readFileSync(m[1]!, 'utf8').split('\n')[Number(m[2]) - 1] ?? '';
+}
+
+function writeScripts(entries: RenderedEntry[]): { dir: string; files: Map<string, string> } {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-shellcheck-'));
+	const files = new Map<string, string>();
+	entries.forEach((e, i) => {
+		const file = path.join(dir, `${String(i).padStart(3, '0')}-${e.section.id}-${e.step.id}-${e.node.name}.sh`);
+		fs.writeFileSync(file, e.rendered.script);
+		files.set(file, e.key);
+	});
+	return { dir, files };
+}
+
+function withScripts(entries: RenderedEntry[], check: (files: Map<string, string>) => void): void {
+	const { dir, files } = writeScripts(entries);
+	try {
+		check(files);
+	} finally {
+		fs.rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+export interface LintOptions {
+	/** Each case renders at least this many scripts (a runbook that lost its steps fails here). */
+	minScripts: number;
+	/** Script lines (other than the core secrets line) a runbook may source although ShellCheck cannot follow them. */
+	allowedSources?: RegExp;
+}
+
+export function describeScriptLint(
+	runbook: () => Runbook,
+	cases: { name: string; profile: Profile }[],
+	options: LintOptions,
+): void {
+	describe.each(cases)(`${runbook().id} scripts: $name`, ({ profile }) => {
+		const entries = renderAll(runbook(), profile);
+
+		it('renders a script for every step on its nodes', () => {
+			expect(entries.length).toBeGreaterThan(options.minScripts);
+		});
+
+		it('passes bash -n and sh -n', () => {
+			withScripts(entries, (files) => {
+				const failures: string[] = [];
+				for (const [file, key] of files) {
+					for (const shell of ['bash', 'sh']) {
+						const result = spawnSync(shell, ['-n', file], { encoding: 'utf8' });
+						if (result.status !== 0) failures.push(`${key} (${shell}): ${result.stderr}`);
+					}
+				}
+				expect(failures).toEqual([]);
+			});
+		});
+
+		it.skipIf(!hasShellcheck())('passes shellcheck -s sh -S warning', () => {
+			withScripts(entries, (files) => {
+				const result = spawnSync('shellcheck', ['-s', 'sh', '-S', 'warning', '-f', 'gcc', ...files.keys()], {
+					encoding: 'utf8',
+				});
+				const findings = result.stdout
+					.split('\n')
+					.filter(Boolean)
+					.filter((line) => {
+						const sourced = sourcedLine(line);
+						if (sourced === undefined) return true;
+						return !(sourced === CORE_SECRETS_LINE || options.allowedSources?.test(sourced));
+					})
+					.map((line) => {
+						const file = line.slice(0, line.indexOf(':'));
+						return `${files.get(file) ?? file}${line.slice(file.length)}`;
+					});
+				expect(findings).toEqual([]);
+				// 0: clean, 1: findings (all filtered above); anything else means shellcheck itself failed
+				expect([0, 1]).toContain(result.status);
+			});
+		});
+
+		it('calls only helper functions the script defines', () => {
+			const problems: string[] = [];
+			for (const e of entries) {
+				const defined = new Set([...e.rendered.script.matchAll(/^(osc_[a-z_]+)\(\)/gm)].map((m) => m[1]));
+				// command positions: line start, after ; & | ( or then/else/do
+				for (const m of e.rendered.script.matchAll(
+					/(?:^[\t ]*|[;&|(][\t ]*|\b(?:then|else|do)[\t ]+)(osc_[a-z_]+)(?=[\t ;)]|$)/gm,
+				)) {
+					if (!defined.has(m[1]!)) problems.push(`${e.key}: ${m[1]}`);
+				}
+			}
+			expect([...new Set(problems)]).toEqual([]);
+		});
+	});
+
+	it('shellcheck is installed (CI installs it; the lint tests above are skipped without it)', () => {
+		if (process.env.CI) expect(hasShellcheck()).toBe(true);
+		else if (!hasShellcheck()) console.warn('shellcheck not found: apt-get install -y shellcheck');
+		expect(spawnSync('bash', ['--version'], { encoding: 'utf8' }).stdout).toMatch(/bash/);
+	});
+}
