@@ -572,9 +572,9 @@ export const en = {
 	'replay.operatorNote': 'operator: {actions}',
 	'replay.pane.notReached': '{node}: not run in this run so far',
 	'replay.pane.notInRun': '{node}: this run did not run it',
-	'replay.pane.running':
-		'{node}: attempt {attempt} running since {clock}; its output shows when it ends (the log has no per-line times)',
-	'replay.pane.noLog': 'no output log ({problem}): {file}',
+	'replay.pane.running': '{node}: attempt {attempt} running since {clock}',
+	'replay.pane.runningNote': 'its output shows when it ends: the log has no per-line times',
+	'replay.pane.noLog': 'no output log ({problem})',
 	'replay.pane.title': 'output · {node} · attempt {attempt}',
 	'replay.pane.empty': 'output',
 	'replay.pane.footer': 'lines {from}-{to} of {total} · {file}',

@@ -52,16 +52,18 @@ export function ReplayOutput({
 					? t('replay.pane.notInRun', { node })
 					: t('replay.pane.notReached', { node })
 				: t('replay.pane.running', { node, attempt: cell.attempt, clock: clockLabel(cell.startedAt ?? 0) });
-		return <OutputPane lines={[]} height={height} emptyText={empty} title={title} footer=" " />;
+		// The longer words go in the footer, which is cut to the width: the empty text would wrap and grow the pane.
+		const footer = node && cell ? t('replay.pane.runningNote') : ' ';
+		return <OutputPane lines={[]} height={height} emptyText={empty} title={title} footer={footer} />;
 	}
 	if (!output.lines) {
 		return (
 			<OutputPane
 				lines={[]}
 				height={height}
-				emptyText={t('replay.pane.noLog', { problem: output.problem ?? '', file: output.file })}
+				emptyText={t('replay.pane.noLog', { problem: output.problem ?? '' })}
 				title={title}
-				footer=" "
+				footer={output.file}
 			/>
 		);
 	}

@@ -23,7 +23,7 @@ import { symbols } from '../../source/ui/theme.js';
 import { registeredHandlers } from '../../source/ui/use-key-bindings.js';
 import { DEFAULT_ROWS } from '../../source/ui/use-terminal-size.js';
 import { tempConsoleHome } from '../commands/helpers.js';
-import { demoProfile, writeProfile } from '../helpers/profiles.js';
+import { demoProfile } from '../helpers/profiles.js';
 import { recordTwoSessions } from '../helpers/recorded-runs.js';
 import { lineWith, withFrameHelpers } from '../helpers/render.js';
 
@@ -34,13 +34,7 @@ let runIds: string[] = [];
 const home = tempConsoleHome('osc-ui-replay-');
 
 beforeAll(async () => {
-	root = path.join(home.dir, 'demo-root');
-	const input = demoProfile({ demoRoot: root, name: 'replay-ui' });
-	input.settings = { DEMO_ROOT: root, DEMO_LINES: '3', DEMO_DELAY: '0.3' };
-	profileFile = writeProfile(home.dir, input);
-	profile = Profile.parse(input);
-
-	runIds = await recordTwoSessions(profile, root, 'tester@ci');
+	({ demoRoot: root, profileFile, profile, runIds } = await recordTwoSessions(home.dir, 'replay-ui', 'tester@ci'));
 });
 
 afterEach(() => {
@@ -237,7 +231,9 @@ describe('the replay screens (os-console replay on a terminal)', () => {
 		// the selection follows the last event: compute2 on services/flaky
 		await app.press('3');
 		frame = await app.waitFor('compute2: attempt 1 running since');
+		expect(frame).toContain('its output shows when it ends: the log has no per-line times');
 		expect(frame).not.toContain('flag file present: failing');
+		expect(frame.split('\n').length).toBeLessThanOrEqual(DEFAULT_ROWS - 1);
 		// Its end: the log's lines, in order, with their numbers.
 		while (eventsPlayed(app.frame()) < failedAt + 1) await app.press('n');
 		frame = await app.waitFor('output · compute2 · attempt 1');
