@@ -42,7 +42,7 @@ import {
 	type ResolvedHost,
 	SshConfigResolver,
 } from '../ssh/ssh-config.js';
-import { ExportError, type ExportFile, type ExportRequest, splitRenderedStep } from './export.js';
+import { ExportError, type ExportFile, type ExportRequest, helperOrder } from './export.js';
 import { type Action, type Condition, type Runbook, type RunbookSection, RunbookStep } from './model.js';
 import { conditionHolds, describeAction, nodesForStep, renderStep } from './render.js';
 import { asScriptText, parseTemplate, templateVariables } from './template.js';
@@ -250,14 +250,16 @@ function renderedSnippet(ctx: BuildContext, section: RunbookSection, action: Act
 		actions: [{ ...action, when: undefined }],
 	});
 	const rendered = renderStep(ctx.runbook, section, step, ctx.profile, ctx.anyNode);
-	const split = splitRenderedStep(rendered.script);
-	const lines = split.body.split('\n');
-	if (!lines[0]?.startsWith('osc_action 1 1 ')) throw new ExportError('unexpected rendered action (renderer changed?)');
-	const helpers = [...split.helpers.entries()].filter(([key]) => key !== 'osc_action').map(([, text]) => text);
+	const { parts } = rendered;
+	const only = parts.actions[0];
+	if (parts.actions.length !== 1 || !only) throw new ExportError('expected exactly one rendered action');
 	return {
-		body: lines.slice(1).join('\n'),
-		helpers,
-		variables: [...split.assignments.keys(), ...rendered.secrets],
+		body: `${only.script}\n`,
+		helpers: parts.helpers
+			.filter((h) => h.name !== 'osc_action')
+			.sort((a, b) => helperOrder(a.name) - helperOrder(b.name))
+			.map((h) => h.text),
+		variables: [...parts.values.map((v) => v.name), ...rendered.secrets],
 	};
 }
 

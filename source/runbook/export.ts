@@ -1,8 +1,8 @@
 /**
  * Views of a runbook for reading and running without the console: the bash export (one self-contained script
  * per node) and the operator's document. Both are built from `renderStep`, the code the console's runner uses,
- * so what is exported is what the console runs: a step script is split into its header (values and the secrets
- * line), its helper functions and its body; the export keeps every body verbatim, in runbook order, each in its
+ * so what is exported is what the console runs: `renderStep` returns the pieces of each step script (its values,
+ * secrets loader, helper functions and body); the export keeps every body verbatim, in runbook order, each in its
  * own subshell, and states the values, the secrets and the helper functions once at the top.
  */
 import path from 'node:path';
@@ -19,66 +19,8 @@ export class ExportError extends Error {
 	override name = 'ExportError';
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Splitting a rendered step script
-
-const SECRETS_COMMENT =
-	'# secrets: loaded from the root-only file uploaded beside this script, never passed as arguments';
-const SECRETS_SOURCE = '. "${OSC_SECRETS:?os-console: OSC_SECRETS is not set}"';
-const SECRETS_DIRECTIVE = '# shellcheck source=/dev/null';
-const BODY_START = /^(?:# already done on this node\?|osc_action 1 \d+ ')/m;
-const ASSIGNMENT = /^([A-Z][A-Z0-9_]*)=('(?:[^']|'\\'')*')$/gm;
-const CREDS_FUNCTION = /^osc_creds_(?:admin|demo)\(\) \{\n(?:\t[^\n]*\n)*\}$/gm;
-const PYTHON_LINE = /^OSC_PYTHON=[a-z0-9.]+$/gm;
-
-/** The parts of a rendered step script. */
-export interface SplitStep {
-	/** `NAME='value'` lines of the header, by name, verbatim. */
-	assignments: Map<string, string>;
-	/** Helper definitions (functions, and the OSC_PYTHON line), verbatim, keyed for de-duplication. */
-	helpers: Map<string, string>;
-	/** Everything after the helpers: the check, the actions and the verification, verbatim. */
-	body: string;
-}
-
-/**
- * Split a script made by `renderStep`. Throws when the script holds anything this function does not recognise,
- * so a change in the renderer fails the export (and its tests) instead of silently dropping a line.
- */
-export function splitRenderedStep(script: string): SplitStep {
-	const match = BODY_START.exec(script);
-	if (!match) throw new ExportError('cannot find the first action of a rendered step script');
-	let prefix = script.slice(0, match.index);
-	const body = script.slice(match.index);
-	const helpers = new Map<string, string>();
-	const take = (key: string, text: string) => {
-		helpers.set(key, text);
-		prefix = prefix.replace(text, '');
-	};
-	for (const m of prefix.matchAll(CREDS_FUNCTION)) take(m[0].slice(0, m[0].indexOf('(')), m[0]);
-	for (const m of prefix.matchAll(PYTHON_LINE)) take('OSC_PYTHON', m[0]);
-	for (const [name, text] of Object.entries(PRELUDE_FUNCTIONS)) if (prefix.includes(text)) take(name, text);
-	const assignments = new Map<string, string>();
-	for (const m of prefix.matchAll(ASSIGNMENT)) assignments.set(m[1]!, m[0]);
-	for (const text of assignments.values()) prefix = prefix.replace(text, '');
-	const rest = prefix
-		.split('\n')
-		.filter((line) => line.trim() !== '')
-		.filter((line, index) => !(index === 0 && line.startsWith('# os-console ')))
-		.filter(
-			(line) =>
-				!['set -eu', '# values from the profile', SECRETS_COMMENT, SECRETS_DIRECTIVE, SECRETS_SOURCE].includes(line),
-		);
-	if (rest.length) {
-		throw new ExportError(
-			`a rendered step script has lines the export does not know (renderer changed?):\n${rest.join('\n')}`,
-		);
-	}
-	return { assignments, helpers, body };
-}
-
-/** Helpers in the order the renderer emits them (credentials, interpreter, prelude functions). */
-function helperOrder(key: string): number {
+/** Helpers in a fixed order across steps (credentials, interpreter, prelude functions). */
+export function helperOrder(key: string): number {
 	if (key === 'osc_creds_admin') return 0;
 	if (key === 'osc_creds_demo') return 1;
 	if (key === 'OSC_PYTHON') return 2;
@@ -192,13 +134,13 @@ export function renderNodeScript(
 	const blocks: string[] = [];
 	planned.forEach((p, index) => {
 		const rendered = renderStep(runbook, p.section, p.step, profile, node);
-		const split = splitRenderedStep(rendered.script);
-		for (const [name, text] of split.assignments) {
+		const { parts } = rendered;
+		for (const { name, line } of parts.values) {
 			const prior = assignments.get(name);
-			if (prior !== undefined && prior !== text) throw new ExportError(`${p.key}: ${name} differs between steps`);
-			assignments.set(name, text);
+			if (prior !== undefined && prior !== line) throw new ExportError(`${p.key}: ${name} differs between steps`);
+			assignments.set(name, line);
 		}
-		for (const [key, text] of split.helpers) helpers.set(key, text);
+		for (const { name, text } of parts.helpers) helpers.set(name, text);
 		for (const s of rendered.secrets) secretNames.add(s);
 		const title = shellQuoteAlways(p.step.title);
 		const key = shellQuoteAlways(p.key);
@@ -210,7 +152,7 @@ export function renderNodeScript(
 			'set +e',
 			'(',
 			'set -eu',
-			split.body.trimEnd(),
+			parts.body,
 			')',
 			'osc_rc=$?',
 			'set -e',

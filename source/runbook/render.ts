@@ -97,33 +97,33 @@ interface RenderContext {
 	variables: Set<string>;
 }
 
-function use(ctx: RenderContext, templates: string[]): void {
+function noteTemplates(ctx: RenderContext, templates: string[]): void {
 	for (const t of templates) for (const v of templateVariables(t)) ctx.variables.add(v);
 }
 
-function useCredentials(ctx: RenderContext, creds: 'admin' | 'demo'): void {
+function needCredentials(ctx: RenderContext, creds: 'admin' | 'demo'): void {
 	ctx.functions.add('osc_openstack');
 	ctx.functions.add(`osc_creds_${creds}`);
-	for (const t of Object.values(ctx.runbook.credentials[creds])) use(ctx, [t]);
+	for (const t of Object.values(ctx.runbook.credentials[creds])) noteTemplates(ctx, [t]);
 }
 
-function useSql(ctx: RenderContext): void {
+function needSql(ctx: RenderContext): void {
 	ctx.functions.add(ctx.runbook.sqlAuth === 'socket' ? 'osc_sql_socket' : 'osc_sql_password');
 	if (ctx.runbook.sqlAuth === 'password') ctx.variables.add('DB_ROOT_PASS');
 }
 
-function useHelper(ctx: RenderContext, helper: 'ini' | 'file' | 'sql' | 'openstack-admin' | 'openstack-demo'): void {
+function needHelper(ctx: RenderContext, helper: 'ini' | 'file' | 'sql' | 'openstack-admin' | 'openstack-demo'): void {
 	if (helper === 'ini') ctx.functions.add('osc_ini');
 	else if (helper === 'file') ctx.functions.add('osc_write_file');
-	else if (helper === 'sql') useSql(ctx);
-	else useCredentials(ctx, helper === 'openstack-admin' ? 'admin' : 'demo');
+	else if (helper === 'sql') needSql(ctx);
+	else needCredentials(ctx, helper === 'openstack-admin' ? 'admin' : 'demo');
 }
 
 function renderAction(ctx: RenderContext, action: Action): string {
-	use(ctx, actionTemplates(action));
+	noteTemplates(ctx, actionTemplates(action));
 	switch (action.kind) {
 		case 'shell':
-			for (const use of action.uses) useHelper(ctx, use);
+			for (const helper of action.uses) needHelper(ctx, helper);
 			return `(\n${asScriptText(action.script).trimEnd()}\n)`;
 		case 'ini': {
 			ctx.functions.add('osc_ini');
@@ -157,14 +157,14 @@ function renderAction(ctx: RenderContext, action: Action): string {
 			ctx.functions.add('osc_service');
 			return `osc_service ${action.state} ${action.enable ? 'enable' : 'keep'} ${action.names.join(' ')}`;
 		case 'sql': {
-			useSql(ctx);
+			needSql(ctx);
 			let body = asHeredocBody(action.sql);
 			if (!body.endsWith('\n')) body += '\n';
 			const delimiter = heredocDelimiter(body, 'OSC_SQL');
 			return `osc_sql <<${delimiter}\n${body}${delimiter}`;
 		}
 		case 'openstack': {
-			useCredentials(ctx, action.creds);
+			needCredentials(ctx, action.creds);
 			const secretSlots: string[] = [];
 			const words = action.args.map((arg, index) => {
 				const sole = soleVariable(arg);
@@ -205,49 +205,82 @@ function renderAction(ctx: RenderContext, action: Action): string {
 	}
 }
 
+/** One action (or the verification) of a rendered step. */
+export interface RenderedAction {
+	/** The plan line (templates as written: placeholders by name). */
+	describe: string;
+	/** `osc_action N TOTAL 'describe'`: the progress marker the engine reads. */
+	marker: string;
+	/** The action's shell text, as it follows its marker in the script. */
+	script: string;
+}
+
+/**
+ * A rendered step in the pieces its script is made of, in script order, so that other views (the bash and
+ * Ansible exports) reuse the runner's exact text without reading it back out of the script.
+ */
+export interface RenderedParts {
+	/** The `# os-console ...` comment and `set -eu`. */
+	head: string[];
+	/** `NAME='value'` for each profile value the step uses, sorted by name. */
+	values: { name: string; line: string }[];
+	/** The lines that load the secrets file; empty when the step uses no secret. */
+	secretsLoader: string[];
+	/** Helper definitions in script order (credentials functions, OSC_PYTHON, prelude functions), by name. */
+	helpers: { name: string; text: string }[];
+	/** The "already done on this node?" block, when the step has a check. */
+	check?: string;
+	/** The active actions, in order. */
+	actions: RenderedAction[];
+	verify?: RenderedAction;
+	/** check, actions and verify exactly as they stand in the script (no trailing newline). */
+	body: string;
+}
+
 export interface RenderedStep {
 	/** The script as it runs on the node; it holds no secret values. */
 	script: string;
 	/** The secrets the script loads from $OSC_SECRETS. */
 	secrets: SecretName[];
-	/** One line per active action, in order. */
+	/** One line per active action, in order (and the verification's). */
 	actions: string[];
+	/** The pieces of `script`. */
+	parts: RenderedParts;
 }
 
-/** Values shown in the header; secrets are loaded, never written. */
-function renderHeader(ctx: RenderContext): string[] {
-	const lines: string[] = [];
-	const names = [...ctx.variables].sort();
-	const plain = names.filter((n) => !isSecretName(n));
-	if (plain.length) {
-		lines.push('# values from the profile');
-		for (const name of plain) {
-			lines.push(`${name}=${shellQuoteAlways(variableValue(ctx.runbook, ctx.profile, ctx.node, name))}`);
-		}
-	}
-	if (names.some(isSecretName)) {
-		lines.push(
-			'# secrets: loaded from the root-only file uploaded beside this script, never passed as arguments',
-			'# shellcheck source=/dev/null',
-			'. "${OSC_SECRETS:?os-console: OSC_SECRETS is not set}"',
-		);
-	}
-	return lines;
+const VALUES_COMMENT = '# values from the profile';
+const SECRETS_LOADER = [
+	'# secrets: loaded from the root-only file uploaded beside this script, never passed as arguments',
+	'# shellcheck source=/dev/null',
+	'. "${OSC_SECRETS:?os-console: OSC_SECRETS is not set}"',
+];
+
+/** The profile values a step uses, as single-quoted assignments sorted by name; secrets are loaded, never written. */
+function renderValues(ctx: RenderContext): { name: string; line: string }[] {
+	return [...ctx.variables]
+		.sort()
+		.filter((name) => !isSecretName(name))
+		.map((name) => ({
+			name,
+			line: `${name}=${shellQuoteAlways(variableValue(ctx.runbook, ctx.profile, ctx.node, name))}`,
+		}));
 }
 
-function renderFunctions(ctx: RenderContext): string[] {
-	const out: string[] = [];
+/** Helper definitions the step needs, in the order the script states them. */
+function renderFunctions(ctx: RenderContext): { name: string; text: string }[] {
+	const out: { name: string; text: string }[] = [];
 	for (const creds of ['admin', 'demo'] as const) {
 		const fn = `osc_creds_${creds}`;
 		if (!ctx.functions.has(fn)) continue;
 		const exports = Object.entries(ctx.runbook.credentials[creds]).map(
 			([key, template]) => `\texport ${key}=${asShellWord(template)}`,
 		);
-		out.push(`${fn}() {\n${exports.join('\n')}\n}`);
+		out.push({ name: fn, text: `${fn}() {\n${exports.join('\n')}\n}` });
 	}
-	if (ctx.functions.has('osc_openstack')) out.unshift(`OSC_PYTHON=${ctx.runbook.os.python}`);
+	if (ctx.functions.has('osc_openstack'))
+		out.unshift({ name: 'OSC_PYTHON', text: `OSC_PYTHON=${ctx.runbook.os.python}` });
 	for (const [name, body] of Object.entries(PRELUDE_FUNCTIONS)) {
-		if (ctx.functions.has(name)) out.push(body);
+		if (ctx.functions.has(name)) out.push({ name, text: body });
 	}
 	return out;
 }
@@ -260,41 +293,66 @@ export function renderStep(
 	node: ProfileNode,
 ): RenderedStep {
 	const ctx: RenderContext = { runbook, profile, node, functions: new Set(['osc_action']), variables: new Set() };
-	const actions = activeActions(runbook, step, profile, node);
-	const total = actions.length + (step.verify ? 1 : 0);
-	const body: string[] = [];
+	const active = activeActions(runbook, step, profile, node);
+	const total = active.length + (step.verify ? 1 : 0);
+	let check: string | undefined;
 	if (step.check) {
-		use(ctx, [step.check]);
-		body.push(
+		noteTemplates(ctx, [step.check]);
+		check = [
 			'# already done on this node?',
 			`if ( ${asScriptText(step.check).trim()} ); then`,
 			`\techo '${MARKER_ALREADY_DONE}'`,
 			'\texit 0',
 			'fi',
-		);
+		].join('\n');
 	}
-	const descriptions: string[] = [];
-	actions.forEach((action, index) => {
-		const rendered = renderAction(ctx, action);
-		const description = describeAction(action);
-		descriptions.push(description);
-		body.push(`osc_action ${index + 1} ${total} ${shellQuoteAlways(description)}`, rendered);
+	const actions: RenderedAction[] = active.map((action, index) => {
+		const script = renderAction(ctx, action);
+		const describe = describeAction(action);
+		return { describe, marker: `osc_action ${index + 1} ${total} ${shellQuoteAlways(describe)}`, script };
 	});
+	let verify: RenderedAction | undefined;
 	if (step.verify) {
-		use(ctx, [step.verify]);
+		noteTemplates(ctx, [step.verify]);
 		// The marker is one line: a multi-line verify is summarised by its first line.
 		const lines = step.verify.trim().split('\n');
-		const summary = `verify: ${lines[0]}${lines.length > 1 ? ' …' : ''}`;
-		descriptions.push(summary);
-		body.push(`osc_action ${total} ${total} ${shellQuoteAlways(summary)}`, `(\n${asScriptText(step.verify).trim()}\n)`);
+		const describe = `verify: ${lines[0]}${lines.length > 1 ? ' …' : ''}`;
+		verify = {
+			describe,
+			marker: `osc_action ${total} ${total} ${shellQuoteAlways(describe)}`,
+			script: `(\n${asScriptText(step.verify).trim()}\n)`,
+		};
 	}
-	const header = [
-		`# os-console ${runbook.id}: ${section.id}/${step.id} on ${node.name}: ${step.title}`,
-		'set -eu',
-		...renderHeader(ctx),
+	const bodyLines = [
+		...(check === undefined ? [] : [check]),
+		...[...actions, ...(verify ? [verify] : [])].flatMap((a) => [a.marker, a.script]),
 	];
-	const script = [...header, ...renderFunctions(ctx), ...body, ''].join('\n');
-	return { script, secrets: [...ctx.variables].filter(isSecretName).sort(), actions: descriptions };
+	const values = renderValues(ctx);
+	const usesSecrets = [...ctx.variables].some(isSecretName);
+	const parts: RenderedParts = {
+		head: [`# os-console ${runbook.id}: ${section.id}/${step.id} on ${node.name}: ${step.title}`, 'set -eu'],
+		values,
+		secretsLoader: usesSecrets ? [...SECRETS_LOADER] : [],
+		helpers: renderFunctions(ctx),
+		actions,
+		body: bodyLines.join('\n'),
+	};
+	if (check !== undefined) parts.check = check;
+	if (verify) parts.verify = verify;
+	const script = [
+		...parts.head,
+		...(values.length ? [VALUES_COMMENT, ...values.map((v) => v.line)] : []),
+		...parts.secretsLoader,
+		...parts.helpers.map((h) => h.text),
+		...bodyLines,
+		'',
+	].join('\n');
+	return {
+		script,
+		secrets: [...ctx.variables].filter(isSecretName).sort(),
+		actions: [...actions, ...(verify ? [verify] : [])].map((a) => a.describe),
+		parts,
+	};
 }
 
 /** The secrets file the runner uploads (0600) for one step: shell assignments of exactly the secrets it uses. */
