@@ -21,7 +21,12 @@ export function ReplayBanner({
 	clock: number;
 	span: number;
 }) {
-	const filled = playback.total === 0 ? BAR_WIDTH : Math.round((playback.applied / playback.total) * BAR_WIDTH);
+	// How far the run's clock is: a run that sat idle for minutes shows it, events or not.
+	const filled = playback.ended
+		? BAR_WIDTH
+		: span > 0
+			? Math.min(BAR_WIDTH, Math.round((clock / span) * BAR_WIDTH))
+			: 0;
 	const mode = playback.ended
 		? t('replay.ended')
 		: state.playing
