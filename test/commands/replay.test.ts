@@ -9,7 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run as replay } from '../../source/commands/replay.js';
 import { Journal } from '../../source/engine/journal.js';
-import { Profile } from '../../source/profile/schema.js';
+import type { Profile } from '../../source/profile/schema.js';
 import { loadOrCreateSecrets } from '../../source/profile/store.js';
 import { MASK } from '../../source/runbook/render.js';
 import { demoProfile, writeProfile } from '../helpers/profiles.js';
@@ -24,13 +24,7 @@ const home = tempConsoleHome('osc-replay-');
 const stdio = captureStdio();
 
 beforeAll(async () => {
-	root = path.join(home.dir, 'demo-root');
-	const input = demoProfile({ demoRoot: root, name: 'replay-demo' });
-	input.settings = { DEMO_ROOT: root, DEMO_LINES: '3', DEMO_DELAY: '0.3' };
-	profileFile = writeProfile(home.dir, input);
-	profile = Profile.parse(input);
-
-	runIds = await recordTwoSessions(profile, root, 'tester@ci');
+	({ demoRoot: root, profileFile, profile, runIds } = await recordTwoSessions(home.dir, 'replay-demo', 'tester@ci'));
 });
 
 /** Lines of the replay without the "+12.345s" time column. */

@@ -8,10 +8,11 @@ import { expect } from 'vitest';
 import { Engine } from '../../source/engine/engine.js';
 import { Journal } from '../../source/engine/journal.js';
 import { ProgressStore } from '../../source/engine/progress-store.js';
-import type { Profile } from '../../source/profile/schema.js';
+import { type Profile, Profile as ProfileSchema } from '../../source/profile/schema.js';
 import { loadOrCreateSecrets } from '../../source/profile/store.js';
 import { getRunbook } from '../../source/runbook/registry.js';
 import { LocalShellRunner } from './local-runner.js';
+import { demoProfile, writeProfile } from './profiles.js';
 
 /** An engine of the profile's runbook on the LocalShellRunner whose journal records the run `runId`. */
 export function recordingEngine(profile: Profile, runId: string, operator: string): Engine {
@@ -27,12 +28,27 @@ export function recordingEngine(profile: Profile, runId: string, operator: strin
 	});
 }
 
+export interface RecordedRuns {
+	/** Where the demo runbook's steps wrote. */
+	demoRoot: string;
+	profileFile: string;
+	profile: Profile;
+	/** The two runs, oldest first. */
+	runIds: string[];
+}
+
 /**
- * Two console sessions of the demo runbook, each its own run. In the first, compute2 fails the flaky step
- * (a flag file under demoRoot), the run stops there and the operator skips services/compute-only on
- * compute1; in the second, a later console, the flag is gone and the rest runs. Returns the two run ids.
+ * A three-node demo profile (its file in `dir`, the steps writing under dir/demo-root; the count step
+ * prints 3 lines 0.3 s apart) and two console sessions of it, each its own run. In the first, compute2
+ * fails the flaky step (a flag file under the demo root), the run stops there and the operator skips
+ * services/compute-only on compute1; in the second, a later console, the flag is gone and the rest runs.
  */
-export async function recordTwoSessions(profile: Profile, demoRoot: string, operator: string): Promise<string[]> {
+export async function recordTwoSessions(dir: string, profileName: string, operator: string): Promise<RecordedRuns> {
+	const demoRoot = path.join(dir, 'demo-root');
+	const input = demoProfile({ demoRoot, name: profileName });
+	input.settings = { DEMO_ROOT: demoRoot, DEMO_LINES: '3', DEMO_DELAY: '0.3' };
+	const profileFile = writeProfile(dir, input);
+	const profile = ProfileSchema.parse(input);
 	const flag = path.join(demoRoot, 'compute2', 'fail');
 	const first = new Date().toISOString();
 	fs.mkdirSync(path.dirname(flag), { recursive: true });
@@ -48,5 +64,5 @@ export async function recordTwoSessions(profile: Profile, demoRoot: string, oper
 	const e2 = recordingEngine(profile, second, operator);
 	expect(await e2.runAll()).toBe(true);
 	await e2.close();
-	return [first, second];
+	return { demoRoot, profileFile, profile, runIds: [first, second] };
 }
