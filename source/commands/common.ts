@@ -106,6 +106,18 @@ export function commandWriters(io: CommandIO): { out: (text: string) => void; er
 	return { out: io.stdout ?? writeStdout, err: io.stderr ?? writeStderr };
 }
 
+/** Runs `work` with a signal that ctrl+c (SIGINT) aborts, so the command stops what runs and still reports. */
+export async function untilInterrupted<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+	const controller = new AbortController();
+	const stop = () => controller.abort();
+	process.once('SIGINT', stop);
+	try {
+		return await work(controller.signal);
+	} finally {
+		process.off('SIGINT', stop);
+	}
+}
+
 /** The options of a command that connects to the nodes: --accept-new and --known-hosts FILE (repeatable). */
 export const HOST_KEY_FLAGS = {
 	'accept-new': { type: 'boolean' },

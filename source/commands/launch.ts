@@ -19,6 +19,7 @@ import {
 	reportError,
 	requireProfileFlag,
 	UsageError,
+	untilInterrupted,
 } from './common.js';
 
 export const usage = `Usage: os-console launch --profile NAME_OR_PATH [--spec launch.json] [options]
@@ -137,8 +138,8 @@ export async function launchCommand(argv: string[], io: LaunchIO = {}): Promise<
 					.join('\n')}`,
 			);
 		}
-		const spec = validation.spec;
-		const plan = launchPlanFor(engine, spec, validation.publicKey);
+		const { spec, publicKey } = validation;
+		const plan = launchPlanFor(engine, spec, publicKey);
 		if (!flags.json || flags.plan) {
 			out(`Equivalent commands (on the controller):\n${plan.commands.map((c) => `  ${c}`).join('\n')}\n`);
 		}
@@ -161,15 +162,11 @@ export async function launchCommand(argv: string[], io: LaunchIO = {}): Promise<
 				return EXIT_FAILED;
 			}
 		}
-		const controller = new AbortController();
-		const stop = () => controller.abort();
-		process.once('SIGINT', stop);
-		let outcome: LaunchOutcome;
-		try {
-			outcome = await submitLaunch(engine, spec, {
-				publicKey: validation.publicKey,
+		const outcome = await untilInterrupted((signal) =>
+			submitLaunch(engine, spec, {
+				publicKey,
 				buildTimeoutSec: timeout,
-				signal: controller.signal,
+				signal,
 				onLine: (stream, text) => {
 					if (!flags.json) (stream === 'stderr' ? err : out)(`controller | ${text}\n`);
 				},
@@ -178,10 +175,8 @@ export async function launchCommand(argv: string[], io: LaunchIO = {}): Promise<
 					if (phase.kind === 'creating') out('==> creating what is missing (each only if absent)\n');
 					if (phase.kind === 'waiting') out(`==> ${spec.instance}: ${phase.status} (${phase.waitedSec}s)\n`);
 				},
-			});
-		} finally {
-			process.off('SIGINT', stop);
-		}
+			}),
+		);
 		if (flags.json) out(`${JSON.stringify({ ...outcome, commands: plan.commands }, null, 2)}\n`);
 		else (outcome.kind === 'active' ? out : err)(`${describeOutcome(outcome)}\n`);
 		return outcome.kind === 'active' ? EXIT_OK : EXIT_FAILED;

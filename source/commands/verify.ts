@@ -19,6 +19,7 @@ import {
 	reportError,
 	requireProfileFlag,
 	UsageError,
+	untilInterrupted,
 } from './common.js';
 
 export const usage = `Usage: os-console verify --profile NAME_OR_PATH [options]
@@ -91,21 +92,16 @@ export async function verifyCommand(argv: string[], io: CommandIO = {}): Promise
 			results = instances.flatMap((i) => store.get(i.def.id, i.node.name) ?? []);
 			neverRun = instances.filter((i) => !store.get(i.def.id, i.node.name)).map((i) => i.key);
 		} else {
-			const controller = new AbortController();
-			const stop = () => controller.abort();
-			process.once('SIGINT', stop);
-			try {
-				results = await runChecks(engine, {
+			results = await untilInterrupted((signal) =>
+				runChecks(engine, {
 					...selection,
 					store,
-					signal: controller.signal,
+					signal,
 					onResult: (result) => {
 						if (!flags.json) out(`${formatResult(result)}\n`);
 					},
-				});
-			} finally {
-				process.off('SIGINT', stop);
-			}
+				}),
+			);
 		}
 		const passed = results.filter((r) => r.status === 'pass').length;
 		const failed = results.length - passed;
