@@ -112,7 +112,7 @@ export function makeServices(): TestServices {
 export type Rendered = ReturnType<typeof render> & {
 	/** Press keys by spec: 'r', 'down', 'ctrl+s', 'escape'. */
 	press(...specs: string[]): Promise<void>;
-	/** Type text (one write, like a paste or fast typing of one chunk per character). */
+	/** Type text one character (one write) at a time, as a person types. */
 	type(text: string): Promise<void>;
 	frame(): string;
 	waitFor(
