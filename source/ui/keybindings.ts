@@ -286,7 +286,10 @@ export function hintsFor(screen: ScreenId): { keys: string; label: string; actio
 		if (row.action === 'next-field') keys = 'tab/↑↓';
 		if (row.action === 'choice-next') keys = '←→';
 		if (row.action === 'next-node') keys = 'tab/1-9';
+		// The replay's row of hints is long: one key each (? lists the others).
 		if (row.action === 'replay-faster') keys = '+/-';
+		if (row.action === 'replay-step') keys = 'n';
+		if (row.action === 'replay-end') keys = 'e';
 		hints.push({ keys, label: hintLabel(row), action: row.action });
 	}
 	return hints;

@@ -118,6 +118,8 @@ describe('the replay screens (os-console replay on a terminal)', () => {
 		frame = await app.waitFor(`REPLAY of run ${runIds[0]}`);
 		expect(frame).toContain('nothing connects, nothing is written');
 		expect(frame.split('\n').length).toBeLessThanOrEqual(DEFAULT_ROWS - 1);
+		// The footer's hints fit 100 columns with the keys that matter most: pause, speed, next, end, back.
+		expect(frame).toContain('p pause · +/- speed · n next · e end · esc back · ? help · q quit');
 		// esc returns to the list, esc there (the bottom screen) leaves the console
 		await app.press('escape');
 		await app.waitFor('Past runs · replay-ui (demo)');
