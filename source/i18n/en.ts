@@ -579,6 +579,7 @@ export const en = {
 	'replay.pane.empty': 'output',
 	'replay.pane.footer': 'lines {from}-{to} of {total} · {file}',
 	'replay.pane.scrolled': 'scrolled back {count} {count|line|lines} (f follows)',
+	'replay.pane.skipped': 'the first {size} only in the log file',
 	'replay.pane.unfinished': 'the log as it is now: the attempt did not end in this run',
 	'replay.runGone': 'the run {run} is not in the journal',
 } as const;

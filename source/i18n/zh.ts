@@ -562,6 +562,7 @@ export const zh: { readonly [K in keyof typeof en]: string } = {
 	'replay.pane.empty': '输出',
 	'replay.pane.footer': '第 {from}-{to} 行，共 {total} 行 · {file}',
 	'replay.pane.scrolled': '已向上滚动 {count} 行（f 重新跟随）',
+	'replay.pane.skipped': '前 {size} 仅在日志文件中',
 	'replay.pane.unfinished': '日志的当前内容：此尝试在本次运行中未结束',
 	'replay.runGone': '运行日志中没有运行 {run}',
 };

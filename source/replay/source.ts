@@ -47,16 +47,49 @@ export function loadReplaySource(profile: Profile): ReplaySource {
 export interface AttemptOutput {
 	file: string;
 	lines?: string[];
+	/** Bytes at the start of the file left out (only the tail was asked for); 0 when the lines are all of it. */
+	skippedBytes: number;
 	/** Why the file could not be read ("ENOENT"). */
 	problem?: string;
 }
 
-export function readAttemptOutput(profileName: string, step: string, node: string, attempt: number): AttemptOutput {
+/**
+ * Reads an attempt's log. With `tailBytes`, a larger file is read from that many bytes before its end, from
+ * the first whole line there on: a flood of output must not stall the console that shows it.
+ */
+export function readAttemptOutput(
+	profileName: string,
+	step: string,
+	node: string,
+	attempt: number,
+	options: { tailBytes?: number } = {},
+): AttemptOutput {
 	const file = attemptLogFile(profileName, step, node, attempt);
+	let fd: number | undefined;
 	try {
-		return { file, lines: fs.readFileSync(file, 'utf8').replace(/\n$/, '').split('\n') };
+		fd = fs.openSync(file, 'r');
+		const size = fs.fstatSync(fd).size;
+		const start = options.tailBytes !== undefined && size > options.tailBytes ? size - options.tailBytes : 0;
+		const buffer = Buffer.alloc(size - start);
+		let read = 0;
+		while (read < buffer.length) {
+			const n = fs.readSync(fd, buffer, read, buffer.length - read, start + read);
+			if (n === 0) break;
+			read += n;
+		}
+		let text = buffer.subarray(0, read).toString('utf8');
+		let skippedBytes = start;
+		if (start > 0) {
+			// From the first whole line: the cut may fall inside a line (or a character).
+			const newline = text.indexOf('\n');
+			skippedBytes += Buffer.byteLength(text.slice(0, newline + 1));
+			text = text.slice(newline + 1);
+		}
+		return { file, lines: text.replace(/\n$/, '').split('\n'), skippedBytes };
 	} catch (error) {
-		return { file, problem: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+		return { file, skippedBytes: 0, problem: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+	} finally {
+		if (fd !== undefined) fs.closeSync(fd);
 	}
 }
 

@@ -9,6 +9,12 @@ import { t } from '../i18n/index.js';
 import type { AttemptOutput } from '../replay/source.js';
 import { type ReplayCell, RUNNING, UNFINISHED } from '../replay/timeline.js';
 import { theme } from '../ui/theme.js';
+
+/** 512 KB, 3.2 MB. */
+function formatBytes(bytes: number): string {
+	return bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
 import { clockLabel } from './use-replay-state.js';
 
 /** Lines of output to show, and where the window over them starts. */
@@ -74,7 +80,7 @@ export function ReplayOutput({
 		<OutputPane
 			lines={lines.slice(win.start, win.end)}
 			height={height}
-			firstLineNumber={win.start + 1}
+			firstLineNumber={output.skippedBytes > 0 ? undefined : win.start + 1}
 			colorize={(line) =>
 				line.startsWith('── ') ? theme.output.console : line.startsWith('[stderr] ') ? theme.output.stderr : undefined
 			}
@@ -82,6 +88,11 @@ export function ReplayOutput({
 			footer={
 				<Text wrap="truncate-end" color={theme.text.muted}>
 					{cell.status === UNFINISHED ? <Text color={theme.text.warning}>{t('replay.pane.unfinished')} · </Text> : null}
+					{output.skippedBytes > 0 ? (
+						<Text color={theme.text.warning}>
+							{t('replay.pane.skipped', { size: formatBytes(output.skippedBytes) })} ·{' '}
+						</Text>
+					) : null}
 					{scrolled > 0 ? (
 						<Text color={theme.text.warning}>{t('replay.pane.scrolled', { count: scrolled })} · </Text>
 					) : null}

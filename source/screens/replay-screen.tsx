@@ -29,6 +29,8 @@ import { flatSteps, initialReplayState, replayReducer, selection } from './use-r
 const FIXED_ROWS = 5;
 /** The output pane's border, title and footer. */
 const PANE_CHROME = 4;
+/** Of a log larger than this, the pane shows the end (the whole file is on disk, named in the footer). */
+const LOG_TAIL_BYTES = 4 * 1024 * 1024;
 
 const emptyRun = (id: string): RunSummary => ({ id, started: '', ended: '', events: [], attempts: 0, finished: {} });
 
@@ -66,7 +68,7 @@ export function ReplayScreen({
 		const id = `${step.key}|${node}|${cell.attempt}`;
 		output = logs.current.get(id);
 		if (!output) {
-			output = readAttemptOutput(source.profile.name, step.key, node, cell.attempt);
+			output = readAttemptOutput(source.profile.name, step.key, node, cell.attempt, { tailBytes: LOG_TAIL_BYTES });
 			logs.current.set(id, output);
 		}
 	}

@@ -3,11 +3,14 @@
  * unfinished, re-attached, the operator's actions), the clock's waits, the screen's reducer and the sections
  * it shows (steps the runbook no longer has included). Journals here are written as the engine writes them.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JournalEvent } from '../../source/engine/journal.js';
+import { attemptLogFile } from '../../source/engine/logs.js';
 import { Profile } from '../../source/profile/schema.js';
 import { journalRuns, matchRun } from '../../source/replay/runs.js';
-import { type ReplaySource, replaySections } from '../../source/replay/source.js';
+import { type ReplaySource, readAttemptOutput, replaySections } from '../../source/replay/source.js';
 import {
 	buildTimeline,
 	delayBeforeNext,
@@ -19,6 +22,7 @@ import {
 } from '../../source/replay/timeline.js';
 import { getRunbook } from '../../source/runbook/registry.js';
 import { initialReplayState, replayReducer, type Shown } from '../../source/screens/use-replay-state.js';
+import { tempConsoleHome } from '../commands/helpers.js';
 import { demoProfile } from '../helpers/profiles.js';
 
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, ms)).toISOString();
@@ -187,5 +191,27 @@ describe('the sections a replay shows', () => {
 		});
 		// Without the runbook (one this console no longer has): only the run's own steps.
 		expect(replaySections({ ...source, runbook: undefined }, source.runs[0]!).map((s) => s.steps.length)).toEqual([1]);
+	});
+});
+
+describe('attempt logs as the replay reads them', () => {
+	const home = tempConsoleHome('osc-replay-logs-');
+
+	it('reads the whole log, or of a large one the whole lines of its tail, saying how much it left out', () => {
+		const file = attemptLogFile('logs', 'services/count', 'controller', 1);
+		fs.mkdirSync(path.dirname(file), { recursive: true });
+		const lines = Array.from({ length: 1000 }, (_, i) => `line ${i + 1} ∑`);
+		fs.writeFileSync(file, `${lines.join('\n')}\n`);
+		expect(file.startsWith(home.dir)).toBe(true);
+		const whole = readAttemptOutput('logs', 'services/count', 'controller', 1);
+		expect(whole).toEqual({ file, lines, skippedBytes: 0 });
+		const tail = readAttemptOutput('logs', 'services/count', 'controller', 1, { tailBytes: 100 });
+		// 100 bytes hold 7 whole lines of 12-14 bytes after the cut; the cut line is left out with the rest.
+		expect(tail.lines).toEqual(lines.slice(-tail.lines!.length));
+		expect(tail.lines!.length).toBeGreaterThan(5);
+		expect(tail.lines!.length).toBeLessThan(9);
+		const size = fs.statSync(file).size;
+		expect(tail.skippedBytes).toBe(size - Buffer.byteLength(`${tail.lines!.join('\n')}\n`));
+		expect(readAttemptOutput('logs', 'services/count', 'controller', 2)).toMatchObject({ problem: 'ENOENT' });
 	});
 });
