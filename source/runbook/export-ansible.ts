@@ -412,6 +412,8 @@ function packagesTasks(ctx: BuildContext, action: Extract<Action, { kind: 'packa
 			install_recommends: apt && action.noRecommends ? false : undefined,
 			update_cache: apt ? true : undefined,
 			cache_valid_time: apt ? 86400 : undefined,
+			// the apt and yum modules wait for the package manager's lock this long
+			lock_timeout: action.lockTimeoutSec,
 		},
 	};
 	if (!(apt && action.noStart)) return [install];
@@ -482,12 +484,18 @@ function actionTasks(
 		case 'packages':
 			return packagesTasks(ctx, action, title);
 		case 'service':
-			return serviceTasks(action, title);
-		default: {
-			const snippet = renderedSnippet(ctx, section, action);
-			return [shellTask(ctx, title, snippet.body, snippet.variables, snippet.helpers)];
-		}
+			// a restart that depends on the files' checksums is the console's own shell function
+			if (!action.restartWhenChanged) return serviceTasks(action, title);
+			return [snippetTask(ctx, section, action, title)];
+		default:
+			return [snippetTask(ctx, section, action, title)];
 	}
+}
+
+/** A shell task running the renderer's own text for the action. */
+function snippetTask(ctx: BuildContext, section: RunbookSection, action: Action, title: string): Task {
+	const snippet = renderedSnippet(ctx, section, action);
+	return shellTask(ctx, title, snippet.body, snippet.variables, snippet.helpers);
 }
 
 function hostPattern(step: RunbookStep): string {

@@ -378,6 +378,11 @@ function actionDoc(action: Action, text: (t: string) => string, runbook: Runbook
 			);
 			break;
 		case 'packages':
+			if (action.lockTimeoutSec !== undefined)
+				out.push(
+					`When another process (unattended-upgrades, say) holds the package manager's lock, wait for it, at most ${action.lockTimeoutSec} s.`,
+					'',
+				);
 			out.push(
 				...fence(
 					'sh',
@@ -397,6 +402,11 @@ function actionDoc(action: Action, text: (t: string) => string, runbook: Runbook
 				...(action.enable ? [`systemctl enable ${action.names.join(' ')}`] : []),
 				`systemctl ${verb} ${action.names.join(' ')}`,
 			];
+			if (action.restartWhenChanged)
+				out.push(
+					`Restarted only when one of these changed since its last restart, or when it is not running: ${action.restartWhenChanged.map((f) => `\`${text(f)}\``).join(', ')}.`,
+					'',
+				);
 			out.push(...fence('sh', lines.join('\n')));
 			break;
 		}
@@ -416,6 +426,8 @@ function actionDoc(action: Action, text: (t: string) => string, runbook: Runbook
 		}
 		case 'wait':
 			out.push(`Wait up to ${action.timeoutSec} s until this succeeds:`, '', ...fence('sh', text(action.until)));
+			if (action.failWhen !== undefined)
+				out.push('', 'Stop waiting, and fail, as soon as this succeeds:', '', ...fence('sh', text(action.failWhen)));
 			break;
 	}
 	return out;

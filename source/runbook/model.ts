@@ -91,9 +91,17 @@ export const PackagesAction = z
 		noStart: z.boolean().default(false),
 		/** Upgrade every installed package instead of installing names (yum upgrade / apt-get dist-upgrade). */
 		upgrade: z.boolean().default(false),
+		/**
+		 * Wait up to this long for the package manager's lock (dpkg/apt, or yum) when another process holds it,
+		 * such as unattended-upgrades on a fresh node, instead of failing at once; then fail naming the holder.
+		 */
+		lockTimeoutSec: z.number().int().positive().max(3600).optional(),
 	})
 	.strict()
-	.refine((a) => a.upgrade || a.names.length > 0, { message: 'name at least one package (or set upgrade: true)', path: ['names'] });
+	.refine((a) => a.upgrade || a.names.length > 0, {
+		message: 'name at least one package (or set upgrade: true)',
+		path: ['names'],
+	});
 
 export const ServiceAction = z
 	.object({
@@ -102,8 +110,19 @@ export const ServiceAction = z
 		names: z.array(z.string().regex(/^[a-zA-Z0-9@._-]+$/)).min(1),
 		enable: z.boolean().default(true),
 		state: z.enum(['started', 'restarted', 'stopped']).default('started'),
+		/**
+		 * With state `restarted`: restart only when one of these files changed since the console last (re)started
+		 * the service on this node (a checksum of them is kept under /var/lib/os-console/ on the node), or when
+		 * the service is not running; otherwise leave it running. Re-running a finished section then does not
+		 * bounce services whose configuration is the same.
+		 */
+		restartWhenChanged: z.array(absolutePath).min(1).optional(),
 	})
-	.strict();
+	.strict()
+	.refine((a) => a.restartWhenChanged === undefined || a.state === 'restarted', {
+		message: 'restartWhenChanged needs state: restarted',
+		path: ['restartWhenChanged'],
+	});
 
 export const SqlAction = z
 	.object({
@@ -141,6 +160,11 @@ export const WaitAction = z
 		until: Template,
 		timeoutSec: z.number().int().positive().default(120),
 		intervalSec: z.number().positive().default(2),
+		/**
+		 * Shell condition checked on each round: when it succeeds, waiting is pointless (a server in ERROR will not
+		 * become ACTIVE), so the action fails at once; what it printed is shown as the reason.
+		 */
+		failWhen: Template.optional(),
 	})
 	.strict();
 

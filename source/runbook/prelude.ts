@@ -133,6 +133,88 @@ osc_service() {
 		echo "$osc_state: $osc_s"
 	done
 }`,
+	osc_service_changed: `# osc_service_changed enable|keep FILE... -- NAME...: restart each service only when one of the files changed
+# since the console last (re)started it on this node, or when it is not running; otherwise leave it running.
+# The files' checksums of that restart are kept in \${OSC_STATE_DIR:-/var/lib/os-console}/config-sums/.
+osc_service_changed() {
+	osc_sc_enable=$1; shift
+	osc_sc_dir="\${OSC_STATE_DIR:-/var/lib/os-console}/config-sums"
+	mkdir -p "$osc_sc_dir"
+	osc_sc_now=$(mktemp "\${OSC_RUN_DIR:-/tmp}/osc-sums.XXXXXX")
+	osc_sc_files=""
+	while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+		if [ -f "$1" ]; then osc_sc_sum=$(sha256sum < "$1"); else osc_sc_sum=missing; fi
+		printf '%s %s\\n' "\${osc_sc_sum%% *}" "$1" >> "$osc_sc_now"
+		osc_sc_files="$osc_sc_files $1"
+		shift
+	done
+	shift
+	for osc_sc_name in "$@"; do
+		osc_sc_sums="$osc_sc_dir/$osc_sc_name.sums"
+		if [ -d /run/systemd/system ]; then osc_sc_running="systemctl is-active --quiet"; else osc_sc_running="osc_service_status"; fi
+		if [ -f "$osc_sc_sums" ] && cmp -s "$osc_sc_now" "$osc_sc_sums" && $osc_sc_running "$osc_sc_name"; then
+			osc_service started "$osc_sc_enable" "$osc_sc_name" > /dev/null
+			echo "not restarted: $osc_sc_name (running; unchanged since its last restart:$osc_sc_files)"
+		else
+			osc_service restarted "$osc_sc_enable" "$osc_sc_name"
+			cp "$osc_sc_now" "$osc_sc_sums.tmp" && mv -f "$osc_sc_sums.tmp" "$osc_sc_sums"
+		fi
+	done
+	rm -f "$osc_sc_now"
+}
+osc_service_status() {
+	service "$1" status > /dev/null 2>&1
+}`,
+	osc_pkg_lock_holders: `# osc_pkg_lock_holders: "pid N (command), ..." for each process holding a dpkg/apt lock (/proc/locks) or yum's pid file
+osc_pkg_lock_holders() {
+	osc_lk_pids=""
+	# shellcheck disable=SC2086
+	for osc_lk in \${OSC_PKG_LOCKS:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock}; do
+		[ -e "$osc_lk" ] || continue
+		osc_lk_dev=$(stat -c %d "$osc_lk" 2>/dev/null) || continue
+		osc_lk_ino=$(stat -c %i "$osc_lk" 2>/dev/null) || continue
+		# /proc/locks names a file MAJOR:MINOR:INODE (hex device numbers)
+		osc_lk_id=$(printf '%02x:%02x:%s' $(( (osc_lk_dev >> 8) & 4095 )) $(( (osc_lk_dev & 255) | ((osc_lk_dev >> 12) & 1048320) )) "$osc_lk_ino")
+		osc_lk_pids="$osc_lk_pids $(awk -v id="$osc_lk_id" '$2 != "->" && $6 == id { print $5 }' /proc/locks 2>/dev/null | tr '\\n' ' ')"
+	done
+	osc_lk_pidfile="\${OSC_YUM_PID:-/var/run/yum.pid}"
+	if [ -s "$osc_lk_pidfile" ]; then
+		osc_lk_pid=$(head -n 1 "$osc_lk_pidfile")
+		case "$osc_lk_pid" in *[!0-9]* | '') ;; *) if kill -0 "$osc_lk_pid" 2>/dev/null; then osc_lk_pids="$osc_lk_pids $osc_lk_pid"; fi ;; esac
+	fi
+	osc_lk_seen=" "
+	osc_lk_out=""
+	for osc_lk_pid in $osc_lk_pids; do
+		case "$osc_lk_seen" in *" $osc_lk_pid "*) continue ;; esac
+		osc_lk_seen="$osc_lk_seen$osc_lk_pid "
+		osc_lk_cmd=$(tr '\\0\\n' '  ' < "/proc/$osc_lk_pid/cmdline" 2>/dev/null | cut -c1-120) || osc_lk_cmd=""
+		osc_lk_out="\${osc_lk_out:+$osc_lk_out, }pid $osc_lk_pid (\${osc_lk_cmd% })"
+	done
+	printf '%s' "$osc_lk_out"
+}`,
+	osc_pkg_wait_lock: `# osc_pkg_wait_lock SECONDS: while another process (unattended-upgrades on a fresh node, say) holds the package
+# manager's lock, wait for it, at most SECONDS; then fail naming it
+osc_pkg_wait_lock() {
+	osc_lw_deadline=$(( $(date +%s) + $1 ))
+	osc_lw_said=""
+	while :; do
+		osc_lw_holders=$(osc_pkg_lock_holders)
+		if [ -z "$osc_lw_holders" ]; then
+			if [ -n "$osc_lw_said" ]; then echo "the package manager's lock is free"; fi
+			return 0
+		fi
+		if [ "$(date +%s)" -ge "$osc_lw_deadline" ]; then
+			echo "os-console: the package manager's lock is still held after $1 s by: $osc_lw_holders" >&2
+			echo "os-console: let it finish (unattended-upgrades logs to /var/log/unattended-upgrades/) or stop it, then run the step again" >&2
+			return 1
+		fi
+		if [ "$osc_lw_holders" != "$osc_lw_said" ]; then
+			echo "waiting up to $1 s for the package manager's lock, held by: $osc_lw_holders"
+			osc_lw_said=$osc_lw_holders
+		fi
+		sleep 2
+	done
+}`,
 	osc_sql_socket: `# osc_sql < statements: as the database root user over the unix socket
 osc_sql() {
 	mysql --user=root --batch

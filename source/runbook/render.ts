@@ -54,14 +54,15 @@ export function actionTemplates(action: Action): string[] {
 		case 'file':
 			return [action.path, action.content];
 		case 'packages':
-		case 'service':
 			return [];
+		case 'service':
+			return action.restartWhenChanged ?? [];
 		case 'sql':
 			return [action.sql];
 		case 'openstack':
 			return [...action.args, ...(action.unless ?? [])];
 		case 'wait':
-			return [action.until, action.describe];
+			return [action.until, action.describe, ...(action.failWhen === undefined ? [] : [action.failWhen])];
 	}
 }
 
@@ -78,10 +79,17 @@ export function describeAction(action: Action): string {
 		}
 		case 'file':
 			return `write ${action.path} (mode ${action.mode}, owner ${action.owner})`;
-		case 'packages':
-			return action.upgrade ? 'upgrade all packages' : `install ${action.names.join(' ')}`;
-		case 'service':
-			return `${action.enable ? 'enable and ' : ''}${action.state === 'started' ? 'start' : action.state === 'restarted' ? 'restart' : 'stop'} ${action.names.join(' ')}`;
+		case 'packages': {
+			const what = action.upgrade ? 'upgrade all packages' : `install ${action.names.join(' ')}`;
+			return action.lockTimeoutSec === undefined
+				? what
+				: `${what} (waiting up to ${action.lockTimeoutSec} s for the package manager's lock)`;
+		}
+		case 'service': {
+			const verb = action.state === 'started' ? 'start' : action.state === 'restarted' ? 'restart' : 'stop';
+			const when = action.restartWhenChanged ? ` if ${action.restartWhenChanged.join(' or ')} changed` : '';
+			return `${action.enable ? 'enable and ' : ''}${verb} ${action.names.join(' ')}${when}`;
+		}
 		case 'openstack':
 			return `${action.unless ? 'ensure: ' : ''}openstack ${action.args.join(' ')}`;
 		default:
@@ -151,11 +159,20 @@ function renderAction(ctx: RenderContext, action: Action): string {
 				action.noStart ? '--no-start' : '',
 				action.upgrade ? '--upgrade' : '',
 			].filter(Boolean);
-			return [fn, ...flags, ...(action.upgrade ? [] : action.names)].join(' ');
+			const install = [fn, ...flags, ...(action.upgrade ? [] : action.names)].join(' ');
+			if (action.lockTimeoutSec === undefined) return install;
+			ctx.functions.add('osc_pkg_lock_holders');
+			ctx.functions.add('osc_pkg_wait_lock');
+			return `osc_pkg_wait_lock ${action.lockTimeoutSec}\n${install}`;
 		}
-		case 'service':
+		case 'service': {
 			ctx.functions.add('osc_service');
-			return `osc_service ${action.state} ${action.enable ? 'enable' : 'keep'} ${action.names.join(' ')}`;
+			const enable = action.enable ? 'enable' : 'keep';
+			if (!action.restartWhenChanged) return `osc_service ${action.state} ${enable} ${action.names.join(' ')}`;
+			ctx.functions.add('osc_service_changed');
+			const files = action.restartWhenChanged.map(asShellWord).join(' ');
+			return `osc_service_changed ${enable} ${files} -- ${action.names.join(' ')}`;
+		}
 		case 'sql': {
 			needSql(ctx);
 			let body = asHeredocBody(action.sql);
@@ -189,9 +206,21 @@ function renderAction(ctx: RenderContext, action: Action): string {
 		case 'wait': {
 			const condition = asScriptText(action.until).trim();
 			const what = shellQuoteAlways(action.describe);
+			// a failure condition ends the wait at once, with what it printed as the reason
+			const failure =
+				action.failWhen === undefined
+					? []
+					: [
+							`\tif osc_failed=$( ( ${asScriptText(action.failWhen).trim()} ) 2>&1 ); then`,
+							`\t\techo "os-console: stopped waiting for: "${what}" (failure condition: "${shellQuoteAlways(action.failWhen.trim())}")" >&2`,
+							'\t\tif [ -n "$osc_failed" ]; then printf \'%s\\n\' "$osc_failed" >&2; fi',
+							'\t\texit 1',
+							'\tfi',
+						];
 			return [
 				`osc_deadline=$(( $(date +%s) + ${action.timeoutSec} ))`,
 				`until ( ${condition} ) >/dev/null 2>&1; do`,
+				...failure,
 				`\tif [ "$(date +%s)" -ge "$osc_deadline" ]; then`,
 				`\t\techo "os-console: timed out after ${action.timeoutSec}s waiting for: "${what} >&2`,
 				`\t\t( ${condition} ) || true`,
