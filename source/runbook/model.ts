@@ -111,9 +111,9 @@ export const ServiceAction = z
 		enable: z.boolean().default(true),
 		state: z.enum(['started', 'restarted', 'stopped']).default('started'),
 		/**
-		 * With state `restarted`: restart only when one of these files changed since the console last (re)started
-		 * the service on this node (a checksum of them is kept under /var/lib/os-console/ on the node), or when
-		 * the service is not running; otherwise leave it running. Re-running a finished section then does not
+		 * With state `restarted`: restart only when one of these files changed since the console last restarted
+		 * the service on this node (their checksums are kept under /var/lib/os-console/config-sums/ on the node);
+		 * otherwise only start it (nothing happens when it runs). Re-running a finished section then does not
 		 * bounce services whose configuration is the same.
 		 */
 		restartWhenChanged: z.array(absolutePath).min(1).optional(),

@@ -134,7 +134,8 @@ osc_service() {
 	done
 }`,
 	osc_service_changed: `# osc_service_changed enable|keep FILE... -- NAME...: restart each service only when one of the files changed
-# since the console last (re)started it on this node, or when it is not running; otherwise leave it running.
+# since the console last restarted it on this node; otherwise only start it (nothing happens when it runs; init
+# scripts' "status" misses daemons that rename themselves, so it is not asked).
 # The files' checksums of that restart are kept in \${OSC_STATE_DIR:-/var/lib/os-console}/config-sums/.
 osc_service_changed() {
 	osc_sc_enable=$1; shift
@@ -151,19 +152,15 @@ osc_service_changed() {
 	shift
 	for osc_sc_name in "$@"; do
 		osc_sc_sums="$osc_sc_dir/$osc_sc_name.sums"
-		if [ -d /run/systemd/system ]; then osc_sc_running="systemctl is-active --quiet"; else osc_sc_running="osc_service_status"; fi
-		if [ -f "$osc_sc_sums" ] && cmp -s "$osc_sc_now" "$osc_sc_sums" && $osc_sc_running "$osc_sc_name"; then
+		if [ -f "$osc_sc_sums" ] && cmp -s "$osc_sc_now" "$osc_sc_sums"; then
 			osc_service started "$osc_sc_enable" "$osc_sc_name" > /dev/null
-			echo "not restarted: $osc_sc_name (running; unchanged since its last restart:$osc_sc_files)"
+			echo "not restarted: $osc_sc_name (unchanged since its last restart:$osc_sc_files; started if it was not running)"
 		else
 			osc_service restarted "$osc_sc_enable" "$osc_sc_name"
 			cp "$osc_sc_now" "$osc_sc_sums.tmp" && mv -f "$osc_sc_sums.tmp" "$osc_sc_sums"
 		fi
 	done
 	rm -f "$osc_sc_now"
-}
-osc_service_status() {
-	service "$1" status > /dev/null 2>&1
 }`,
 	osc_pkg_lock_holders: `# osc_pkg_lock_holders: "pid N (command), ..." for each process holding a dpkg/apt lock (/proc/locks) or yum's pid file
 osc_pkg_lock_holders() {
