@@ -3,7 +3,8 @@
  * os-console: the one entry point. `os-console` alone opens the interactive console; the other commands
  * run headless. Every command module returns its exit code; this is the only place that exits.
  */
-import { crashReport } from './commands/common.js';
+// Only the command table here: each command's code (and the runbooks, zod, ink, ssh2 behind it) is imported when
+// that command runs, so `--version`, `--help` and every command start without loading what they do not use.
 import { COMMANDS } from './commands/index.js';
 
 const VERSION = '0.1.0';
@@ -69,8 +70,12 @@ main(process.argv.slice(2)).then(
 	(code) => {
 		process.exitCode = code;
 	},
-	(error: unknown) => {
-		process.stderr.write(`os-console: ${crashReport(error)}\n`);
+	async (error: unknown) => {
+		const report = await import('./commands/common.js').then(
+			(common) => common.crashReport(error),
+			() => (error instanceof Error ? (error.stack ?? error.message) : String(error)),
+		);
+		process.stderr.write(`os-console: ${report}\n`);
 		process.exitCode = 1;
 	},
 );

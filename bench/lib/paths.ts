@@ -21,7 +21,7 @@ function findRoot(): string {
 export const ROOT = findRoot();
 /** The console as built by `npm run build`. */
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
-/** The console as built, with the benchmark runbooks registered (bench/cli.ts). */
-export const BENCH_CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
+/** The console bundled with the benchmark runbooks registered (bench/cli.ts, bundled by bench/run.js). */
+export const BENCH_CLI = path.join(ROOT, 'node_modules', '.cache', 'os-console-bench', 'bundle', 'cli.js');
 /** Where the detached runs live on a node (source/ssh/remote-run.ts DEFAULT_RUNS_DIR). */
 export const RUNS_DIR = '/var/lib/os-console/runs';
