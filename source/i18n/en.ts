@@ -549,6 +549,8 @@ export const en = {
 	'runs.cannotRead': 'cannot read the journal: {message}',
 	'runs.tornTail': "the journal's last line is incomplete (a run still writing, or a crash): it is left out",
 	'replay.banner': 'REPLAY of run {run}',
+	'replay.endedLive': '■ so far (still running here)',
+	'runs.live': 'this console, running',
 	'replay.readOnly': 'nothing connects, nothing is written',
 	'replay.playing': '▶ playing {speed}',
 	'replay.paused': '⏸ paused {speed}',

@@ -532,6 +532,8 @@ export const zh: { readonly [K in keyof typeof en]: string } = {
 	'runs.cannotRead': '无法读取运行日志：{message}',
 	'runs.tornTail': '运行日志的最后一行不完整（仍在写入，或曾崩溃）：已略过',
 	'replay.banner': '回放：运行 {run}',
+	'replay.endedLive': '■ 到目前为止（仍在本控制台运行）',
+	'runs.live': '本控制台，运行中',
 	'replay.readOnly': '不连接任何节点，也不写入任何内容',
 	'replay.playing': '▶ 播放中 {speed}',
 	'replay.paused': '⏸ 已暂停 {speed}',

@@ -24,6 +24,8 @@ export interface ReplaySource {
 	tornTail: boolean;
 	/** The profile has a state directory (it was opened or ran at least once). */
 	hasState: boolean;
+	/** The run the open console is still writing (steps of it running when the journal was read). */
+	liveRunId?: string;
 }
 
 /** Reads the journal (a damaged line throws the journal's ProfileError, with the file and line). */

@@ -27,9 +27,14 @@ export interface Timeline {
 	events: TimedEvent[];
 	/** Milliseconds from the first to the last event as journaled. */
 	span: number;
+	/**
+	 * The run is still being written (the open console's own, with steps running): an attempt whose end is not
+	 * in it yet is running at its end too, not unfinished.
+	 */
+	live: boolean;
 }
 
-export function buildTimeline(run: RunSummary): Timeline {
+export function buildTimeline(run: RunSummary, options: { live?: boolean } = {}): Timeline {
 	const first = run.events[0] ? eventTime(run.events[0]) : 0;
 	let previous = 0;
 	const events = run.events.map((event, index) => {
@@ -38,7 +43,7 @@ export function buildTimeline(run: RunSummary): Timeline {
 		return { index, at, event, step: fieldText(event.step), node: fieldText(event.node) };
 	});
 	const last = run.events.at(-1);
-	return { run, events, span: last ? Math.max(0, eventTime(last) - first) : 0 };
+	return { run, events, span: last ? Math.max(0, eventTime(last) - first) : 0, live: options.live ?? false };
 }
 
 /** A status as journaled (succeeded, failed, skipped, already-done, interrupted …), or the replay's own two. */
@@ -144,7 +149,7 @@ export function playbackAt(timeline: Timeline, applied: number): Playback {
 		}
 	}
 	const ended = count >= total;
-	if (ended) {
+	if (ended && !timeline.live) {
 		for (const row of cells.values()) {
 			for (const [node, cell] of row) if (cell.status === RUNNING) row.set(node, { ...cell, status: UNFINISHED });
 		}

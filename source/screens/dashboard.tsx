@@ -89,6 +89,8 @@ export function Dashboard({ isActive, visible, height }: ScreenProps) {
 					actions.notify(t('runs.none', { profile: engine.profile.name }), 'info');
 					return;
 				}
+				// One console per profile (the lock): while this one runs steps, the journal's last run is its own.
+				if (engine.isRunning()) source.liveRunId = source.runs.at(-1)?.id;
 				actions.push({ screen: 'runs', source, options: { speed: 1, maxWaitMs: DEFAULT_MAX_WAIT_MS } });
 			},
 			back: () => actions.closeProfile(),

@@ -9,12 +9,15 @@ const BAR_WIDTH = 20;
 
 export function ReplayBanner({
 	runId,
+	live,
 	state,
 	playback,
 	clock,
 	span,
 }: {
 	runId: string;
+	/** The open console's own run, still going: the replay ends where it was when the journal was read. */
+	live: boolean;
 	state: ReplayState;
 	playback: Playback;
 	/** The run's clock now (moves between events while playing). */
@@ -28,7 +31,9 @@ export function ReplayBanner({
 			? Math.min(BAR_WIDTH, Math.round((clock / span) * BAR_WIDTH))
 			: 0;
 	const mode = playback.ended
-		? t('replay.ended')
+		? live
+			? t('replay.endedLive')
+			: t('replay.ended')
 		: state.playing
 			? t('replay.playing', { speed: speedLabel(state.speed) })
 			: t('replay.paused', { speed: speedLabel(state.speed) });
@@ -44,7 +49,13 @@ export function ReplayBanner({
 			<Text wrap="truncate-end">
 				<Text
 					bold
-					color={playback.ended ? theme.text.muted : state.playing ? theme.status.running : theme.text.warning}
+					color={
+						playback.ended && !live
+							? theme.text.muted
+							: state.playing || live
+								? theme.status.running
+								: theme.text.warning
+					}
 				>
 					{mode}
 				</Text>

@@ -31,7 +31,7 @@ interface RunRow {
 
 function runRows(source: ReplaySource): RunRow[] {
 	return [...source.runs].reverse().map((run) => {
-		const end = playbackAt(buildTimeline(run), run.events.length);
+		const end = playbackAt(buildTimeline(run, { live: run.id === source.liveRunId }), run.events.length);
 		let unfinished = 0;
 		for (const row of end.cells.values()) for (const cell of row.values()) if (cell.status === UNFINISHED) unfinished++;
 		return {
@@ -133,6 +133,7 @@ export function ReplayRuns({
 								{symbols.status[status as KnownStatus] ?? '•'} {count}{' '}
 							</Text>
 						))}
+						{row.id === source.liveRunId ? <Text color={theme.status.running}>{t('runs.live')} </Text> : null}
 						{row.unfinished > 0 ? (
 							<Text color={theme.status.interrupted}>
 								{symbols.status.interrupted} {t('runs.unfinished', { count: row.unfinished })}

@@ -45,7 +45,8 @@ export function ReplayScreen({
 	const actions = useAppActions();
 	const { stack } = useAppState();
 	const run = source.runs.find((r) => r.id === runId);
-	const timeline = useMemo(() => buildTimeline(run ?? emptyRun(runId)), [run, runId]);
+	const live = runId === source.liveRunId;
+	const timeline = useMemo(() => buildTimeline(run ?? emptyRun(runId), { live }), [run, runId, live]);
 	const sections = useMemo(() => replaySections(source, run ?? emptyRun(runId)), [source, run, runId]);
 	const steps = useMemo(() => flatSteps(sections), [sections]);
 	const titles = useMemo(() => new Map(steps.map((s) => [s.key, s.title])), [steps]);
@@ -111,7 +112,7 @@ export function ReplayScreen({
 
 	return (
 		<Box flexDirection="column">
-			<ReplayBanner runId={runId} state={state} playback={playback} clock={clock} span={timeline.span} />
+			<ReplayBanner runId={runId} live={live} state={state} playback={playback} clock={clock} span={timeline.span} />
 			<ReplayEventLine last={playback.last} titles={titles} />
 			{section ? (
 				<Text wrap="truncate-end">

@@ -7,9 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { symbols } from '../../source/ui/theme.js';
-import { consoleTestBed, lineWith, renderApp } from '../helpers/render.js';
+import { consoleTestBed, lineWith, renderApp, waitUntil } from '../helpers/render.js';
 
-const { env, services } = consoleTestBed();
+// The count step prints 40 lines 0.1 s apart: long enough to be replayed while it still runs.
+const { env, services } = consoleTestBed({
+	savedProfile: (bed) => ({ settings: { DEMO_ROOT: bed.demoRoot, DEMO_LINES: '40', DEMO_DELAY: '0.1' } }),
+});
 
 /** Every file under a directory with its size: what "nothing was written" is checked against. */
 function listing(dir: string): string[] {
@@ -53,5 +56,25 @@ describe('past runs from the dashboard', () => {
 		frame = await app.waitFor('Sections');
 		expect(lineWith(frame, '1. Environment')).toContain('1/2 done');
 		expect(listing(state)).toEqual(before);
+	});
+
+	it("this console's own run while a step of it runs: marked in the list, replayed with the step still running", async () => {
+		const app = renderApp(services, 'lab');
+		await app.waitFor('Sections');
+		const engine = services.engine();
+		const running = engine.runStep('services/count');
+		await waitUntil(() => engine.state('services/count', 'compute1').status === 'running', 'the count step to start');
+		await app.press('p');
+		let frame = await app.waitFor('Past runs · lab (demo)');
+		expect(lineWith(frame, '›')).toContain('this console, running');
+		await app.press('return');
+		frame = await app.waitFor('■ so far (still running here)');
+		const row = lineWith(frame, '1. Count slowly');
+		expect(row).toContain(`controller ${symbols.status.running}`);
+		expect(row).toContain(`compute1 ${symbols.status.running}`);
+		expect(row).not.toContain('the console stopped');
+		expect(frame).toMatch(/(controller|compute1): attempt 1 running since/);
+		engine.cancel();
+		await running;
 	});
 });

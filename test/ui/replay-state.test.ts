@@ -88,6 +88,10 @@ describe('runs and their timeline', () => {
 			detail: 'exit 0',
 		});
 		expect(end.cells.get('services/count')?.get('compute1')?.status).toBe('unfinished');
+		// The open console's own run, still going: its attempt without an end is running at the end too.
+		const live = playbackAt(buildTimeline(a!, { live: true }), 4);
+		expect(live.ended).toBe(true);
+		expect(live.cells.get('services/count')?.get('compute1')?.status).toBe('running');
 		expect(end.operator.get('services/count')).toEqual([
 			{ at: 0, action: 'run', by: undefined, nodes: ['controller', 'compute1'] },
 		]);
