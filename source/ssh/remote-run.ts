@@ -8,6 +8,7 @@
  *   script.sh   the step script (run by its #! interpreter if it has one, else by sh)
  *   wrap.sh / inner.sh  the wrapper; stdout / stderr  the script's output files
  *   wpid        pid of the wrapper (exists => the run was started)
+ *   lock        flock(1)ed by the wrapper while it lives (when the node has flock)
  *   pgid        process group (= session) id of the script, for cancel
  *   cancelled   reason ('cancel' | 'timeout') when a cancel was requested
  *   exit        the script's exit code (exists => finished); 128+N when killed by signal N
@@ -27,9 +28,12 @@
  *   `--pid=<watcher>`; tail does a final read after that pid dies, so all output is delivered.
  * - The runner's own polling sleeps are written `sleep 0.100` / `sleep 0.01`, so that they are easy to tell apart
  *   from a step script's `sleep 0.1` when looking at `ps` on a node.
- * - The end-watcher polls every 10 ms for its first half second, then every 100 ms: a short step (most
- *   configuration steps) ends its channel within ~10 ms of its exit instead of up to 100 ms later, and a long
- *   one costs ~50 extra `sleep` processes in all (bench/: 100 trivial steps, ~130 ms less per step).
+ * - Waiting is event-driven where the node has flock(1) (util-linux: every supported distribution): the wrapper
+ *   holds an exclusive lock on `lock` for its whole life, and the end-watcher is `flock -s lock true`, which
+ *   returns the moment the wrapper exits (or is killed: the kernel drops the lock), so a step's channel ends
+ *   within tail's 10 ms of its exit. Without flock the watcher polls: every 10 ms for its first half second,
+ *   then every 100 ms. The launcher learns that the wrapper wrote wpid from the wrapper closing the launcher's
+ *   pipe (its stdout), not by polling for the file. (bench/: 100 trivial steps in sequence.)
  * - The payload carries the script length too, so a payload cut by a lost connection is detected: the launcher
  *   then removes the run dir (attach reports no-trace and runDetached may launch again: nothing ran).
  */
@@ -144,7 +148,11 @@ follow() {
   read -r WP < wpid || die "cannot read $R/wpid"
   printf '${HEADER_PREFIX}%s\\n' "$1"
   printf '${ERR_MARKER}\\n' >&2
-  ( n=0; while [ ! -e exit ]; do alive "$WP" || break; if [ "$n" -lt 50 ]; then n=$((n + 1)); sleep 0.01; else sleep 0.100; fi; done ) &
+  if [ -e lock ] && command -v flock >/dev/null 2>&1; then
+    ( flock -s lock true ) < /dev/null > /dev/null 2>&1 &
+  else
+    ( n=0; while [ ! -e exit ]; do alive "$WP" || break; if [ "$n" -lt 50 ]; then n=$((n + 1)); sleep 0.01; else sleep 0.100; fi; done ) &
+  fi
   W=$!
   tail -c "+$(($2 + 1))" -s 0.01 --pid="$W" -f stdout &
   T1=$!
@@ -181,31 +189,36 @@ chmod 700 script.sh
 : > stdout && : > stderr || fail "cannot create output files in $R"
 cat > inner.sh <<'OSC_EOF'
 echo $$ > pgid.tmp && mv pgid.tmp pgid || exit 255
-case $(head -c 2 script.sh) in
-'#!') exec ./script.sh ;;
+first=
+IFS= read -r first < script.sh
+case $first in
+'#!'*) exec ./script.sh ;;
 *) exec sh ./script.sh ;;
 esac
 OSC_EOF
 cat > wrap.sh <<'OSC_EOF'
+# The lock is held (fd 9) for the wrapper's whole life: followers wait on it instead of polling. Nothing the
+# script starts inherits it (9>&- below), so a daemon the script leaves behind cannot hold it.
+# (A lock file that is not locked would make followers think the wrapper ended: it is removed if flock fails.)
+if command -v flock >/dev/null 2>&1; then command exec 9> lock && flock 9 || { exec 9>&-; rm -f lock; }; fi
 echo $$ > wpid.tmp && mv wpid.tmp wpid
+# stdout is the launcher's pipe until here: closing it tells the launcher that wpid is written.
+exec > /dev/null
 OSC_RUN_DIR=$(pwd)
 OSC_SECRETS="$OSC_RUN_DIR/secrets.env"
 export OSC_RUN_DIR OSC_SECRETS
 unset SSH_CONNECTION SSH_CLIENT SSH_TTY SSH_AUTH_SOCK SSH_ORIGINAL_COMMAND
 # This sh leads its own session, so its child is never a process group leader and setsid needs no fork
 # (and no -w, which util-linux before 2.24, e.g. CentOS 7's, lacks): it waits for inner.sh like any child.
-setsid sh ./inner.sh < /dev/null >> stdout 2>> stderr
+setsid sh ./inner.sh < /dev/null >> stdout 2>> stderr 9>&-
 echo $? > rc.tmp
 rm -f secrets.env
 mv rc.tmp exit
 OSC_EOF
-( setsid sh ./wrap.sh < /dev/null > /dev/null 2>&1 & )
-i=0
-while [ ! -e wpid ]; do
-  i=$((i + 1))
-  [ "$i" -gt 1000 ] && die "the wrapper did not start within 10 s"
-  sleep 0.01
-done
+# The command substitution returns when the wrapper closes its stdout (our pipe), right after writing wpid (or
+# when it dies): no polling for wpid.
+started=$( ( setsid sh ./wrap.sh < /dev/null 2> /dev/null & ) )
+[ -e wpid ] || die "the wrapper did not start (no $R/wpid)"
 follow started 0 0
 `;
 }
