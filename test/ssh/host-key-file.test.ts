@@ -15,8 +15,8 @@ import { type Prompt, PromptQueue } from '../../source/engine/prompts.js';
 import { describeIssues, Profile, type ProfileInput } from '../../source/profile/schema.js';
 import { fingerprintSha256 } from '../../source/ssh/known-hosts.js';
 import { SshStepRunner } from '../../source/ssh/step-runner.js';
-import { sshdProfile } from '../hardening/helpers.js';
-import { tempHome } from '../helpers/profiles.js';
+import { ensureBuilt, runCli, sshdProfile } from '../hardening/helpers.js';
+import { tempHome, writeProfile } from '../helpers/profiles.js';
 import { sshKeygenFingerprint, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
@@ -27,6 +27,7 @@ let otherKeyBlob: Buffer;
 const savedHome = process.env.HOME;
 
 beforeAll(async () => {
+	ensureBuilt();
 	sshd = await startSshd({ addresses: ['127.0.0.2'] });
 	const other = path.join(sshd.dir, 'other_host_key');
 	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
@@ -308,4 +309,28 @@ describe('a changed host key in the chosen file', () => {
 			expect(fs.readFileSync(file, 'utf8')).toBe(`${keep}\n${sshd.knownHostsLine()}\n`);
 		});
 	}
+});
+
+describe('os-console run with the setting in a saved profile file', () => {
+	it('--accept-new records in ~/.ssh/known_hosts ("user"); the next run without it connects', async () => {
+		const input = sshdProfile(sshd, root, { nodes: 1 });
+		input.ssh = { knownHostsFile: 'user' };
+		const file = writeProfile(fs.mkdtempSync(path.join(os.tmpdir(), 'osc-hostkey-profile-')), input);
+		fs.chmodSync(file, 0o600);
+		const env = { HOME: userHome };
+		const args = ['run', '--profile', file, '--step', 'environment/hosts', '--yes'];
+		const refused = await runCli(args, { home: consoleHome, env });
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toContain('--accept-new');
+		const first = await runCli([...args, '--accept-new'], { home: consoleHome, env });
+		expect(first.stderr).toBe('');
+		expect(first.code).toBe(0);
+		const known = path.join(userHome, '.ssh', 'known_hosts');
+		expect(fs.readFileSync(known, 'utf8')).toBe(`${sshd.knownHostsLine()}\n`);
+		expect(keygenFind(known).found).toBe(true);
+		expect(fs.existsSync(path.join(consoleHome, 'known_hosts'))).toBe(false);
+		const again = await runCli([...args, '--force'], { home: consoleHome, env });
+		expect(again.stderr).toBe('');
+		expect(again.code).toBe(0);
+	});
 });
