@@ -111,17 +111,17 @@ describe('a headless run over SSH, replayed', () => {
 		async () => {
 			const state = path.join(home, 'state', 'replay-ssh');
 			const journalBefore = fs.readFileSync(path.join(state, 'journal.jsonl'), 'utf8');
-			tmux(
-				'new-session',
-				'-d',
-				'-s',
-				session,
-				'-x',
-				'130',
-				'-y',
-				'34',
-				`OS_CONSOLE_HOME=${home} node ${CLI} replay --profile ${profileFile} --speed 8; echo EXITED:$?; sleep 30`,
-			);
+			const command = `OS_CONSOLE_HOME=${home} node ${CLI} replay --profile ${profileFile} --speed 8; echo EXITED:$?; sleep 30`;
+			// Other test files share the tmux server: one may end its last session (and so the server) right now.
+			for (let attempt = 1; ; attempt++) {
+				try {
+					tmux('new-session', '-d', '-s', session, '-x', '130', '-y', '34', command);
+					break;
+				} catch (error) {
+					if (attempt >= 5) throw error;
+					await new Promise((r) => setTimeout(r, 300));
+				}
+			}
 			let screen = await waitForScreen('Past runs · replay-ssh (demo)');
 			expect(screen).toContain(runIds[0]);
 			expect(screen).toContain(runIds[1]);

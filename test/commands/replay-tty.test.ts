@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Profile } from '../../source/profile/schema.js';
 import { demoProfile, writeProfile } from '../helpers/profiles.js';
 import { recordingEngine } from '../helpers/recorded-runs.js';
@@ -22,7 +22,9 @@ const hasTmux = (() => {
 	}
 })();
 
-const session = `osc-replay-${process.pid}`;
+/** The tmux session of the current start(); each start gets its own. */
+let session = '';
+let starts = 0;
 let home: string;
 let savedHome: string | undefined;
 let profileFile: string;
@@ -49,18 +51,31 @@ async function keys(...k: string[]) {
 	tmux('send-keys', '-t', session, ...k);
 	await new Promise((r) => setTimeout(r, 200));
 }
-function start(args: string) {
-	tmux(
-		'new-session',
-		'-d',
-		'-s',
-		session,
-		'-x',
-		'130',
-		'-y',
-		'32',
-		`CI=true OS_CONSOLE_HOME=${home} node ${CLI} replay --profile ${profileFile} ${args}; echo EXITED:$?; sleep 30`,
-	);
+/**
+ * A new session running the replay. The previous one is ended after the new one exists: ending a server's
+ * last session stops the server, and a session started right then can meet the server on its way out.
+ */
+async function start(args: string) {
+	const previous = session;
+	session = `osc-replay-${process.pid}-${++starts}`;
+	const command = `CI=true OS_CONSOLE_HOME=${home} node ${CLI} replay --profile ${profileFile} ${args}; echo EXITED:$?; sleep 30`;
+	// Other test files share the tmux server: one may end its last session (and so the server) right now.
+	for (let attempt = 1; ; attempt++) {
+		try {
+			tmux('new-session', '-d', '-s', session, '-x', '130', '-y', '32', command);
+			break;
+		} catch (error) {
+			if (attempt >= 5) throw error;
+			await new Promise((r) => setTimeout(r, 300));
+		}
+	}
+	if (previous) {
+		try {
+			tmux('kill-session', '-t', previous);
+		} catch {
+			/* already gone */
+		}
+	}
 }
 function listing(dir: string): string[] {
 	return fs
@@ -96,15 +111,12 @@ describe.skipIf(!hasTmux)('os-console replay in a real terminal', () => {
 		}
 	});
 
-	afterEach(() => {
+	afterAll(() => {
 		try {
 			tmux('kill-session', '-t', session);
 		} catch {
 			/* already gone */
 		}
-	});
-
-	afterAll(() => {
 		if (savedHome === undefined) delete process.env.OS_CONSOLE_HOME;
 		else process.env.OS_CONSOLE_HOME = savedHome;
 		fs.rmSync(home, { recursive: true, force: true });
@@ -113,7 +125,7 @@ describe.skipIf(!hasTmux)('os-console replay in a real terminal', () => {
 	it('opens the run list and the replay screen; the keys play it; q leaves; nothing is written', async () => {
 		const state = path.join(home, 'state', profile.name);
 		const before = listing(state);
-		start('--speed 0.5');
+		await start('--speed 0.5');
 		let text = await waitForScreen('Past runs · replay-tty (demo)');
 		expect(text).toContain('2 runs in the journal');
 		expect(text).toMatch(/✔ \d+ ✘ 1/);
@@ -132,16 +144,15 @@ describe.skipIf(!hasTmux)('os-console replay in a real terminal', () => {
 	});
 
 	it('--run opens that run directly over the list; --plain prints the text replay on a terminal', async () => {
-		start(`--run ${runIds[1]} --speed 64`);
+		await start(`--run ${runIds[1]} --speed 64`);
 		await waitForScreen(`REPLAY of run ${runIds[1]}`);
 		await waitForScreen('■ end of the run');
 		await keys('Escape');
 		await waitForScreen('Past runs · replay-tty (demo)');
 		await keys('q');
 		await waitForScreen('EXITED:0');
-		tmux('kill-session', '-t', session);
 
-		start(`--run ${runIds[0]} --plain`);
+		await start(`--run ${runIds[0]} --plain`);
 		const text = await waitForScreen('EXITED:0');
 		expect(text).toContain(`outcome of run ${runIds[0]}`);
 		expect(text).not.toContain('REPLAY of run');

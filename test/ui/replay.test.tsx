@@ -57,6 +57,14 @@ function renderReplay(options: { runId?: string; speed?: number; maxWaitMs?: num
 	return Object.assign(app, { source, exits });
 }
 
+/** n until `target` events have played: one key at a time, each once the frame shows the one before. */
+async function playTo(app: ReturnType<typeof renderReplay>, target: number): Promise<void> {
+	for (let played = eventsPlayed(app.frame()); played < target; played++) {
+		await app.press('n');
+		await app.waitFor((f) => eventsPlayed(f) === played + 1, { what: `event ${played + 1} to play` });
+	}
+}
+
 /** "event 12 of 25" → 12. */
 function eventsPlayed(frame: string): number {
 	const match = / event (\d+) of (\d+) /.exec(frame);
@@ -218,6 +226,9 @@ describe('the replay screens (os-console replay on a terminal)', () => {
 		const app = renderReplay({ runId: runIds[0], speed: 0.25 });
 		await app.press('p');
 		await app.waitFor('⏸ paused');
+		// From the start, whatever played before the pause (a loaded machine may be slow to take the key).
+		await app.press('b');
+		await app.waitFor(/ event 0 of /);
 		const journal = journalEventsOf(runIds[0]!);
 		const failedAt = journal.findIndex(
 			(e) => e.type === 'step-finished' && e.step === 'services/flaky' && e.node === 'compute2',
@@ -226,7 +237,7 @@ describe('the replay screens (os-console replay on a terminal)', () => {
 			(e) => e.type === 'step-started' && e.step === 'services/flaky' && e.node === 'compute2',
 		);
 		// Up to the attempt's start: it is running, its output not shown yet.
-		while (eventsPlayed(app.frame()) < startedAt + 1) await app.press('n');
+		await playTo(app, startedAt + 1);
 		await app.press('f');
 		let frame = await app.waitFor(`event ${startedAt + 1} of`);
 		expect(frame).toContain('services/flaky');
@@ -237,7 +248,7 @@ describe('the replay screens (os-console replay on a terminal)', () => {
 		expect(frame).not.toContain('flag file present: failing');
 		expect(frame.split('\n').length).toBeLessThanOrEqual(DEFAULT_ROWS - 1);
 		// Its end: the log's lines, in order, with their numbers.
-		while (eventsPlayed(app.frame()) < failedAt + 1) await app.press('n');
+		await playTo(app, failedAt + 1);
 		frame = await app.waitFor('output · compute2 · attempt 1');
 		const log = fs
 			.readFileSync(attemptLogFile(profile.name, 'services/flaky', 'compute2', 1), 'utf8')
