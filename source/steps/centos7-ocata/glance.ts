@@ -2,7 +2,7 @@
  * 3. Glance (Image service), on the controller.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
-import { serviceIdentity } from '../shared/identity.js';
+import { SERVICES, serviceIdentity } from '../shared/identity.js';
 import { createDatabases, dbUrl, keystoneAuthtoken } from './common.js';
 
 const GLANCE_COMMON: [string, string, string][] = [
@@ -29,14 +29,7 @@ export const glance: RunbookSectionInput = {
 			title: 'Create the glance user, service and endpoints',
 			guide: '3.3 user glance (admin in service), service image, endpoints public/internal/admin on 9292',
 			on: 'controller',
-			actions: serviceIdentity('command', {
-				user: 'glance',
-				passVar: 'GLANCE_PASS',
-				name: 'glance',
-				type: 'image',
-				description: 'OpenStack Image',
-				url: 'http://{{CONTROLLER_HOST}}:9292',
-			}),
+			actions: serviceIdentity('command', SERVICES.glance),
 			timeoutSec: 300,
 		},
 		{

@@ -3,8 +3,8 @@
  * m1.nano flavor, a key pair, security group rules, and an instance that must reach ACTIVE.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
+import { SELFSERVICE } from '../shared/conditions.js';
 import { nanoFlavor, providerNetwork, router, selfserviceNetwork } from '../shared/launch.js';
-import { SELFSERVICE } from '../shared/neutron.js';
 import { ADMIN_OPENRC, DEMO_OPENRC } from './common.js';
 
 function serverActive(name: string): string {

@@ -3,25 +3,14 @@
  * (self-service networks: router service plugin, VXLAN, l2population, L3 agent). Linux bridge agent.
  */
 import type { ActionInput, Condition, RunbookSectionInput } from '../../runbook/model.js';
-import { serviceIdentity } from '../shared/identity.js';
+import { PROVIDER, SELFSERVICE } from '../shared/conditions.js';
+import { SERVICES, serviceIdentity } from '../shared/identity.js';
 import { serviceClientAuth } from '../shared/keystone-auth.js';
-import {
-	DHCP_AGENT,
-	L3_AGENT,
-	linuxbridgeAgentIni,
-	ML2,
-	ML2_INI,
-	metadataAgent,
-	NEUTRON_CONF,
-	NOVA_METADATA_PROXY,
-	PROVIDER,
-	SELFSERVICE,
-	SELFSERVICE_PLUGINS,
-} from '../shared/neutron.js';
-import { createDatabases, dbUrl, KEYSTONE_ADMIN, keystoneAuthtoken, NOVA_NEUTRON, TRANSPORT_URL } from './common.js';
+import * as neutron from '../shared/neutron.js';
+import { createDatabases, KEYSTONE_ADMIN, keystoneAuthtoken, NOVA_NEUTRON, TRANSPORT_URL } from './common.js';
 
 /** linuxbridge_agent.ini, the same on every node that runs the agent (local_ip is the node's own). */
-export const LINUXBRIDGE_AGENT: ActionInput[] = linuxbridgeAgentIni('command', { removeVxlanKeys: false });
+export const LINUXBRIDGE_AGENT: ActionInput[] = neutron.linuxbridgeAgentIni('command', { removeVxlanKeys: false });
 
 /** neutron.conf keys the controller and the compute nodes share. */
 export const NEUTRON_COMMON: [string, string, string][] = [
@@ -79,14 +68,7 @@ export const neutronController: RunbookSectionInput = {
 			title: 'Create the neutron user, network service and endpoints',
 			guide: '6 user neutron (admin in service), service network, endpoints on 9696',
 			on: 'controller',
-			actions: serviceIdentity('command', {
-				user: 'neutron',
-				passVar: 'NEUTRON_PASS',
-				name: 'neutron',
-				type: 'network',
-				description: 'OpenStack Networking',
-				url: 'http://{{CONTROLLER_HOST}}:9696',
-			}),
+			actions: serviceIdentity('command', SERVICES.neutron),
 			timeoutSec: 300,
 		},
 		{
@@ -109,23 +91,16 @@ export const neutronController: RunbookSectionInput = {
 				'6 neutron.conf: [database], [DEFAULT] core_plugin, service_plugins, notify_nova_*, [keystone_authtoken], [nova]',
 			on: 'controller',
 			actions: [
-				{
-					kind: 'ini',
-					file: NEUTRON_CONF,
-					set: [
-						['database', 'connection', dbUrl('neutron', 'NEUTRON_DBPASS', 'neutron')],
-						['DEFAULT', 'core_plugin', 'ml2'],
-						...NEUTRON_COMMON,
-						['DEFAULT', 'notify_nova_on_port_status_changes', 'true'],
-						['DEFAULT', 'notify_nova_on_port_data_changes', 'true'],
-						...serviceClientAuth('nova', 'nova', 'NOVA_PASS', { authUrl: KEYSTONE_ADMIN, domain: 'default' }),
-					],
-				},
+				neutron.serverConf([
+					...NEUTRON_COMMON,
+					...neutron.NOTIFY_NOVA,
+					...serviceClientAuth('nova', 'nova', 'NOVA_PASS', { authUrl: KEYSTONE_ADMIN, domain: 'default' }),
+				]),
 				{
 					kind: 'ini',
 					describe: 'option 1: [DEFAULT] service_plugins = (none)',
 					when: PROVIDER,
-					file: NEUTRON_CONF,
+					file: neutron.NEUTRON_CONF,
 					set: [['DEFAULT', 'service_plugins', '']],
 					unset: [['DEFAULT', 'allow_overlapping_ips']],
 				},
@@ -133,8 +108,8 @@ export const neutronController: RunbookSectionInput = {
 					kind: 'ini',
 					describe: 'option 2: [DEFAULT] service_plugins = router, allow_overlapping_ips = true',
 					when: SELFSERVICE,
-					file: NEUTRON_CONF,
-					set: SELFSERVICE_PLUGINS,
+					file: neutron.NEUTRON_CONF,
+					set: neutron.SELFSERVICE_PLUGINS,
 				},
 			],
 			timeoutSec: 60,
@@ -148,20 +123,20 @@ export const neutronController: RunbookSectionInput = {
 			actions: [
 				{
 					kind: 'ini',
-					file: ML2_INI,
-					set: [ML2.extensionDrivers, ML2.flatNetworks, ML2.enableIpset],
+					file: neutron.ML2_INI,
+					set: [neutron.ML2.extensionDrivers, neutron.ML2.flatNetworks, neutron.ML2.enableIpset],
 				},
 				{
 					kind: 'ini',
 					when: PROVIDER,
-					file: ML2_INI,
-					set: ML2.providerDrivers,
+					file: neutron.ML2_INI,
+					set: neutron.ML2.providerDrivers,
 				},
 				{
 					kind: 'ini',
 					when: SELFSERVICE,
-					file: ML2_INI,
-					set: [...ML2.selfserviceDrivers, ML2.vniRanges],
+					file: neutron.ML2_INI,
+					set: [...neutron.ML2.selfserviceDrivers, neutron.ML2.vniRanges],
 				},
 			],
 			timeoutSec: 60,
@@ -180,7 +155,7 @@ export const neutronController: RunbookSectionInput = {
 			guide: '6 l3_agent.ini: [DEFAULT] interface_driver = linuxbridge',
 			on: 'controller',
 			when: SELFSERVICE,
-			actions: [L3_AGENT],
+			actions: [neutron.L3_AGENT],
 			timeoutSec: 60,
 		},
 		{
@@ -188,7 +163,7 @@ export const neutronController: RunbookSectionInput = {
 			title: 'Configure the DHCP agent',
 			guide: '6 dhcp_agent.ini: interface_driver, dhcp_driver, enable_isolated_metadata',
 			on: 'controller',
-			actions: [DHCP_AGENT],
+			actions: [neutron.DHCP_AGENT],
 			timeoutSec: 60,
 		},
 		{
@@ -196,7 +171,7 @@ export const neutronController: RunbookSectionInput = {
 			title: 'Configure the metadata agent',
 			guide: '6 metadata_agent.ini: nova_metadata_ip = controller, metadata_proxy_shared_secret',
 			on: 'controller',
-			actions: [metadataAgent('nova_metadata_ip')],
+			actions: [neutron.metadataAgent('nova_metadata_ip')],
 			timeoutSec: 60,
 		},
 		{
@@ -208,7 +183,7 @@ export const neutronController: RunbookSectionInput = {
 				{
 					kind: 'ini',
 					file: '/etc/nova/nova.conf',
-					set: [...NOVA_NEUTRON, ...NOVA_METADATA_PROXY],
+					set: [...NOVA_NEUTRON, ...neutron.NOVA_METADATA_PROXY],
 				},
 			],
 			timeoutSec: 60,

@@ -3,7 +3,7 @@
  * placement API, with cells v2 (cell0 mapped before the db sync, as Ocata requires).
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
-import { serviceIdentity } from '../shared/identity.js';
+import { SERVICES, serviceIdentity } from '../shared/identity.js';
 import { createDatabases, dbUrl, keystoneAuthtoken, NOVA_PLACEMENT, TRANSPORT_URL } from './common.js';
 
 /** nova.conf keys the controller and the compute nodes share ([DEFAULT] my_ip differs per node). */
@@ -51,14 +51,7 @@ export const novaController: RunbookSectionInput = {
 			title: 'Create the nova user, compute service and endpoints',
 			guide: '4.3-4.4 user nova (admin in service), service compute, endpoints on 8774/v2.1',
 			on: 'controller',
-			actions: serviceIdentity('command', {
-				user: 'nova',
-				passVar: 'NOVA_PASS',
-				name: 'nova',
-				type: 'compute',
-				description: 'OpenStack Compute',
-				url: 'http://{{CONTROLLER_HOST}}:8774/v2.1',
-			}),
+			actions: serviceIdentity('command', SERVICES.nova),
 			timeoutSec: 300,
 		},
 		{
@@ -66,14 +59,7 @@ export const novaController: RunbookSectionInput = {
 			title: 'Create the placement user, service and endpoints',
 			guide: '4.5-4.6 user placement (admin in service), service placement, endpoints on 8778',
 			on: 'controller',
-			actions: serviceIdentity('command', {
-				user: 'placement',
-				passVar: 'PLACEMENT_PASS',
-				name: 'placement',
-				type: 'placement',
-				description: 'Placement API',
-				url: 'http://{{CONTROLLER_HOST}}:8778',
-			}),
+			actions: serviceIdentity('command', SERVICES.placement),
 			timeoutSec: 300,
 		},
 		{

@@ -5,6 +5,7 @@
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
 import { dbUrl } from '../shared/database.js';
+import { SERVICES } from '../shared/identity.js';
 import {
 	ADMIN_RC,
 	asUser,
@@ -34,14 +35,7 @@ export const glance: RunbookSectionInput = {
 		serviceEntitiesStep(
 			'Glance user, service entity and API endpoints',
 			'Glance: Prerequisites (user glance, service image, endpoints :9292)',
-			{
-				user: 'glance',
-				passVar: 'GLANCE_PASS',
-				name: 'glance',
-				type: 'image',
-				description: 'OpenStack Image',
-				url: 'http://{{CONTROLLER_HOST}}:9292',
-			},
+			SERVICES.glance,
 		),
 		{
 			id: 'install',

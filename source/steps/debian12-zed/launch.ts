@@ -3,9 +3,9 @@
  * self-service network and router), flavor m1.nano, key pair, security group rules, and the instance(s).
  */
 import type { ActionInput, RunbookSectionInput } from '../../runbook/model.js';
+import { SELFSERVICE } from '../shared/conditions.js';
 import { showId } from '../shared/identity.js';
 import { nanoFlavor, providerNetwork, router, selfserviceNetwork } from '../shared/launch.js';
-import { SELFSERVICE } from '../shared/neutron.js';
 import { ADMIN_RC, DEMO_RC, STATE_DIR } from './lib.js';
 
 const KEY_FILE = `${STATE_DIR}/keys/mykey`;

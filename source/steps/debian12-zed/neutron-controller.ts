@@ -4,19 +4,9 @@
  * defaults are Open vSwitch-oriented and are replaced by the guide's Linux bridge values.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
-import { dbUrl } from '../shared/database.js';
-import {
-	DHCP_AGENT,
-	L3_AGENT,
-	ML2,
-	ML2_INI,
-	metadataAgent,
-	NEUTRON_CONF,
-	NOVA_METADATA_PROXY,
-	PROVIDER,
-	SELFSERVICE,
-	SELFSERVICE_PLUGINS,
-} from '../shared/neutron.js';
+import { PROVIDER, SELFSERVICE } from '../shared/conditions.js';
+import { SERVICES } from '../shared/identity.js';
+import * as neutron from '../shared/neutron.js';
 import {
 	ADMIN_RC,
 	asUser,
@@ -48,14 +38,7 @@ export const neutronController: RunbookSectionInput = {
 		serviceEntitiesStep(
 			'Neutron user, network service entity and API endpoints',
 			'Neutron controller: Prerequisites (user neutron, service network, endpoints :9696)',
-			{
-				user: 'neutron',
-				passVar: 'NEUTRON_PASS',
-				name: 'neutron',
-				type: 'network',
-				description: 'OpenStack Networking',
-				url: 'http://{{CONTROLLER_HOST}}:9696',
-			},
+			SERVICES.neutron,
 		),
 		{
 			id: 'install',
@@ -92,48 +75,51 @@ export const neutronController: RunbookSectionInput = {
 			guide: 'Neutron controller, option 1/2: neutron.conf, ml2_conf.ini (Debian defaults are Open vSwitch)',
 			on: 'controller',
 			actions: [
-				{
-					kind: 'ini',
-					file: NEUTRON_CONF,
-					set: [
-						// Debian: the pre-filled connection is sqlite.
-						['database', 'connection', dbUrl('neutron', 'NEUTRON_DBPASS', 'neutron')],
-						['DEFAULT', 'core_plugin', 'ml2'],
-						['DEFAULT', 'notify_nova_on_port_status_changes', 'true'],
-						['DEFAULT', 'notify_nova_on_port_data_changes', 'true'],
-						...neutronCommonSettings(),
-						...authtoken('nova', 'NOVA_PASS', { section: 'nova' }).filter(
-							([, k]) => !['www_authenticate_uri', 'memcached_servers'].includes(k),
-						),
-					],
-				},
+				neutron.serverConf([
+					...neutron.NOTIFY_NOVA,
+					...neutronCommonSettings(),
+					...authtoken('nova', 'NOVA_PASS', { section: 'nova' }).filter(
+						([, k]) => !['www_authenticate_uri', 'memcached_servers'].includes(k),
+					),
+				]),
 				{
 					kind: 'ini',
 					describe: 'option 1: no service plug-ins (Debian enables router, metering, qos)',
 					when: PROVIDER,
-					file: NEUTRON_CONF,
+					file: neutron.NEUTRON_CONF,
 					set: [['DEFAULT', 'service_plugins', '']],
 				},
 				{
 					kind: 'ini',
 					describe: 'option 2: the router plug-in and overlapping addresses',
 					when: SELFSERVICE,
-					file: NEUTRON_CONF,
-					set: SELFSERVICE_PLUGINS,
+					file: neutron.NEUTRON_CONF,
+					set: neutron.SELFSERVICE_PLUGINS,
 				},
 				{
 					kind: 'ini',
 					describe: 'option 1: flat and VLAN provider networks, Linux bridge (Debian: Open vSwitch, VXLAN)',
 					when: PROVIDER,
-					file: ML2_INI,
-					set: [...ML2.providerDrivers, ML2.extensionDrivers, ML2.flatNetworks, ML2.enableIpset],
+					file: neutron.ML2_INI,
+					set: [
+						...neutron.ML2.providerDrivers,
+						neutron.ML2.extensionDrivers,
+						neutron.ML2.flatNetworks,
+						neutron.ML2.enableIpset,
+					],
 				},
 				{
 					kind: 'ini',
 					describe: 'option 2: flat, VLAN and VXLAN, Linux bridge with l2population',
 					when: SELFSERVICE,
-					file: ML2_INI,
-					set: [...ML2.selfserviceDrivers, ML2.extensionDrivers, ML2.flatNetworks, ML2.vniRanges, ML2.enableIpset],
+					file: neutron.ML2_INI,
+					set: [
+						...neutron.ML2.selfserviceDrivers,
+						neutron.ML2.extensionDrivers,
+						neutron.ML2.flatNetworks,
+						neutron.ML2.vniRanges,
+						neutron.ML2.enableIpset,
+					],
 				},
 				uwsgiProcesses('/etc/neutron/neutron-api-uwsgi.ini'),
 				{
@@ -151,9 +137,9 @@ export const neutronController: RunbookSectionInput = {
 			on: 'controller',
 			actions: [
 				...linuxbridgeAgentActions(),
-				DHCP_AGENT,
-				{ ...L3_AGENT, when: SELFSERVICE },
-				metadataAgent('nova_metadata_host'),
+				neutron.DHCP_AGENT,
+				{ ...neutron.L3_AGENT, when: SELFSERVICE },
+				neutron.metadataAgent('nova_metadata_host'),
 			],
 			timeoutSec: 120,
 		},
@@ -166,7 +152,7 @@ export const neutronController: RunbookSectionInput = {
 				{
 					kind: 'ini',
 					file: NOVA_CONF,
-					set: [...novaNeutronSettings(), ...NOVA_METADATA_PROXY],
+					set: [...novaNeutronSettings(), ...neutron.NOVA_METADATA_PROXY],
 					// Debian: debconf pre-filled a floating IP pool that does not exist.
 					unset: [['neutron', 'default_floating_pool']],
 				},

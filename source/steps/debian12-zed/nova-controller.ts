@@ -5,6 +5,7 @@
  */
 import type { ActionInput, RunbookSectionInput } from '../../runbook/model.js';
 import { dbUrl } from '../shared/database.js';
+import { SERVICES } from '../shared/identity.js';
 import {
 	ADMIN_RC,
 	asUser,
@@ -79,14 +80,7 @@ export const novaController: RunbookSectionInput = {
 		serviceEntitiesStep(
 			'Nova user, compute service entity and API endpoints',
 			'Nova controller: Prerequisites (user nova, service compute, endpoints :8774/v2.1)',
-			{
-				user: 'nova',
-				passVar: 'NOVA_PASS',
-				name: 'nova',
-				type: 'compute',
-				description: 'OpenStack Compute',
-				url: 'http://{{CONTROLLER_HOST}}:8774/v2.1',
-			},
+			SERVICES.nova,
 		),
 		{
 			id: 'install',

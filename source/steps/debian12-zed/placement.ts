@@ -4,6 +4,7 @@
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
 import { dbUrl } from '../shared/database.js';
+import { SERVICES } from '../shared/identity.js';
 import {
 	ADMIN_RC,
 	asUser,
@@ -32,14 +33,7 @@ export const placement: RunbookSectionInput = {
 		serviceEntitiesStep(
 			'Placement user, service entity and API endpoints',
 			'Placement: Configure user and endpoints (:8778)',
-			{
-				user: 'placement',
-				passVar: 'PLACEMENT_PASS',
-				name: 'placement',
-				type: 'placement',
-				description: 'Placement API',
-				url: 'http://{{CONTROLLER_HOST}}:8778',
-			},
+			SERVICES.placement,
 		),
 		{
 			id: 'install',

@@ -118,21 +118,20 @@ export function endpoints(wording: Wording, type: string, url: string): ActionIn
 
 /** The guide's projects and users: projects service and demo, user demo, role user, demo a user of demo. */
 export function guideProjectsAndUsers(wording: Wording): ActionInput[] {
+	const projects = [
+		['service', 'Service Project'],
+		['demo', 'Demo Project'],
+	].map(([name, description]) =>
+		ensure(
+			wording,
+			'admin',
+			`ensure project ${name}`,
+			['project', 'create', '--domain', 'default', '--description', description!, name!],
+			showId('project', name!, true),
+		),
+	);
 	return [
-		ensure(
-			wording,
-			'admin',
-			'ensure project service',
-			['project', 'create', '--domain', 'default', '--description', 'Service Project', 'service'],
-			showId('project', 'service', true),
-		),
-		ensure(
-			wording,
-			'admin',
-			'ensure project demo',
-			['project', 'create', '--domain', 'default', '--description', 'Demo Project', 'demo'],
-			showId('project', 'demo', true),
-		),
+		...projects,
 		ensure(
 			wording,
 			'admin',
@@ -156,6 +155,42 @@ export interface ServiceIdentity {
 	/** The URL of all three endpoints, e.g. http://{{CONTROLLER_HOST}}:9292. */
 	url: string;
 }
+
+/** The identity of each service the guides install, the same in both runbooks. */
+export const SERVICES = {
+	glance: {
+		user: 'glance',
+		passVar: 'GLANCE_PASS',
+		name: 'glance',
+		type: 'image',
+		description: 'OpenStack Image',
+		url: 'http://{{CONTROLLER_HOST}}:9292',
+	},
+	placement: {
+		user: 'placement',
+		passVar: 'PLACEMENT_PASS',
+		name: 'placement',
+		type: 'placement',
+		description: 'Placement API',
+		url: 'http://{{CONTROLLER_HOST}}:8778',
+	},
+	nova: {
+		user: 'nova',
+		passVar: 'NOVA_PASS',
+		name: 'nova',
+		type: 'compute',
+		description: 'OpenStack Compute',
+		url: 'http://{{CONTROLLER_HOST}}:8774/v2.1',
+	},
+	neutron: {
+		user: 'neutron',
+		passVar: 'NEUTRON_PASS',
+		name: 'neutron',
+		type: 'network',
+		description: 'OpenStack Networking',
+		url: 'http://{{CONTROLLER_HOST}}:9696',
+	},
+} satisfies Record<string, ServiceIdentity>;
 
 /** The guide's identity prerequisites of a service: its user, its service entity and its three endpoints. */
 export function serviceIdentity(wording: Wording, service: ServiceIdentity): ActionInput[] {

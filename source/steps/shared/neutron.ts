@@ -3,15 +3,34 @@
  * networks) that both runbooks set with the same values. What differs between the releases is a parameter.
  */
 import type { ActionInput } from '../../runbook/model.js';
+import { PROVIDER, SELFSERVICE } from './conditions.js';
+import { dbUrl } from './database.js';
 import type { Wording } from './identity.js';
 import type { IniSetting } from './keystone-auth.js';
-
-export const PROVIDER = { networking: 'provider' } as const;
-export const SELFSERVICE = { networking: 'selfservice' } as const;
 
 export const NEUTRON_CONF = '/etc/neutron/neutron.conf';
 export const ML2_INI = '/etc/neutron/plugins/ml2/ml2_conf.ini';
 export const LINUXBRIDGE_INI = '/etc/neutron/plugins/ml2/linuxbridge_agent.ini';
+
+/** neutron.conf of the server (controller): its database, the ML2 core plug-in, then `settings`. */
+export function serverConf(settings: IniSetting[]): ActionInput {
+	return {
+		kind: 'ini',
+		file: NEUTRON_CONF,
+		set: [
+			// replaces whatever the package put there (Debian's debconf: sqlite)
+			['database', 'connection', dbUrl('neutron', 'NEUTRON_DBPASS', 'neutron')],
+			['DEFAULT', 'core_plugin', 'ml2'],
+			...settings,
+		],
+	};
+}
+
+/** neutron.conf of the server: tell nova when a port's status or data changes. */
+export const NOTIFY_NOVA: IniSetting[] = [
+	['DEFAULT', 'notify_nova_on_port_status_changes', 'true'],
+	['DEFAULT', 'notify_nova_on_port_data_changes', 'true'],
+];
 
 /** neutron.conf [DEFAULT] service_plugins of option 2 (option 1 has none). */
 export const SELFSERVICE_PLUGINS: IniSetting[] = [

@@ -3,16 +3,13 @@
  * second profile with other values) is valid shell: `bash -n`, `sh -n` and ShellCheck as POSIX sh at severity
  * warning (see ../shared/lint-scripts.ts).
  */
-import { describeScriptLint } from '../shared/lint-scripts.js';
+import { describeScriptLint, exampleCases } from '../shared/lint-scripts.js';
 import { exampleProfile, otherProfile, runbook } from './helpers.js';
 
 describeScriptLint(
 	runbook,
 	[
-		{ name: 'two-node, option provider', profile: exampleProfile('two-node', 'provider') },
-		{ name: 'two-node, option selfservice', profile: exampleProfile('two-node', 'selfservice') },
-		{ name: 'all-in-one, option provider', profile: exampleProfile('all-in-one', 'provider') },
-		{ name: 'all-in-one, option selfservice', profile: exampleProfile('all-in-one', 'selfservice') },
+		...exampleCases(exampleProfile),
 		{ name: 'three nodes with other values, option selfservice', profile: otherProfile('selfservice') },
 	],
 	{

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../../../source/profile/schema.js';
 import type { Runbook } from '../../../source/runbook/model.js';
-import { type RenderedEntry, renderAll } from './render-all.js';
+import { type NetworkOption, type RenderedEntry, renderAll } from './render-all.js';
 
 export function hasShellcheck(): boolean {
 	return spawnSync('shellcheck', ['--version']).status === 0;
@@ -46,6 +46,18 @@ function withScripts(entries: RenderedEntry[], check: (files: Map<string, string
 	} finally {
 		fs.rmSync(dir, { recursive: true, force: true });
 	}
+}
+
+/** The four example cases of a runbook: two-node and all-in-one, each with networking option 1 and 2. */
+export function exampleCases(
+	exampleProfile: (name: 'two-node' | 'all-in-one', option: NetworkOption) => Profile,
+): { name: string; profile: Profile }[] {
+	return (['two-node', 'all-in-one'] as const).flatMap((name) =>
+		(['provider', 'selfservice'] as const).map((option) => ({
+			name: `${name}, option ${option}`,
+			profile: exampleProfile(name, option),
+		})),
+	);
 }
 
 export interface LintOptions {
