@@ -1,7 +1,9 @@
 /**
- * Parsers against output captured from a real debian12-zed deployment (the acceptance test's LXC nodes
- * zctl and zcmp, part way through: keystone, glance, placement and the nova controller up; the compute
- * node not registered yet; neutron not installed). See test/fixtures/openstack-cli/README.md.
+ * Parsers against output captured from real debian12-zed deployments made by the acceptance test on LXC nodes:
+ * one part way through (zctl and zcmp: keystone, glance, placement and the nova controller up; the compute node
+ * not registered yet; neutron not installed), and one finished (controller and compute1, networking option 1),
+ * healthy and then with services stopped and the catalog damaged on purpose
+ * (test/acceptance/capture-states.sh). See test/fixtures/openstack-cli/README.md.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,7 +20,7 @@ import {
 	parseUpgradeCheck,
 } from '../../source/verify/parsers.js';
 import type { CheckParser } from '../../source/verify/types.js';
-import { cloudProfile, context, fixture } from './helpers.js';
+import { cloudProfile, context, deployedProfile, fixture } from './helpers.js';
 
 const profile = cloudProfile({
 	name: 'acceptance',
@@ -98,5 +100,71 @@ describe('captured from a real debian12-zed controller', () => {
 		expect(agents.hint).toBe(
 			'look at neutron-server on zctl: systemctl status neutron-api; log /var/log/neutron/neutron-api.log',
 		);
+	});
+});
+
+/** The finished cloud (controller 10.0.3.11, compute1 10.0.3.31, networking option 1; README in the fixtures). */
+const deployed = deployedProfile();
+const onController = context('controller', { profile: deployed });
+
+function runDeployed(parser: CheckParser, name: string, ctx = onController) {
+	const base = `captured/${name}`;
+	return parser(fixture(`${base}.stdout`), fixture(`${base}.stderr`), Number(fixture(`${base}.code`).trim()), ctx);
+}
+
+describe('captured from the finished debian12-zed cloud (after the acceptance deploy)', () => {
+	it('nova: every compute service enabled and up, nova-compute on compute1', () => {
+		expect(runDeployed(parseComputeServices, 'compute-service-list-healthy')).toEqual({
+			status: 'pass',
+			detail: '3 services enabled and up (controller: nova-scheduler, nova-conductor; compute1: nova-compute)',
+		});
+	});
+
+	it('neutron: every agent of option 1 alive and up', () => {
+		expect(runDeployed(parseNetworkAgents, 'network-agent-list-healthy')).toEqual({
+			status: 'pass',
+			detail: '4 expected agents alive and up for networking option 1 (provider) (4 listed)',
+		});
+	});
+
+	it('the catalog with every service of the deployment', () => {
+		expect(runDeployed(parseCatalog, 'catalog-list-complete')).toEqual({
+			status: 'pass',
+			detail:
+				'the catalog has nova (compute), placement (placement), glance (image), keystone (identity), neutron (network)',
+		});
+	});
+
+	it('nova-compute stopped on compute1 until nova reported it down: when it last reported', () => {
+		expect(runDeployed(parseComputeServices, 'compute-service-list-compute-down')).toEqual({
+			status: 'fail',
+			detail: 'nova-compute on compute1: down since 17:19 UTC on 2026-11-25',
+			hint: 'look at nova-compute on compute1: systemctl status nova-compute; log /var/log/nova/nova-compute.log',
+		});
+	});
+
+	it('the Linux bridge agent stopped on compute1 until neutron reported it dead', () => {
+		expect(runDeployed(parseNetworkAgents, 'network-agent-list-agent-dead')).toEqual({
+			status: 'fail',
+			detail: 'Linux bridge agent on compute1: not alive (false)',
+			hint: 'look at neutron-linuxbridge-agent on compute1: systemctl status neutron-linuxbridge-agent; log /var/log/neutron/neutron-linuxbridge-agent.log',
+		});
+	});
+
+	it('placement deleted from the catalog, compute left with its public endpoint only', () => {
+		expect(runDeployed(parseCatalog, 'catalog-list-missing-placement')).toEqual({
+			status: 'fail',
+			detail: 'placement (placement): not in the catalog\ncompute (nova): no internal, admin endpoint',
+			hint: 'openstack endpoint list; the service-entities step of the section that installs it',
+		});
+	});
+
+	it('an image registered without data is queued', () => {
+		const ctx = context('controller', { profile: deployedProfile({ settings: { IMAGE_NAME: 'queued-image' } }) });
+		expect(runDeployed(parseImageList, 'image-list-queued', ctx)).toEqual({
+			status: 'fail',
+			detail: 'image queued-image is queued, not active',
+			hint: 'look at glance-api on controller: systemctl status glance-api; log /var/log/glance/glance-api.log',
+		});
 	});
 });

@@ -40,6 +40,31 @@ export function cloudProfile(overrides: Partial<ProfileInput> = {}): Profile {
 }
 
 /**
+ * The cloud the real captures in fixtures/openstack-cli/captured/ (files without a zctl/zcmp past) come from:
+ * the acceptance test's two LXC nodes, networking option 1 (test/acceptance/deploy.test.ts).
+ */
+export function deployedProfile(overrides: Partial<ProfileInput> = {}): Profile {
+	return cloudProfile({
+		name: 'zed-acceptance',
+		network: {
+			managementCidr: '10.0.3.0/24',
+			providerInterface: 'eth1',
+			providerCidr: '10.199.0.0/24',
+			providerGateway: '10.199.0.1',
+			providerPoolStart: '10.199.0.100',
+			providerPoolEnd: '10.199.0.200',
+			providerDns: '',
+			option: 'provider',
+		},
+		nodes: [
+			{ name: 'controller', host: '10.0.3.11', roles: ['controller'], managementIp: '10.0.3.11' },
+			{ name: 'compute1', host: '10.0.3.31', roles: ['compute'], managementIp: '10.0.3.31' },
+		],
+		...overrides,
+	});
+}
+
+/**
  * A runbook object with the given id (the parsers read its id, settings, sqlAuth and python). Built from the
  * demo runbook so the tests do not depend on the other runbooks being registered yet.
  */
