@@ -131,18 +131,27 @@ export function hostKeyPolicy(flags: { 'accept-new'?: boolean; 'known-hosts'?: s
 
 /**
  * Opens a profile for a headless command, with the host-key policy of its flags and the runner `io` gives,
- * and writes each warning about the profile to the command's stderr.
+ * and writes each warning about the profile to the command's stderr (masked, control characters escaped:
+ * a warning may quote a profile field). `lock: false` for a command that changes nothing the console keeps
+ * (see OpenOptions.lock in console/open-profile.ts); by default the profile's lock is taken when steps run over SSH.
  */
 export async function openProfileForCommand(
 	profileArg: string,
 	flags: { 'accept-new'?: boolean; 'known-hosts'?: string[] },
 	io: CommandIO,
+	options: { lock?: boolean } = {},
 ): Promise<OpenedProfile> {
 	// Loaded here, not at the top: it brings the engine and every runbook, which --help and the commands
 	// that never open a profile do not need.
 	const { openProfile } = await import('../console/open-profile.js');
-	const opened = await openProfile(profileArg, { hostKeys: hostKeyPolicy(flags), runner: io.runner });
-	for (const warning of opened.warnings) commandWriters(io).err(`os-console: warning: ${warning}\n`);
+	const opened = await openProfile(profileArg, {
+		hostKeys: hostKeyPolicy(flags),
+		runner: io.runner,
+		...(options.lock === undefined ? {} : { lock: options.lock }),
+	});
+	for (const warning of opened.warnings) {
+		commandWriters(io).err(`os-console: warning: ${escapeControls(maskSecrets(warning))}\n`);
+	}
 	return opened;
 }
 

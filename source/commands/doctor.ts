@@ -1,7 +1,14 @@
 /** `os-console doctor`: preflight checks of every node before installing. */
-import { openProfile } from '../console/open-profile.js';
 import { runDoctor } from '../doctor/doctor.js';
-import { EXIT_FAILED, EXIT_OK, parseFlags, reportError, requireProfileFlag } from './common.js';
+import {
+	EXIT_FAILED,
+	EXIT_OK,
+	HOST_KEY_FLAGS,
+	openProfileForCommand,
+	parseFlags,
+	reportError,
+	requireProfileFlag,
+} from './common.js';
 
 export const usage = `Usage: os-console doctor --profile NAME_OR_PATH [--json] [--no-repository] [--accept-new] [--known-hosts FILE]
 
@@ -9,6 +16,14 @@ Checks each node over SSH: reachable and authenticated, root or working sudo, OS
 virtualization, memory, cores and free disk against the guide's minimums, host names resolving to the
 profile's management addresses, clock offsets between nodes, the provider interface (present, no address)
 and the package repository. Each finding says pass / warn / fail, why, and the fix.
+
+Options:
+  --profile NAME_OR_PATH  a saved profile's name or a profile file (required)
+  --json                  print the findings as one JSON document
+  --no-repository         skip the package repository check
+  --accept-new            accept and record host keys of hosts never seen before (in the file the
+                          profile's ssh.knownHostsFile names; default: the console's known_hosts)
+  --known-hosts FILE      also trust the host keys in FILE (repeatable)
 
 Exit codes: 0 no failure (warnings allowed), 1 a check failed, 2 bad flags or profile.`;
 
@@ -23,14 +38,11 @@ export async function run(argv: string[]): Promise<number> {
 				profile: { type: 'string' },
 				json: { type: 'boolean' },
 				'no-repository': { type: 'boolean' },
-				'accept-new': { type: 'boolean' },
-				'known-hosts': { type: 'string', multiple: true },
+				...HOST_KEY_FLAGS,
 			},
 			'doctor',
 		);
-		const { engine } = await openProfile(requireProfileFlag(flags.profile, 'doctor'), {
-			hostKeys: { mode: flags['accept-new'] ? 'accept-new' : 'strict', knownHostsFiles: flags['known-hosts'] },
-		});
+		const { engine } = await openProfileForCommand(requireProfileFlag(flags.profile, 'doctor'), flags, {});
 		close = () => engine.close();
 		const report = await runDoctor(engine, { checkRepository: !flags['no-repository'] });
 		if (flags.json) {

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { openProfile } from '../console/open-profile.js';
+import type { OpenedProfile } from '../console/open-profile.js';
 import { controllerOf } from '../profile/schema.js';
 import { ensurePrivateDir, stateDir, writePrivateFileAtomic } from '../profile/store.js';
 import type { Runbook } from '../runbook/model.js';
@@ -17,6 +17,8 @@ import {
 	EXIT_FAILED,
 	EXIT_OK,
 	escapeControls,
+	HOST_KEY_FLAGS,
+	openProfileForCommand,
 	parseFlags,
 	printNote,
 	reportError,
@@ -33,8 +35,8 @@ Options:
   --profile NAME_OR_PATH  a saved profile's name or a profile file (required)
   --out DIR               where to write them (created 0700 if needed); default: the profile's state
                           directory, STATE/openrc
-  --accept-new            accept and record host keys of hosts never seen before (like ssh's accept-new),
-                          in the file the profile's ssh.knownHostsFile names (default: the console's known_hosts)
+  --accept-new            accept and record host keys of hosts never seen before (in the file the
+                          profile's ssh.knownHostsFile names; default: the console's known_hosts)
   --known-hosts FILE      also trust the host keys in FILE (repeatable)
 
 Exit codes: 0 fetched, 1 a file could not be fetched (e.g. its step has not run yet), 2 bad flags or profile.`;
@@ -84,27 +86,22 @@ function readerScript(template: string): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-	let opened: Awaited<ReturnType<typeof openProfile>> | undefined;
+	let opened: OpenedProfile | undefined;
 	try {
 		const flags = parseFlags(
 			argv,
 			{
 				profile: { type: 'string' },
 				out: { type: 'string' },
-				'accept-new': { type: 'boolean' },
-				'known-hosts': { type: 'string', multiple: true },
+				...HOST_KEY_FLAGS,
 			},
 			'openrc',
 		);
 		const profileArg = requireProfileFlag(flags.profile, 'openrc');
 		if (flags.out !== undefined && flags.out.trim() === '') throw new UsageError('--out needs a directory');
 		// Reading two files changes nothing the console keeps: no lock, a running console may stay open.
-		opened = await openProfile(profileArg, {
-			hostKeys: { mode: flags['accept-new'] ? 'accept-new' : 'strict', knownHostsFiles: flags['known-hosts'] },
-			lock: false,
-		});
-		const { engine, runbook, warnings } = opened;
-		for (const w of warnings) printNote(`warning: ${w}`);
+		opened = await openProfileForCommand(profileArg, flags, {}, { lock: false });
+		const { engine, runbook } = opened;
 		const files = openrcFiles(runbook);
 		if (files.length === 0) throw new UsageError(`runbook ${runbook.id} writes no admin-openrc or demo-openrc file`);
 		for (const missing of ['admin-openrc', 'demo-openrc'].filter((n) => !files.some((f) => f.name === n))) {
