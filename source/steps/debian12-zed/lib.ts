@@ -1,6 +1,7 @@
 /**
- * Building blocks shared by the sections of the `debian12-zed` runbook. Everything here returns plain runbook
- * data (actions and steps); values from the profile appear only as `{{NAME}}` placeholders.
+ * Building blocks shared by the sections of the `debian12-zed` runbook, with the Zed values of the builders both
+ * runbooks use (../shared). Everything here returns plain runbook data (actions and steps); values from the
+ * profile appear only as `{{NAME}}` placeholders.
  *
  * Conventions of this runbook:
  * - Packages are installed with --no-install-recommends and with services kept from starting (noStart); the

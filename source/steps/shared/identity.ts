@@ -118,20 +118,20 @@ export function endpoints(wording: Wording, type: string, url: string): ActionIn
 
 /** The guide's projects and users: projects service and demo, user demo, role user, demo a user of demo. */
 export function guideProjectsAndUsers(wording: Wording): ActionInput[] {
-	const projects = [
+	const projects: [name: string, description: string][] = [
 		['service', 'Service Project'],
 		['demo', 'Demo Project'],
-	].map(([name, description]) =>
-		ensure(
-			wording,
-			'admin',
-			`ensure project ${name}`,
-			['project', 'create', '--domain', 'default', '--description', description!, name!],
-			showId('project', name!, true),
-		),
-	);
+	];
 	return [
-		...projects,
+		...projects.map(([name, description]) =>
+			ensure(
+				wording,
+				'admin',
+				`ensure project ${name}`,
+				['project', 'create', '--domain', 'default', '--description', description, name],
+				showId('project', name, true),
+			),
+		),
 		ensure(
 			wording,
 			'admin',
