@@ -1,11 +1,12 @@
 /**
  * Questions from the SSH layer, rendered as a modal: an unknown host key (type and SHA256 fingerprint, to
- * compare with `ssh-keygen -lf` on the node) or a password/passphrase (masked; never shown or stored).
+ * compare with `ssh-keygen -lf` on the node, and the known_hosts file trusting it writes to) or a password/passphrase (masked; never shown or stored).
  */
 import { Box, Text } from 'ink';
 import { useState } from 'react';
 import type { Prompt, PromptQueue } from '../engine/prompts.js';
 import { t } from '../i18n/index.js';
+import { sanitizeLine } from '../ui/format.js';
 import { padEndW } from '../ui/text-width.js';
 import { theme } from '../ui/theme.js';
 import { useKeyBindings } from '../ui/use-key-bindings.js';
@@ -36,6 +37,10 @@ export function HostKeyModal({
 			<Text>
 				<Text color={theme.text.muted}>{padEndW(t('hostKey.fingerprint'), 13)}</Text>
 				<Text color={theme.text.accent}>{prompt.fingerprint}</Text>
+			</Text>
+			<Text wrap="wrap">
+				<Text color={theme.text.muted}>{padEndW(t('hostKey.savedTo'), 13)}</Text>
+				{sanitizeLine(prompt.knownHostsFile)}
 			</Text>
 			<Text color={theme.text.muted} wrap="wrap">
 				{t('hostKey.compare')}

@@ -13,6 +13,8 @@ export type Prompt =
 			port: number;
 			keyType: string;
 			fingerprint: string;
+			/** The known_hosts file a trusted key is written to (the profile's ssh.knownHostsFile decides). */
+			knownHostsFile: string;
 	  }
 	| { kind: 'secret'; node: string; secret: 'passphrase' | 'password' | 'sudo-password'; message: string };
 

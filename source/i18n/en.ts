@@ -297,6 +297,7 @@ export const en = {
 	'hostKey.title': 'Unknown host key for {node} ({host}:{port})',
 	'hostKey.type': 'key type',
 	'hostKey.fingerprint': 'fingerprint',
+	'hostKey.savedTo': 'saved to',
 	'hostKey.compare': 'Compare it with `ssh-keygen -lf` of the host keys in /etc/ssh on the node before trusting it.',
 	'hostKey.trust': 'trust and remember',
 	'hostKey.refuse': 'refuse (the connection fails)',

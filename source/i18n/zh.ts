@@ -288,6 +288,7 @@ export const zh: { readonly [K in keyof typeof en]: string } = {
 	'hostKey.title': '{node}（{host}:{port}）的主机密钥未知',
 	'hostKey.type': '密钥类型',
 	'hostKey.fingerprint': '指纹',
+	'hostKey.savedTo': '保存到',
 	'hostKey.compare': '信任之前，请与节点上 /etc/ssh 中主机密钥的 `ssh-keygen -lf` 结果比对。',
 	'hostKey.trust': '信任并记住',
 	'hostKey.refuse': '拒绝（连接将失败）',

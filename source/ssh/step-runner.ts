@@ -167,8 +167,19 @@ export class SshStepRunner implements StepRunner {
 			for (const listener of this.listeners.get(node.name) ?? [])
 				listener.onStderr(Buffer.from(`os-console: warning: ${message}\n`));
 		};
+		const target = nodeTarget(node, this.resolve(node), this.options.profile.ssh?.knownHostsFile);
+		const sessionOptions = {
+			knownHostsFiles: [userKnownHostsFile(), ...(hostKeys.knownHostsFiles ?? [])],
+			acceptedKnownHostsFile: acceptedKnownHostsFile(),
+			...this.options.session,
+		};
+		// Where NodeSession records a key the operator trusts: the hop's or node's own file, else the session's.
+		const recordedIn = (jumpHost: string | undefined) => {
+			const endpoint = jumpHost === undefined ? target : target.jump?.find((hop) => hop.label === jumpHost);
+			return endpoint?.acceptedKnownHostsFile ?? sessionOptions.acceptedKnownHostsFile;
+		};
 		session = new NodeSession(
-			nodeTarget(node, this.resolve(node), this.options.profile.ssh?.knownHostsFile),
+			target,
 			{
 				verifyHostKey: async (info) => {
 					if (hostKeys.mode === 'accept-new') return true;
@@ -180,6 +191,7 @@ export class SshStepRunner implements StepRunner {
 						port: info.port,
 						keyType: info.keyType,
 						fingerprint: info.fingerprint,
+						knownHostsFile: recordedIn(info.jumpHost),
 					});
 				},
 				askSecret: async (kind, nodeName) => {
@@ -200,11 +212,7 @@ export class SshStepRunner implements StepRunner {
 				onStateChange: (state, detail) => broadcast({ state, detail }),
 				onWarning: warn,
 			},
-			{
-				knownHostsFiles: [userKnownHostsFile(), ...(hostKeys.knownHostsFiles ?? [])],
-				acceptedKnownHostsFile: acceptedKnownHostsFile(),
-				...this.options.session,
-			},
+			sessionOptions,
 		);
 		this.sessions.set(node.name, session);
 		return session;

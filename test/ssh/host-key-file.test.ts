@@ -171,10 +171,15 @@ describe('accepted host keys are recorded where the profile says', () => {
 		const first = await connect(profileWith(undefined), { answer: true });
 		expect(first.error).toBeUndefined();
 		expect(first.outcome).toEqual({ kind: 'exited', code: 0 });
-		expect(first.asked).toEqual([
-			expect.objectContaining({ kind: 'host-key', keyType: 'ssh-ed25519', fingerprint: hostFingerprint() }),
-		]);
 		const file = path.join(consoleHome, 'known_hosts');
+		expect(first.asked).toEqual([
+			expect.objectContaining({
+				kind: 'host-key',
+				keyType: 'ssh-ed25519',
+				fingerprint: hostFingerprint(),
+				knownHostsFile: file,
+			}),
+		]);
 		expect(fs.readFileSync(file, 'utf8')).toBe(`${sshd.knownHostsLine()}\n`);
 		expect(keygenFind(file).found).toBe(true);
 		expect(fs.existsSync(path.join(userHome, '.ssh', 'known_hosts'))).toBe(false);
@@ -192,7 +197,7 @@ describe('accepted host keys are recorded where the profile says', () => {
 		const first = await connect(profile, { answer: true });
 		expect(first.error).toBeUndefined();
 		expect(first.outcome).toEqual({ kind: 'exited', code: 0 });
-		expect(first.asked).toHaveLength(1);
+		expect(first.asked).toEqual([expect.objectContaining({ kind: 'host-key', knownHostsFile: file })]);
 		expect(fs.readFileSync(file, 'utf8')).toBe(`${existing}${sshd.knownHostsLine()}\n`);
 		expect(fs.statSync(file).mode & 0o777).toBe(0o644);
 		expect(keygenFind(file).found).toBe(true);
@@ -233,6 +238,40 @@ describe('accepted host keys are recorded where the profile says', () => {
 		expect(headless.outcome).toEqual({ kind: 'exited', code: 0 });
 	});
 
+	it("user through a jump host: each question names the file its key goes to, the hop's and the node's", async () => {
+		const config = path.join(userHome, 'ssh_config');
+		fs.writeFileSync(
+			config,
+			[
+				'Host lab-jump',
+				'  HostName 127.0.0.2',
+				`  Port ${sshd.port}`,
+				'  User root',
+				'  UserKnownHostsFile ~/.ssh/jump_known_hosts',
+				'',
+				'Host lab-node',
+				'  HostName 127.0.0.2',
+				'  ProxyJump lab-jump',
+				'  UserKnownHostsFile ~/.ssh/node_known_hosts',
+				'',
+			].join('\n'),
+		);
+		const profile = profileWith({ knownHostsFile: 'user' }, 'lab-node');
+		const first = await connect(profile, { answer: true, sshConfig: config });
+		expect(first.error).toBeUndefined();
+		expect(first.outcome).toEqual({ kind: 'exited', code: 0 });
+		const jumpFile = path.join(userHome, '.ssh', 'jump_known_hosts');
+		const nodeFile = path.join(userHome, '.ssh', 'node_known_hosts');
+		expect(first.asked).toEqual([
+			expect.objectContaining({ node: 'controller (jump host lab-jump)', knownHostsFile: jumpFile }),
+			expect.objectContaining({ node: 'controller', knownHostsFile: nodeFile }),
+		]);
+		// what the questions said is where the keys went
+		expect(keygenFind(jumpFile).found).toBe(true);
+		expect(keygenFind(nodeFile).found).toBe(true);
+		expect(fs.existsSync(path.join(consoleHome, 'known_hosts'))).toBe(false);
+	});
+
 	it('a path: written there, hashed because the file already uses hashed entries, every old line kept', async () => {
 		const file = path.join(userHome, 'team', 'known_hosts');
 		fs.mkdirSync(path.dirname(file));
@@ -242,6 +281,7 @@ describe('accepted host keys are recorded where the profile says', () => {
 		const profile = profileWith({ knownHostsFile: '~/team/known_hosts' });
 		const first = await connect(profile, { answer: true });
 		expect(first.outcome).toEqual({ kind: 'exited', code: 0 });
+		expect(first.asked).toEqual([expect.objectContaining({ kind: 'host-key', knownHostsFile: file })]);
 		const after = fs.readFileSync(file, 'utf8');
 		expect(after.startsWith(before)).toBe(true);
 		expect(after.slice(before.length)).toMatch(/^\|1\|\S+ ssh-ed25519 \S+\n$/);
@@ -258,6 +298,9 @@ describe('accepted host keys are recorded where the profile says', () => {
 		const profile = profileWith({ knownHostsFile: `${blocker}/known_hosts` });
 		const first = await connect(profile, { answer: true });
 		expect(first.outcome).toEqual({ kind: 'exited', code: 0 });
+		expect(first.asked).toEqual([
+			expect.objectContaining({ kind: 'host-key', knownHostsFile: path.join(blocker, 'known_hosts') }),
+		]);
 		expect(first.stderr).toMatch(
 			/^os-console: warning: the host key of node controller was accepted but not recorded in \S*not-a-directory\/known_hosts \(\S*not-a-directory, or a directory above it, is not a directory\)/m,
 		);

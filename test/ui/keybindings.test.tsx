@@ -134,6 +134,7 @@ describe('key-binding table', () => {
 				port: 22,
 				keyType: 'k',
 				fingerprint: 'f',
+				knownHostsFile: '/k',
 			});
 			await fits('Unknown host key');
 			await app.press('n');
