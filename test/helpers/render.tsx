@@ -123,8 +123,11 @@ export type Rendered = ReturnType<typeof render> & {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 15));
 
-/** An ink-testing-library instance with the helpers to press keys and wait for frames. */
-export function withFrameHelpers(instance: ReturnType<typeof render>): Rendered {
+/**
+ * An ink-testing-library instance with the helpers to press keys and wait for frames. `defaults.timeout`:
+ * how long waitFor waits when a call does not say (10 s unless given; screens that run real commands give more).
+ */
+export function withFrameHelpers(instance: ReturnType<typeof render>, defaults: { timeout?: number } = {}): Rendered {
 	const frame = () => instance.lastFrame() ?? '';
 	return Object.assign(instance, {
 		frame,
@@ -150,7 +153,7 @@ export function withFrameHelpers(instance: ReturnType<typeof render>): Rendered 
 					: check instanceof RegExp
 						? (f: string) => check.test(f)
 						: check;
-			const deadline = Date.now() + (options.timeout ?? 10_000);
+			const deadline = Date.now() + (options.timeout ?? defaults.timeout ?? 10_000);
 			for (;;) {
 				const current = frame();
 				if (test(current)) return current;

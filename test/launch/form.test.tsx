@@ -12,12 +12,10 @@ import { openProfile } from '../../source/console/open-profile.js';
 import type { Engine } from '../../source/engine/engine.js';
 import { draftFromProfile } from '../../source/launch/prefill.js';
 import { LaunchForm } from '../../source/screens/launch-form.js';
-import { terminalSequence } from '../../source/ui/keybindings.js';
 import { LocalShellRunner } from '../helpers/local-runner.js';
 import { demoProfile, tempHome, writeProfile } from '../helpers/profiles.js';
+import { selectedLine, waitUntil, withFrameHelpers } from '../helpers/render.js';
 import { writeKey } from './helpers.js';
-
-const tick = () => new Promise((r) => setTimeout(r, 20));
 
 let engine: Engine;
 let runner: LocalShellRunner;
@@ -38,43 +36,21 @@ afterEach(async () => {
 
 function mount(options: { onBack?: () => void } = {}) {
 	const draft = draftFromProfile(engine.profile, engine.runbook, { keyFile });
-	const instance = render(
-		<LaunchForm
-			engine={engine}
-			isActive
-			height={60}
-			onBack={options.onBack ?? (() => {})}
-			readCloud={false}
-			initialDraft={draft}
-		/>,
+	const app = withFrameHelpers(
+		render(
+			<LaunchForm
+				engine={engine}
+				isActive
+				height={60}
+				onBack={options.onBack ?? (() => {})}
+				readCloud={false}
+				initialDraft={draft}
+			/>,
+		),
+		// the submit runs a real command on the controller: room for a loaded machine
+		{ timeout: 15_000 },
 	);
-	const frame = () => instance.lastFrame() ?? '';
-	const press = async (...specs: string[]) => {
-		for (const spec of specs) {
-			instance.stdin.write(terminalSequence(spec));
-			await tick();
-		}
-	};
-	const type = async (text: string) => {
-		for (const c of text) {
-			instance.stdin.write(c);
-			await tick();
-		}
-	};
-	const waitFor = async (text: string | RegExp, timeout = 15_000) => {
-		const deadline = Date.now() + timeout;
-		for (;;) {
-			const f = frame();
-			if (typeof text === 'string' ? f.includes(text) : text.test(f)) return f;
-			if (Date.now() > deadline) throw new Error(`timed out waiting for ${text}; last frame:\n${f}`);
-			await tick();
-		}
-	};
-	const pointerLine = () =>
-		frame()
-			.split('\n')
-			.find((l) => /^\s*›/.test(l)) ?? '';
-	return { instance, frame, press, type, waitFor, pointerLine };
+	return Object.assign(app, { pointerLine: () => selectedLine(app.frame()) });
 }
 
 describe('launch form', () => {
@@ -89,7 +65,7 @@ describe('launch form', () => {
 		expect(f.pointerLine()).toMatch(/Subnet range\s+127\.200\.0\.0\/24/);
 		await f.press('shift+tab');
 		expect(f.pointerLine()).toContain('Subnet name');
-		f.instance.unmount();
+		f.unmount();
 	});
 
 	it('typing shows the reason next to the field; submit is refused until it is fixed', async () => {
@@ -118,7 +94,7 @@ describe('launch form', () => {
 		await f.press('ctrl+s');
 		await f.waitFor('Not submitted: 1 problem to fix');
 		expect(f.pointerLine()).toContain('Pool end');
-		f.instance.unmount();
+		f.unmount();
 	});
 
 	it('the networking choice changes the fields; the equivalent commands view; esc goes back', async () => {
@@ -138,9 +114,9 @@ describe('launch form', () => {
 		frame = await f.waitFor('Launch an instance');
 		expect(backs).toBe(0);
 		await f.press('escape');
-		await tick();
+		await waitUntil(() => backs > 0, 'esc to call onBack');
 		expect(backs).toBe(1);
-		f.instance.unmount();
+		f.unmount();
 	});
 
 	it('a missing key file is named; typing a good path fixes it', async () => {
@@ -154,7 +130,7 @@ describe('launch form', () => {
 		await f.press('ctrl+u');
 		await f.type(keyFile);
 		await f.waitFor('ready to launch');
-		f.instance.unmount();
+		f.unmount();
 	});
 
 	it('submit runs on the controller with live output and shows why it failed', async () => {
@@ -167,6 +143,6 @@ describe('launch form', () => {
 		expect(runner.runs.map((r) => r.node)).toEqual(['controller']);
 		await f.press('escape');
 		await f.waitFor('Launch an instance · form-lab');
-		f.instance.unmount();
+		f.unmount();
 	});
 });

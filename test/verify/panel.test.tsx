@@ -11,12 +11,10 @@ import { openProfile } from '../../source/console/open-profile.js';
 import type { Engine } from '../../source/engine/engine.js';
 import { formatRanAt, initialVerifyState, verifyPanelReducer } from '../../source/screens/use-verify-panel-state.js';
 import { VerifyPanel } from '../../source/screens/verify-panel.js';
-import { terminalSequence } from '../../source/ui/keybindings.js';
 import { VerifyStore } from '../../source/verify/store.js';
 import { LocalShellRunner } from '../helpers/local-runner.js';
 import { demoProfile, tempHome, writeProfile } from '../helpers/profiles.js';
-
-const tick = () => new Promise((r) => setTimeout(r, 20));
+import { selectedLine, waitUntil, withFrameHelpers } from '../helpers/render.js';
 
 let engine: Engine;
 let runner: LocalShellRunner;
@@ -34,28 +32,12 @@ afterEach(async () => {
 });
 
 function mount(props: Partial<Parameters<typeof VerifyPanel>[0]> = {}) {
-	const instance = render(<VerifyPanel engine={engine} isActive height={60} onBack={() => {}} {...props} />);
-	const frame = () => instance.lastFrame() ?? '';
-	const press = async (...specs: string[]) => {
-		for (const spec of specs) {
-			instance.stdin.write(terminalSequence(spec));
-			await tick();
-		}
-	};
-	const waitFor = async (check: string | RegExp, timeout = 20_000) => {
-		const deadline = Date.now() + timeout;
-		for (;;) {
-			const f = frame();
-			if (typeof check === 'string' ? f.includes(check) : check.test(f)) return f;
-			if (Date.now() > deadline) throw new Error(`timed out waiting for ${check}; last frame:\n${f}`);
-			await tick();
-		}
-	};
-	const pointerLine = () =>
-		frame()
-			.split('\n')
-			.find((l) => /^\s*›/.test(l)) ?? '';
-	return { instance, frame, press, waitFor, pointerLine };
+	const app = withFrameHelpers(
+		render(<VerifyPanel engine={engine} isActive height={60} onBack={() => {}} {...props} />),
+		// checks run real commands through the LocalShellRunner: room for a loaded machine
+		{ timeout: 20_000 },
+	);
+	return Object.assign(app, { pointerLine: () => selectedLine(app.frame()) });
 }
 
 describe('verification panel', () => {
@@ -75,7 +57,7 @@ describe('verification panel', () => {
 		}
 		expect(p.pointerLine()).toMatch(/○ chrony: time sources reachable · controller\s+not yet run/);
 		expect(frame).toContain('not yet run: press r to run it');
-		p.instance.unmount();
+		p.unmount();
 	});
 
 	it('shows saved results with when they ran, the detail and the hint; opens on a section', async () => {
@@ -98,7 +80,7 @@ describe('verification panel', () => {
 		expect(frame).toContain('→ look at nova-compute on compute1: systemctl status nova-compute; log');
 		expect(frame).toContain('/var/log/nova/nova-compute.log');
 		expect(frame).toMatch(/ran \d{4}-\d{2}-\d{2} \d{2}:\d{2} in 1\.8s/);
-		p.instance.unmount();
+		p.unmount();
 	});
 
 	it('r re-runs the selected check; s runs its section; results are saved', async () => {
@@ -117,7 +99,7 @@ describe('verification panel', () => {
 		frame = await p.waitFor('Identity (Keystone) checks: 0 passed, 2 failed');
 		expect(frame).toContain('0 passed · 3 failed · 11 not yet run');
 		expect(runner.runs).toHaveLength(3);
-		p.instance.unmount();
+		p.unmount();
 	});
 
 	it('opens by itself at the end of a section and runs it; esc goes back', async () => {
@@ -126,9 +108,9 @@ describe('verification panel', () => {
 		await p.waitFor('Identity (Keystone) checks: 0 passed, 2 failed');
 		expect(p.pointerLine()).toContain('token issue as admin');
 		await p.press('escape');
-		await tick();
+		await waitUntil(() => backs > 0, 'esc to call onBack');
 		expect(backs).toBe(1);
-		p.instance.unmount();
+		p.unmount();
 	});
 });
 
