@@ -13,12 +13,12 @@ import { attemptLogFile } from '../../source/engine/logs.js';
 import { Profile, type ProfileInput } from '../../source/profile/schema.js';
 import { demoProfile, writeProfile } from '../helpers/profiles.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { hasTmux, TMUX_TEST_TIMEOUT_MS, TmuxTerminal } from '../helpers/tmux.js';
 
 const CLI = path.resolve('dist/cli.js');
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const session = `osc-replay-ssh-${process.pid}`;
 
 let sshd: TestSshd;
+let terminal: TmuxTerminal | undefined;
 let home: string;
 let savedHome: string | undefined;
 let root: string;
@@ -33,24 +33,6 @@ function cli(...args: string[]) {
 		stdio: ['ignore', 'pipe', 'pipe'],
 		timeout: 120_000,
 	});
-}
-
-function tmux(...args: string[]): string {
-	return execFileSync('tmux', args, { encoding: 'utf8' });
-}
-async function waitForScreen(text: string | RegExp, timeoutMs = 20_000): Promise<string> {
-	const deadline = Date.now() + timeoutMs;
-	let last = '';
-	while (Date.now() < deadline) {
-		last = tmux('capture-pane', '-p', '-t', session);
-		if (typeof text === 'string' ? last.includes(text) : text.test(last)) return last;
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	throw new Error(`screen never showed ${text}; last screen:\n${last}`);
-}
-async function keys(...k: string[]) {
-	tmux('send-keys', '-t', session, ...k);
-	await new Promise((r) => setTimeout(r, 200));
 }
 
 describe('a headless run over SSH, replayed', () => {
@@ -86,11 +68,7 @@ describe('a headless run over SSH, replayed', () => {
 	}, 180_000);
 
 	afterAll(async () => {
-		try {
-			tmux('kill-session', '-t', session);
-		} catch {
-			/* not started, or gone */
-		}
+		terminal?.close();
 		await sshd?.stop();
 		if (savedHome === undefined) delete process.env.OS_CONSOLE_HOME;
 		else process.env.OS_CONSOLE_HOME = savedHome;
@@ -111,35 +89,29 @@ describe('a headless run over SSH, replayed', () => {
 		async () => {
 			const state = path.join(home, 'state', 'replay-ssh');
 			const journalBefore = fs.readFileSync(path.join(state, 'journal.jsonl'), 'utf8');
-			const command = `OS_CONSOLE_HOME=${home} node ${CLI} replay --profile ${profileFile} --speed 8; echo EXITED:$?; sleep 30`;
-			// Other test files share the tmux server: one may end its last session (and so the server) right now.
-			for (let attempt = 1; ; attempt++) {
-				try {
-					tmux('new-session', '-d', '-s', session, '-x', '130', '-y', '34', command);
-					break;
-				} catch (error) {
-					if (attempt >= 5) throw error;
-					await new Promise((r) => setTimeout(r, 300));
-				}
-			}
-			let screen = await waitForScreen('Past runs · replay-ssh (demo)');
+			terminal = new TmuxTerminal('replay-ssh');
+			terminal.start(`node ${CLI} replay --profile ${profileFile} --speed 8`, {
+				env: { OS_CONSOLE_HOME: home },
+				width: 130,
+				height: 34,
+			});
+			let screen = await terminal.waitForScreen('Past runs · replay-ssh (demo)');
 			expect(screen).toContain(runIds[0]);
 			expect(screen).toContain(runIds[1]);
-			await keys('Down', 'Enter');
-			await waitForScreen(`REPLAY of run ${runIds[0]}`);
-			screen = await waitForScreen('■ end of the run', 30_000);
+			await terminal.press('Down', new RegExp(`› .*${runIds[0]!.replaceAll('.', '\\.')}`));
+			await terminal.press('Enter', `REPLAY of run ${runIds[0]}`);
+			screen = await terminal.waitForScreen('■ end of the run');
 			// The run stopped at compute2's failure; the selection followed the events to that step, 3 shows compute2.
 			expect(screen).toMatch(/› ✘ 2\. Fail while a flag file exists +controller ✔ compute1 ✔ compute2 ✘/);
-			await keys('3');
-			screen = await waitForScreen('output · compute2 · attempt 1');
+			screen = await terminal.press('3', 'output · compute2 · attempt 1');
 			const log = fs
 				.readFileSync(attemptLogFile('replay-ssh', 'services/flaky', 'compute2', 1), 'utf8')
 				.trimEnd()
 				.split('\n');
 			for (const [index, line] of log.entries()) expect(screen).toContain(`${index + 1} ${line}`.slice(0, 100));
-			await keys('q');
-			await waitForScreen('EXITED:0');
+			await terminal.press('q', 'EXITED:0');
 			expect(fs.readFileSync(path.join(state, 'journal.jsonl'), 'utf8')).toBe(journalBefore);
 		},
+		TMUX_TEST_TIMEOUT_MS,
 	);
 });

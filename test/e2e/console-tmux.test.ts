@@ -10,40 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Profile, type ProfileInput } from '../../source/profile/schema.js';
 import { demoProfile, writeProfile } from '../helpers/profiles.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { hasTmux, TMUX_TEST_TIMEOUT_MS, TmuxTerminal } from '../helpers/tmux.js';
 
 const CLI = path.resolve('dist/cli.js');
-const hasTmux = (() => {
-	try {
-		execFileSync('tmux', ['-V']);
-		return true;
-	} catch {
-		return false;
-	}
-})();
 
 let sshd: TestSshd;
-const session = `osc-e2e-${process.pid}`;
-
-function tmux(...args: string[]): string {
-	return execFileSync('tmux', args, { encoding: 'utf8' });
-}
-function screen(): string {
-	return tmux('capture-pane', '-p', '-t', session);
-}
-async function waitForScreen(text: string | RegExp, timeoutMs = 20_000): Promise<string> {
-	const deadline = Date.now() + timeoutMs;
-	let last = '';
-	while (Date.now() < deadline) {
-		last = screen();
-		if (typeof text === 'string' ? last.includes(text) : text.test(last)) return last;
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	throw new Error(`screen never showed ${text}; last screen:\n${last}`);
-}
-async function keys(...k: string[]) {
-	tmux('send-keys', '-t', session, ...k);
-	await new Promise((r) => setTimeout(r, 150));
-}
+let terminal: TmuxTerminal;
 
 describe.skipIf(!hasTmux)('the console in a real terminal', () => {
 	let home: string;
@@ -60,49 +32,41 @@ describe.skipIf(!hasTmux)('the console in a real terminal', () => {
 		fs.writeFileSync(knownHosts, `${sshd.addresses.map((a) => sshd.knownHostsLine(a)).join('\n')}\n`);
 		const input = demoProfile({ demoRoot: root, port: sshd.port, keyFile: sshd.clientKeyPath, name: 'e2e' } as never);
 		profileFile = writeProfile(home, Profile.parse(input) as ProfileInput);
-		tmux(
-			'new-session',
-			'-d',
-			'-s',
-			session,
-			'-x',
-			'140',
-			'-y',
-			'40',
-			`CI=true OS_CONSOLE_HOME=${home} node ${CLI} --profile ${profileFile} --known-hosts ${knownHosts}; echo EXITED:$?; sleep 30`,
-		);
+		terminal = new TmuxTerminal('e2e');
+		// CI=true in the command itself: the console draws live even when CI=true is exported.
+		terminal.start(`CI=true node ${CLI} --profile ${profileFile} --known-hosts ${knownHosts}`, {
+			env: { OS_CONSOLE_HOME: home },
+		});
 	});
 
 	afterAll(async () => {
-		try {
-			tmux('kill-session', '-t', session);
-		} catch {
-			/* already gone */
-		}
+		terminal?.close();
 		await sshd?.stop();
 	});
 
-	it('opens the profile, runs a step with key presses, shows its output, and quits', async () => {
-		let s = await waitForScreen('Environment');
-		expect(s).toContain('controller');
-		expect(s).toContain('compute1');
-		// Open the first section, run its first step.
-		await keys('Enter');
-		s = await waitForScreen('Write the hosts file');
-		await keys('r');
-		s = await waitForScreen(/controller ✔ compute1 ✔ compute2 ✔/);
-		expect(s).toContain('1/2 done');
-		expect(fs.readFileSync(path.join(root, 'controller', 'hosts'), 'utf8')).toContain('127.0.0.3 compute1');
-		// Open the step view: the output of the run is there.
-		await keys('Enter');
-		s = await waitForScreen('wrote:');
-		expect(s).toContain('hosts');
-		// Back out and quit.
-		await keys('Escape');
-		await keys('Escape');
-		await keys('q');
-		s = await waitForScreen('EXITED:0');
-		const progress = JSON.parse(fs.readFileSync(path.join(home, 'state', 'e2e', 'progress.json'), 'utf8'));
-		expect(progress.steps['environment/hosts'].compute2.status).toBe('succeeded');
-	});
+	it(
+		'opens the profile, runs a step with key presses, shows its output, and quits',
+		async () => {
+			let s = await terminal.waitForScreen('Environment');
+			expect(s).toContain('controller');
+			expect(s).toContain('compute1');
+			// Open the first section (its step list, the pointer on its first step), run that step.
+			s = await terminal.press('Enter', /› ○ 1\. Write the hosts file/);
+			s = await terminal.press('r', /controller ✔ compute1 ✔ compute2 ✔/);
+			expect(s).toContain('1/2 done');
+			expect(fs.readFileSync(path.join(root, 'controller', 'hosts'), 'utf8')).toContain('127.0.0.3 compute1');
+			// Open the step view: the output of the run is there (the section view shows 'wrote:' too, in the
+			// step's row, so the wait is for the output pane's title).
+			s = await terminal.press('Enter', 'output · controller · attempt 1');
+			expect(s).toContain('wrote:');
+			expect(s).toContain('hosts');
+			// Back out (to the section, then the dashboard) and quit.
+			await terminal.press('Escape', 'enter: output and commands');
+			await terminal.press('Escape', /Sections +step \d+ of \d+/);
+			s = await terminal.press('q', 'EXITED:0');
+			const progress = JSON.parse(fs.readFileSync(path.join(home, 'state', 'e2e', 'progress.json'), 'utf8'));
+			expect(progress.steps['environment/hosts'].compute2.status).toBe('succeeded');
+		},
+		TMUX_TEST_TIMEOUT_MS,
+	);
 });
