@@ -2,11 +2,10 @@
  * 5. The two-node deploy through the console against the same steps exported to bash (`os-console export`)
  * and run over one SSH session per node (target ≤ 1.05×).
  *
- * Not measured by this harness (reported as pending, with why): the real deploy needs the acceptance's
- * LXC nodes (test/acceptance/deploy.test.ts: two Debian 12 system containers on an LXC bridge, 10.0.3.0/24),
- * and these benchmarks only ever talk to loopback sshd processes; one deploy also takes tens of minutes, so
- * "several runs after a warm-up" of both variants is hours of a machine. The acceptance prints its own
- * per-section times of the console's run; the exported-bash side is what is missing.
+ * Not measured by this harness, which only ever talks to loopback sshd processes: the real deploy needs the
+ * acceptance's LXC nodes (two Debian 12 system containers on an LXC bridge, 10.0.3.0/24) and takes tens of
+ * minutes per variant. `node bench/deploy.js` measures it (bench/deploy.ts, one run of each variant on fresh
+ * nodes); this entry reports where to find that.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,7 +28,7 @@ export const deploy: Benchmark = {
 			checks: [],
 			notes: [],
 			skipped: exists
-				? `pending: the real-deploy acceptance (${DEPLOY_ACCEPTANCE}) runs on LXC nodes on 10.0.3.0/24, not loopback, and takes tens of minutes per deploy; see BENCHMARKS.md`
+				? 'measured apart: `node bench/deploy.js` (LXC nodes on 10.0.3.0/24, not loopback; tens of minutes per deploy); results in bench/deploy-results.json and BENCHMARKS.md'
 				: `pending: the real-deploy acceptance (${DEPLOY_ACCEPTANCE}) does not exist yet`,
 		};
 	},
