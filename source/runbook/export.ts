@@ -411,7 +411,13 @@ function actionDoc(action: Action, text: (t: string) => string, runbook: Runbook
 			break;
 		}
 		case 'sql':
-			out.push(`As the database root user (\`mysql -u root -p\`):`, '', ...fence('sql', text(action.sql)));
+			out.push(
+				runbook.sqlAuth === 'socket'
+					? 'As the database root user, over the unix socket without a password (`mysql -u root`):'
+					: 'As the database root user, with its password `DB_ROOT_PASS` (`mysql -u root -p`):',
+				'',
+				...fence('sql', text(action.sql)),
+			);
 			break;
 		case 'openstack': {
 			const args = action.args.map((a) => {
@@ -487,7 +493,9 @@ export function renderRunbookDoc(runbook: Runbook, profile: Profile, generator: 
 			step.actions.forEach((action, ai) => {
 				const cond = action.when ? ` *(only for ${whenText(action.when)})*` : '';
 				out.push(`${ai + 1}. ${text(describeAction(action))}${cond}`, '');
-				out.push(...actionDoc(action, text, runbook).map((l) => (l === '' ? '' : `   ${l}`)), '');
+				// every line of a multi-line block is indented, so the block stays inside its numbered item
+				const lines = actionDoc(action, text, runbook).flatMap((l) => l.split('\n'));
+				out.push(...lines.map((l) => (l === '' ? '' : `   ${l}`)), '');
 			});
 			if (step.verify) out.push('Verification:', '', ...fence('sh', text(step.verify)), '');
 		});

@@ -29,6 +29,15 @@ export const Condition = z
 	.strict();
 export type Condition = z.infer<typeof Condition>;
 
+/**
+ * Helper functions a shell script or wait condition calls, declared so that the action rendered alone (as the
+ * Ansible export runs it) defines them: `ini` (osc_ini), `file` (osc_write_file), `sql` (osc_sql), `packages`
+ * (the runbook's package helper, osc_pkg_apt or osc_pkg_yum), `openstack-admin` / `openstack-demo`
+ * (osc_openstack and osc_exists with those credentials).
+ */
+export const Helper = z.enum(['ini', 'file', 'sql', 'packages', 'openstack-admin', 'openstack-demo']);
+export type Helper = z.infer<typeof Helper>;
+
 const base = {
 	/** One line for the plan view; defaults to a description derived from the action. */
 	describe: z.string().optional(),
@@ -42,11 +51,8 @@ export const ShellAction = z
 		describe: z.string(),
 		/** POSIX sh. `{{NAME}}` becomes `"${NAME}"`: use placeholders outside single quotes. */
 		script: Template,
-		/**
-		 * Helper functions the script calls: `ini` (osc_ini), `file` (osc_write_file), `sql` (osc_sql),
-		 * `openstack-admin` / `openstack-demo` (osc_openstack and osc_exists with those credentials).
-		 */
-		uses: z.array(z.enum(['ini', 'file', 'sql', 'openstack-admin', 'openstack-demo'])).default([]),
+		/** Helper functions the script calls (see Helper). */
+		uses: z.array(Helper).default([]),
 	})
 	.strict();
 
@@ -165,6 +171,8 @@ export const WaitAction = z
 		 * become ACTIVE), so the action fails at once; what it printed is shown as the reason.
 		 */
 		failWhen: Template.optional(),
+		/** Helper functions `until` or `failWhen` call (see Helper), e.g. `openstack-admin` for osc_openstack. */
+		uses: z.array(Helper).default([]),
 	})
 	.strict();
 

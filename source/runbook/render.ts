@@ -8,7 +8,7 @@
  */
 import type { Profile, ProfileNode } from '../profile/schema.js';
 import { heredocDelimiter, shellQuoteAlways } from '../util/shell.js';
-import type { Action, Condition, Runbook, RunbookSection, RunbookStep } from './model.js';
+import type { Action, Condition, Helper, Runbook, RunbookSection, RunbookStep } from './model.js';
 import { MARKER_ALREADY_DONE, PRELUDE_FUNCTIONS } from './prelude.js';
 import { asHeredocBody, asScriptText, asShellWord, soleVariable, substitute, templateVariables } from './template.js';
 import { isSecretName, type SecretName, type Secrets, variableValue } from './variables.js';
@@ -120,10 +120,15 @@ function needSql(ctx: RenderContext): void {
 	if (ctx.runbook.sqlAuth === 'password') ctx.variables.add('DB_ROOT_PASS');
 }
 
-function needHelper(ctx: RenderContext, helper: 'ini' | 'file' | 'sql' | 'openstack-admin' | 'openstack-demo'): void {
+function packageHelper(ctx: RenderContext): 'osc_pkg_apt' | 'osc_pkg_yum' {
+	return ctx.runbook.os.packageManager === 'apt' ? 'osc_pkg_apt' : 'osc_pkg_yum';
+}
+
+function needHelper(ctx: RenderContext, helper: Helper): void {
 	if (helper === 'ini') ctx.functions.add('osc_ini');
 	else if (helper === 'file') ctx.functions.add('osc_write_file');
 	else if (helper === 'sql') needSql(ctx);
+	else if (helper === 'packages') ctx.functions.add(packageHelper(ctx));
 	else needCredentials(ctx, helper === 'openstack-admin' ? 'admin' : 'demo');
 }
 
@@ -152,7 +157,7 @@ function renderAction(ctx: RenderContext, action: Action): string {
 			return `osc_write_file ${asShellWord(action.path)} ${action.mode} ${action.owner} <<${delimiter}\n${body}${delimiter}`;
 		}
 		case 'packages': {
-			const fn = ctx.runbook.os.packageManager === 'apt' ? 'osc_pkg_apt' : 'osc_pkg_yum';
+			const fn = packageHelper(ctx);
 			ctx.functions.add(fn);
 			const flags = [
 				action.noRecommends ? '--no-recommends' : '',
@@ -204,6 +209,7 @@ function renderAction(ctx: RenderContext, action: Action): string {
 			return `if ${check}; then\n\techo ${what}\nelse\n\t${run}\nfi`;
 		}
 		case 'wait': {
+			for (const helper of action.uses) needHelper(ctx, helper);
 			const condition = asScriptText(action.until).trim();
 			const what = shellQuoteAlways(action.describe);
 			// a failure condition ends the wait at once, with what it printed as the reason

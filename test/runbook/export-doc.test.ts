@@ -34,6 +34,22 @@ describe.each(documented)('docs/runbooks/%s.md', (id) => {
 		expect(committedDoc(id) === generated, `docs/runbooks/${id}.md is stale: run ${REGENERATE}`).toBe(true);
 	});
 
+	it('keeps every line of a block inside a numbered action indented with it (multi-line SQL and scripts)', () => {
+		const lines = committedDoc(id).split('\n');
+		const outdented: string[] = [];
+		let blocks = 0;
+		for (let i = 0; i < lines.length; i++) {
+			const open = /^( {3})(`{3,4})[a-z]*$/.exec(lines[i]!);
+			if (!open) continue;
+			blocks++;
+			for (i++; i < lines.length && lines[i] !== `${open[1]}${open[2]}`; i++) {
+				if (lines[i] !== '' && !lines[i]!.startsWith(open[1]!)) outdented.push(`line ${i + 1}: ${lines[i]}`);
+			}
+		}
+		expect(blocks).toBeGreaterThan(50);
+		expect(outdented).toEqual([]);
+	});
+
 	it('shows every section and step', () => {
 		const doc = committedDoc(id);
 		for (const section of getRunbook(id).sections) {
@@ -50,6 +66,9 @@ it('the centos7-ocata document shows commands as an operator reads them', () => 
 	expect(doc).toContain('connection = mysql+pymysql://keystone:KEYSTONE_DBPASS@controller/keystone');
 	expect(doc).toContain('openstack user create --domain default --password GLANCE_PASS glance');
 	expect(doc).toContain('local_ip = <NODE_IP>');
+	// SQL runs as root with the password the mariadb-secure step sets
+	expect(doc).toContain('As the database root user, with its password `DB_ROOT_PASS` (`mysql -u root -p`):');
+	expect(doc).not.toContain('over the unix socket without a password');
 });
 
 it('the debian12-zed document shows commands as an operator reads them', () => {
@@ -62,4 +81,10 @@ it('the debian12-zed document shows commands as an operator reads them', () => {
 	// the database login check: the password goes into a defaults file, not into mysql's environment
 	expect(doc).toContain('mysql --defaults-extra-file="$osc_cnf"');
 	expect(doc).not.toContain('MYSQL_PWD');
+	// Debian's root connects over the unix socket, without a password
+	expect(doc).toContain('As the database root user, over the unix socket without a password (`mysql -u root`):');
+	expect(doc).not.toContain('mysql -u root -p');
+	expect(doc).toContain(
+		"   CREATE DATABASE IF NOT EXISTS keystone;\n   GRANT ALL PRIVILEGES ON keystone.* TO 'keystone'@'localhost'",
+	);
 });

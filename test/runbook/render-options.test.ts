@@ -43,6 +43,11 @@ esac`,
 	'dpkg-query': 'exit 1',
 	yum: 'echo "yum $*" >> "$OSC_TEST_CALLS"',
 	rpm: 'exit 1',
+	// the runbook's Python for the OpenStack client: records the client's arguments (after -c PROGRAM) and the
+	// user its credentials named, and answers as `openstack ... -f value -c status` would for an active object
+	osctestpython: `shift 2
+echo "openstack $* as $OS_USERNAME" >> "$OSC_TEST_CALLS"
+echo active`,
 };
 
 beforeAll(() => {
@@ -446,6 +451,66 @@ describe('packages lockTimeoutSec', () => {
 		expect(plain.parts.actions[0]?.script).toBe('osc_pkg_apt osc-test-pkg');
 		expect(plain.script).not.toContain('osc_pkg_wait_lock');
 	});
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('uses on shell and wait actions', () => {
+	/** A one-action step of a runbook whose admin credentials name user "admin" and whose Python is the stand-in. */
+	function alone(action: ActionInput, packageManager: 'apt' | 'yum' = 'apt'): RenderedStep {
+		const input = runbookWith([action], packageManager);
+		return render({
+			...input,
+			os: { ...input.os, python: 'osctestpython' },
+			credentials: { admin: { OS_USERNAME: 'admin' }, demo: { OS_USERNAME: 'demo' } },
+		});
+	}
+
+	it('a wait that declares openstack-admin defines osc_openstack and the admin credentials, and runs alone', () => {
+		const rendered = alone({
+			kind: 'wait',
+			describe: 'the image is active',
+			until: 'osc_openstack admin "" image show cirros -f value -c status | grep -qx active',
+			uses: ['openstack-admin'],
+			timeoutSec: 5,
+		});
+		expect(rendered.parts.helpers.map((h) => h.name)).toEqual([
+			'OSC_PYTHON',
+			'osc_creds_admin',
+			'osc_action',
+			'osc_openstack',
+		]);
+		const box = sandbox();
+		const r = runScript('sh', rendered.script, box);
+		expect(r.stderr).toBe('');
+		expect(r.status).toBe(0);
+		expect(r.stdout).toContain('ready: the image is active');
+		expect(box.callLines()).toEqual(['openstack image show cirros -f value -c status as admin']);
+	});
+
+	it('a wait without uses defines no OpenStack helper (the lint tests catch a wait that calls one)', () => {
+		const rendered = alone({ kind: 'wait', describe: 'w', until: 'true' });
+		expect(rendered.parts.helpers.map((h) => h.name)).toEqual(['osc_action']);
+	});
+
+	for (const packageManager of ['apt', 'yum'] as const) {
+		it(`a shell action that declares packages gets the runbook's package helper (${packageManager})`, () => {
+			const helper = packageManager === 'apt' ? 'osc_pkg_apt' : 'osc_pkg_yum';
+			const rendered = alone(
+				{ kind: 'shell', describe: 'one package', script: `${helper} osc-test-pkg`, uses: ['packages'] },
+				packageManager,
+			);
+			expect(rendered.parts.helpers.map((h) => h.name)).toEqual(['osc_action', helper]);
+			const box = sandbox();
+			const r = runScript('sh', rendered.script, box);
+			expect(r.status, r.stderr).toBe(0);
+			expect(box.callLines().filter((l) => / install /.test(l))).toEqual([
+				packageManager === 'apt'
+					? 'apt-get install -y -o Dpkg::Options::=--force-confold osc-test-pkg'
+					: 'yum install -y osc-test-pkg',
+			]);
+		});
+	}
 });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * grants, [keystone_authtoken], service credentials) and what only this runbook needs. Everything returns plain
  * runbook data; values appear only as `{{NAME}}` placeholders.
  */
-import type { ActionInput } from '../../runbook/model.js';
+import type { ActionInput, Condition } from '../../runbook/model.js';
 import { createDatabases as createDatabasesAs } from '../shared/database.js';
 import {
 	type IniSetting,
@@ -17,6 +17,53 @@ export { dbUrl } from '../shared/database.js';
 /** The openrc files the keystone section writes on the controller, as the guide does (`. admin-openrc`). */
 export const ADMIN_OPENRC = '/root/admin-openrc';
 export const DEMO_OPENRC = '/root/demo-openrc';
+
+/**
+ * The configuration files of each service the runbook restarts after editing them (service `restartWhenChanged`):
+ * a re-run restarts a service only when one of them changed since the console last restarted it. The checksums
+ * are kept per service name, so every restart of a service names the same list (httpd is restarted by keystone
+ * and by nova's placement fix; nova and neutron services by their own section and by the neutron sections).
+ */
+export const RESTART_WHEN_CHANGED = {
+	chronyd: ['/etc/chrony.conf'],
+	mariadb: ['/etc/my.cnf.d/openstack.cnf'],
+	memcached: ['/etc/sysconfig/memcached'],
+	// httpd runs keystone and the placement API (WSGI): their configuration counts as well as Apache's
+	httpd: [
+		'/etc/httpd/conf/httpd.conf',
+		'/etc/httpd/conf.d/wsgi-keystone.conf',
+		'/etc/httpd/conf.d/00-nova-placement-api.conf',
+		'/etc/keystone/keystone.conf',
+		'/etc/nova/nova.conf',
+	],
+	glance: ['/etc/glance/glance-api.conf', '/etc/glance/glance-registry.conf'],
+	nova: ['/etc/nova/nova.conf'],
+	// the runbook does not edit libvirt's files; a package update may
+	libvirtd: ['/etc/libvirt/libvirtd.conf', '/etc/libvirt/qemu.conf'],
+	neutron: [
+		'/etc/neutron/neutron.conf',
+		'/etc/neutron/plugins/ml2/ml2_conf.ini',
+		'/etc/neutron/plugins/ml2/linuxbridge_agent.ini',
+		'/etc/neutron/dhcp_agent.ini',
+		'/etc/neutron/metadata_agent.ini',
+		'/etc/neutron/l3_agent.ini',
+	],
+} as const satisfies Record<string, readonly string[]>;
+
+/** Restart `names` only when one of the service's configuration files changed (see RESTART_WHEN_CHANGED). */
+export function restartWhenChanged(
+	names: string[],
+	config: keyof typeof RESTART_WHEN_CHANGED,
+	extra: { enable?: boolean; when?: Condition } = {},
+): ActionInput {
+	return {
+		kind: 'service',
+		names,
+		state: 'restarted',
+		restartWhenChanged: [...RESTART_WHEN_CHANGED[config]],
+		...extra,
+	};
+}
 
 export const TRANSPORT_URL = 'rabbit://openstack:{{RABBIT_PASS}}@{{CONTROLLER_HOST}}';
 export const KEYSTONE_PUBLIC = 'http://{{CONTROLLER_HOST}}:5000';

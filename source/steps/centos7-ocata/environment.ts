@@ -2,7 +2,8 @@
  * 1. Environment (guide: host networking, NTP, OpenStack packages, SQL database, message queue, memcached).
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
-import { IS_CONTROLLER, managedLines, word } from './common.js';
+import { FIRST_INSTALL_LOCK_TIMEOUT_SEC } from '../shared/packages.js';
+import { IS_CONTROLLER, managedLines, restartWhenChanged, word } from './common.js';
 
 export const environment: RunbookSectionInput = {
 	id: 'environment',
@@ -121,16 +122,17 @@ export const environment: RunbookSectionInput = {
 			guide: '1b. NTP: controller syncs from NTP_SERVER and serves the management network',
 			on: 'controller',
 			actions: [
-				{ kind: 'packages', names: ['chrony'] },
+				{ kind: 'packages', names: ['chrony'], lockTimeoutSec: FIRST_INSTALL_LOCK_TIMEOUT_SEC },
 				managedLines(
 					'/etc/chrony.conf',
 					'^[[:space:]]*(server|pool|allow)[[:space:]]',
 					['server {{NTP_SERVER}} iburst', 'allow {{MGMT_CIDR}}'],
 					'/etc/chrony.conf: server NTP_SERVER iburst, allow MGMT_CIDR (other server lines removed)',
 				),
-				{ kind: 'service', names: ['chronyd.service'], state: 'restarted' },
+				restartWhenChanged(['chronyd.service'], 'chronyd'),
 			],
-			timeoutSec: 600,
+			// the lock wait (FIRST_INSTALL_LOCK_TIMEOUT_SEC) comes on top of the install
+			timeoutSec: 1200,
 		},
 		{
 			id: 'chrony-other',
@@ -140,16 +142,17 @@ export const environment: RunbookSectionInput = {
 			// All-in-one: the controller is also a compute node and keeps its upstream time source.
 			check: IS_CONTROLLER,
 			actions: [
-				{ kind: 'packages', names: ['chrony'] },
+				{ kind: 'packages', names: ['chrony'], lockTimeoutSec: FIRST_INSTALL_LOCK_TIMEOUT_SEC },
 				managedLines(
 					'/etc/chrony.conf',
 					'^[[:space:]]*(server|pool|allow)[[:space:]]',
 					['server {{CONTROLLER_HOST}} iburst'],
 					'/etc/chrony.conf: only server controller iburst',
 				),
-				{ kind: 'service', names: ['chronyd.service'], state: 'restarted' },
+				restartWhenChanged(['chronyd.service'], 'chronyd'),
 			],
-			timeoutSec: 600,
+			// the lock wait (FIRST_INSTALL_LOCK_TIMEOUT_SEC) comes on top of the install
+			timeoutSec: 1200,
 		},
 		{
 			id: 'chrony-verify',
@@ -245,7 +248,7 @@ export const environment: RunbookSectionInput = {
 						'',
 					].join('\n'),
 				},
-				{ kind: 'service', names: ['mariadb.service'], state: 'restarted' },
+				restartWhenChanged(['mariadb.service'], 'mariadb'),
 			],
 			timeoutSec: 900,
 		},
@@ -338,7 +341,7 @@ export const environment: RunbookSectionInput = {
 					['OPTIONS="-l 127.0.0.1,::1,{{CONTROLLER_HOST}}"'],
 					'/etc/sysconfig/memcached: OPTIONS="-l 127.0.0.1,::1,controller"',
 				),
-				{ kind: 'service', names: ['memcached.service'], state: 'restarted' },
+				restartWhenChanged(['memcached.service'], 'memcached'),
 			],
 			timeoutSec: 900,
 		},

@@ -3,7 +3,7 @@
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
 import { SERVICES, serviceIdentity } from '../shared/identity.js';
-import { createDatabases, dbUrl, keystoneAuthtoken } from './common.js';
+import { createDatabases, dbUrl, keystoneAuthtoken, restartWhenChanged } from './common.js';
 
 const GLANCE_COMMON: [string, string, string][] = [
 	['database', 'connection', dbUrl('glance', 'GLANCE_DBPASS', 'glance')],
@@ -80,11 +80,7 @@ export const glance: RunbookSectionInput = {
 			guide: '3.8 enable and start openstack-glance-api, openstack-glance-registry',
 			on: 'controller',
 			actions: [
-				{
-					kind: 'service',
-					names: ['openstack-glance-api.service', 'openstack-glance-registry.service'],
-					state: 'restarted',
-				},
+				restartWhenChanged(['openstack-glance-api.service', 'openstack-glance-registry.service'], 'glance'),
 				{
 					kind: 'wait',
 					describe: 'glance-api answers on 9292',
@@ -131,6 +127,7 @@ export const glance: RunbookSectionInput = {
 					kind: 'wait',
 					describe: 'the cirros image is active',
 					until: 'osc_openstack admin "" image show cirros -f value -c status | grep -qx active',
+					uses: ['openstack-admin'],
 					timeoutSec: 300,
 				},
 				{ kind: 'openstack', creds: 'admin', args: ['image', 'list'] },

@@ -11,6 +11,7 @@ import {
 	KEYSTONE_ADMIN,
 	KEYSTONE_PUBLIC,
 	managedLines,
+	restartWhenChanged,
 } from './common.js';
 import { ADMIN_CREDENTIALS, DEMO_CREDENTIALS } from './credentials.js';
 
@@ -142,7 +143,7 @@ export const keystone: RunbookSectionInput = {
 						'fi',
 					].join('\n'),
 				},
-				{ kind: 'service', names: ['httpd.service'], state: 'restarted' },
+				restartWhenChanged(['httpd.service'], 'httpd'),
 				{
 					kind: 'wait',
 					describe: 'keystone answers on 5000 and 35357',

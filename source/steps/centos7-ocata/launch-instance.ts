@@ -11,6 +11,22 @@ function serverActive(name: string): string {
 	return `. ${DEMO_OPENRC} && openstack server show ${name} -f value -c status | grep -qx ACTIVE`;
 }
 
+/**
+ * A server in ERROR will not become ACTIVE: stop waiting at once and show nova's fault. Each round costs one status
+ * query as demo; only an ERROR looks the server up as admin (by id: it belongs to demo), who sees the fault's details.
+ */
+function serverFailed(name: string): string {
+	return [
+		`. ${DEMO_OPENRC}`,
+		`osc_status=$(openstack server show ${name} -f value -c status) || exit 1`,
+		'[ "$osc_status" = ERROR ] || exit 1',
+		`osc_id=$(openstack server show ${name} -f value -c id) || exit 1`,
+		`. ${ADMIN_OPENRC}`,
+		`echo "${name} is ERROR; its fault:"`,
+		'openstack server show "$osc_id" -f value -c fault || true',
+	].join('\n');
+}
+
 function createServer(name: string, network: string): string {
 	return [
 		`. ${DEMO_OPENRC}`,
@@ -209,6 +225,7 @@ export const launchInstance: RunbookSectionInput = {
 					kind: 'wait',
 					describe: 'provider-instance is ACTIVE',
 					until: serverActive('provider-instance'),
+					failWhen: serverFailed('provider-instance'),
 					timeoutSec: 600,
 					intervalSec: 5,
 				},
@@ -237,6 +254,7 @@ export const launchInstance: RunbookSectionInput = {
 					kind: 'wait',
 					describe: 'selfservice-instance is ACTIVE',
 					until: serverActive('selfservice-instance'),
+					failWhen: serverFailed('selfservice-instance'),
 					timeoutSec: 600,
 					intervalSec: 5,
 				},

@@ -4,7 +4,7 @@
  * on the controller.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
-import { IS_CONTROLLER, NOVA_NEUTRON } from './common.js';
+import { IS_CONTROLLER, NOVA_NEUTRON, restartWhenChanged } from './common.js';
 import { agentsAlive, LINUXBRIDGE_AGENT, NEUTRON_COMMON } from './neutron-controller.js';
 
 export const neutronCompute: RunbookSectionInput = {
@@ -63,8 +63,8 @@ export const neutronCompute: RunbookSectionInput = {
 			guide: '7 restart openstack-nova-compute; enable and start neutron-linuxbridge-agent',
 			on: 'compute',
 			actions: [
-				{ kind: 'service', names: ['openstack-nova-compute.service'], state: 'restarted', enable: false },
-				{ kind: 'service', names: ['neutron-linuxbridge-agent.service'], state: 'restarted' },
+				restartWhenChanged(['openstack-nova-compute.service'], 'nova', { enable: false }),
+				restartWhenChanged(['neutron-linuxbridge-agent.service'], 'neutron'),
 			],
 			timeoutSec: 300,
 		},
@@ -79,6 +79,7 @@ export const neutronCompute: RunbookSectionInput = {
 					kind: 'wait',
 					describe: 'the Linux bridge agent of every compute node is alive',
 					until: agentsAlive(['neutron-linuxbridge-agent'], '{{COMPUTE_HOSTS}}'),
+					uses: ['openstack-admin'],
 					timeoutSec: 300,
 				},
 				{ kind: 'openstack', creds: 'admin', args: ['network', 'agent', 'list'] },

@@ -7,7 +7,14 @@ import { PROVIDER, SELFSERVICE } from '../shared/conditions.js';
 import { SERVICES, serviceIdentity } from '../shared/identity.js';
 import { serviceClientAuth } from '../shared/keystone-auth.js';
 import * as neutron from '../shared/neutron.js';
-import { createDatabases, KEYSTONE_ADMIN, keystoneAuthtoken, NOVA_NEUTRON, TRANSPORT_URL } from './common.js';
+import {
+	createDatabases,
+	KEYSTONE_ADMIN,
+	keystoneAuthtoken,
+	NOVA_NEUTRON,
+	restartWhenChanged,
+	TRANSPORT_URL,
+} from './common.js';
 
 /** linuxbridge_agent.ini, the same on every node that runs the agent (local_ip is the node's own). */
 export const LINUXBRIDGE_AGENT: ActionInput[] = neutron.linuxbridgeAgentIni('command', { removeVxlanKeys: false });
@@ -46,6 +53,7 @@ function controllerAgentsAlive(when: Condition, what: string, binaries: string[]
 		when,
 		describe: `${what} on the controller are alive`,
 		until: agentsAlive(binaries, '{{CONTROLLER_HOST}}'),
+		uses: ['openstack-admin'],
 		timeoutSec: 300,
 	};
 }
@@ -219,18 +227,17 @@ export const neutronController: RunbookSectionInput = {
 				'6 restart openstack-nova-api; enable and start neutron-server and the agents (+ neutron-l3-agent for option 2)',
 			on: 'controller',
 			actions: [
-				{ kind: 'service', names: ['openstack-nova-api.service'], state: 'restarted', enable: false },
-				{
-					kind: 'service',
-					names: [
+				restartWhenChanged(['openstack-nova-api.service'], 'nova', { enable: false }),
+				restartWhenChanged(
+					[
 						'neutron-server.service',
 						'neutron-linuxbridge-agent.service',
 						'neutron-dhcp-agent.service',
 						'neutron-metadata-agent.service',
 					],
-					state: 'restarted',
-				},
-				{ kind: 'service', when: SELFSERVICE, names: ['neutron-l3-agent.service'], state: 'restarted' },
+					'neutron',
+				),
+				restartWhenChanged(['neutron-l3-agent.service'], 'neutron', { when: SELFSERVICE }),
 			],
 			timeoutSec: 300,
 		},

@@ -3,7 +3,7 @@
  * qemu when the CPU has no vmx/svm, then back on the controller: discover_hosts and the verification.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
-import { forEachComputeHost, IS_CONTROLLER } from './common.js';
+import { forEachComputeHost, IS_CONTROLLER, restartWhenChanged } from './common.js';
 import { NOVA_COMMON } from './nova-controller.js';
 
 export const novaCompute: RunbookSectionInput = {
@@ -72,7 +72,8 @@ export const novaCompute: RunbookSectionInput = {
 			guide: '5.4 enable and start libvirtd, openstack-nova-compute',
 			on: 'compute',
 			actions: [
-				{ kind: 'service', names: ['libvirtd.service', 'openstack-nova-compute.service'], state: 'restarted' },
+				restartWhenChanged(['libvirtd.service'], 'libvirtd'),
+				restartWhenChanged(['openstack-nova-compute.service'], 'nova'),
 				{
 					kind: 'wait',
 					describe:
@@ -97,6 +98,7 @@ export const novaCompute: RunbookSectionInput = {
 						'osc_list=$(osc_openstack admin "" compute service list --service nova-compute -f value -c Host -c State)',
 						forEachComputeHost('printf \'%s\\n\' "$osc_list" | grep -E -e "(^| )$osc_h(\\.[^ ]*)?( |$)" | grep -qw up'),
 					].join('\n'),
+					uses: ['openstack-admin'],
 					timeoutSec: 300,
 				},
 				{ kind: 'openstack', creds: 'admin', args: ['compute', 'service', 'list', '--service', 'nova-compute'] },
@@ -121,6 +123,7 @@ export const novaCompute: RunbookSectionInput = {
 						'osc_list=$(osc_openstack admin "" hypervisor list -f value -c "Hypervisor Hostname")',
 						forEachComputeHost('printf \'%s\\n\' "$osc_list" | grep -Eq -e "^$osc_h(\\.|$)"'),
 					].join('\n'),
+					uses: ['openstack-admin'],
 					timeoutSec: 180,
 				},
 				{ kind: 'openstack', creds: 'admin', args: ['compute', 'service', 'list'] },

@@ -4,7 +4,14 @@
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
 import { SERVICES, serviceIdentity } from '../shared/identity.js';
-import { createDatabases, dbUrl, keystoneAuthtoken, NOVA_PLACEMENT, TRANSPORT_URL } from './common.js';
+import {
+	createDatabases,
+	dbUrl,
+	keystoneAuthtoken,
+	NOVA_PLACEMENT,
+	restartWhenChanged,
+	TRANSPORT_URL,
+} from './common.js';
 
 /** nova.conf keys the controller and the compute nodes share ([DEFAULT] my_ip differs per node). */
 export const NOVA_COMMON: [string, string, string][] = [
@@ -121,7 +128,7 @@ export const novaController: RunbookSectionInput = {
 						'fi',
 					].join('\n'),
 				},
-				{ kind: 'service', names: ['httpd.service'], state: 'restarted' },
+				restartWhenChanged(['httpd.service'], 'httpd'),
 				{
 					kind: 'wait',
 					describe: 'the placement API answers on 8778',
@@ -177,17 +184,16 @@ export const novaController: RunbookSectionInput = {
 			guide: '4.11 enable and start openstack-nova-api, consoleauth, scheduler, conductor, novncproxy',
 			on: 'controller',
 			actions: [
-				{
-					kind: 'service',
-					names: [
+				restartWhenChanged(
+					[
 						'openstack-nova-api.service',
 						'openstack-nova-consoleauth.service',
 						'openstack-nova-scheduler.service',
 						'openstack-nova-conductor.service',
 						'openstack-nova-novncproxy.service',
 					],
-					state: 'restarted',
-				},
+					'nova',
+				),
 			],
 			timeoutSec: 300,
 		},
@@ -206,6 +212,7 @@ export const novaController: RunbookSectionInput = {
 						'\tprintf \'%s\\n\' "$osc_list" | grep -F -e "$osc_b" | grep -qw up || exit 1',
 						'done',
 					].join('\n'),
+					uses: ['openstack-admin'],
 					timeoutSec: 180,
 				},
 				{ kind: 'openstack', creds: 'admin', args: ['compute', 'service', 'list'] },

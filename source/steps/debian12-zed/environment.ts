@@ -3,6 +3,7 @@
  * message queue, memcached. On Debian 12 there is no repository to add: Zed is in bookworm's own archive.
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
+import { FIRST_INSTALL_LOCK_TIMEOUT_SEC } from '../shared/packages.js';
 import { ensureServices, tailLog, waitTcp } from './lib.js';
 
 const hostsScript = String.raw`# hostname (guide: set the node's host name)
@@ -173,7 +174,14 @@ done`,
 				'Environment: Network Time Protocol (NTP): controller serves the management network, other nodes follow it',
 			on: 'all',
 			actions: [
-				{ kind: 'packages', names: ['chrony'], noRecommends: true, noStart: true },
+				// the first install on a node: a fresh Debian runs unattended-upgrades at boot, which holds the dpkg lock
+				{
+					kind: 'packages',
+					names: ['chrony'],
+					noRecommends: true,
+					noStart: true,
+					lockTimeoutSec: FIRST_INSTALL_LOCK_TIMEOUT_SEC,
+				},
 				{
 					kind: 'shell',
 					describe: 'in a container: run chronyd with -x (detected with systemd-detect-virt --container)',
@@ -198,7 +206,8 @@ fi`,
 				},
 			],
 			verify: 'chronyc -n sources',
-			timeoutSec: 300,
+			// the lock wait (FIRST_INSTALL_LOCK_TIMEOUT_SEC) comes on top of the install
+			timeoutSec: 900,
 		},
 		{
 			id: 'openstack-packages',

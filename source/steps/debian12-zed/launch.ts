@@ -59,15 +59,26 @@ function createServer(server: string, network: string, describe: string): Action
 	};
 }
 
-/** Wait for a server to leave BUILD; the step's verify then requires ACTIVE and shows the fault otherwise. */
+/**
+ * Wait for a server to become ACTIVE. ERROR ends the wait at once with nova's fault, so nothing after the wait (a
+ * floating IP, say) runs for a failed server. Each round costs one status query as demo; only an ERROR looks the
+ * server up as admin (by id: it belongs to demo), who sees the fault's details.
+ */
 function serverSettles(rc: string, server: string): ActionInput {
 	return {
 		kind: 'wait',
-		describe: `instance ${server} leaves BUILD (ACTIVE or ERROR)`,
+		describe: `instance ${server} is ACTIVE (ERROR stops the wait, with the fault)`,
 		until: `${rc}
 osc_status=$(openstack server show ${server} -f value -c status)
 echo "${server}: $osc_status"
-[ "$osc_status" = ACTIVE ] || [ "$osc_status" = ERROR ]`,
+[ "$osc_status" = ACTIVE ]`,
+		failWhen: `${rc}
+osc_status=$(openstack server show ${server} -f value -c status) || exit 1
+[ "$osc_status" = ERROR ] || exit 1
+osc_id=$(openstack server show ${server} -f value -c id) || exit 1
+${ADMIN_RC}
+echo "${server} is ERROR; its fault:"
+openstack server show "$osc_id" -f value -c fault || true`,
 		timeoutSec: 420,
 		intervalSec: 3,
 	};

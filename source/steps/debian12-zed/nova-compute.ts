@@ -40,6 +40,7 @@ export const novaCompute: RunbookSectionInput = {
 					kind: 'shell',
 					describe: 'without systemd: the -sysv variant of libvirt-daemon-system',
 					script: sysvLibvirtScript,
+					uses: ['packages'],
 				},
 				{
 					kind: 'packages',

@@ -137,6 +137,16 @@ function interpret(words: string[]): { commands: string[]; ini: IniFact[] } {
 			}
 			break;
 		}
+		// a restart when the files changed since the last one (always on a first run): read as a restart
+		case 'osc_service_changed': {
+			const [enable, ...filesAndNames] = rest;
+			const names = filesAndNames.slice(filesAndNames.indexOf('--') + 1);
+			for (const n of names) {
+				if (enable === 'enable') commands.push(`systemctl enable ${n}`);
+				commands.push(`systemctl start ${n}`, `systemctl restart ${n}`);
+			}
+			break;
+		}
 	}
 	return { commands, ini };
 }

@@ -12,6 +12,8 @@ import { activeActions, renderSecretsEnv, renderStep } from '../../../source/run
 import { SECRET_NAMES } from '../../../source/runbook/variables.js';
 import { debian12ZedRunbook } from '../../../source/steps/debian12-zed/index.js';
 import { SERVICE_CONFIG } from '../../../source/steps/debian12-zed/lib.js';
+import { FIRST_INSTALL_LOCK_TIMEOUT_SEC } from '../../../source/steps/shared/packages.js';
+import { firstPackageInstalls } from '../shared/operator-options.js';
 import { exampleProfile, otherProfile, renderAll, runbook, secretsWithPrefix } from './helpers.js';
 
 function iniSettings(rb: Runbook, profile: Profile, nodeName: string) {
@@ -106,6 +108,39 @@ describe('debian12-zed runbook', () => {
 			({ action }) => action.kind === 'packages' && !action.upgrade && !(action.noRecommends && action.noStart),
 		);
 		expect(loose.map((l) => l.where)).toEqual([]);
+	});
+
+	it.each([
+		['two-node', exampleProfile('two-node')],
+		['all-in-one', exampleProfile('all-in-one')],
+		['three nodes', otherProfile()],
+	] as const)('the first package install on every node waits for the dpkg lock (%s)', (_name, profile) => {
+		const first = firstPackageInstalls(runbook(), profile);
+		expect(first.map((f) => f.node).sort()).toEqual(profile.nodes.map((n) => n.name).sort());
+		for (const { node, entry, action } of first) {
+			expect(entry.key, node).toBe(`environment/ntp@${node}`);
+			expect(action.lockTimeoutSec, node).toBe(FIRST_INSTALL_LOCK_TIMEOUT_SEC);
+			expect(entry.rendered.script, node).toContain(
+				`osc_pkg_wait_lock ${FIRST_INSTALL_LOCK_TIMEOUT_SEC}\nosc_pkg_apt --no-recommends --no-start chrony`,
+			);
+			expect(entry.step.timeoutSec, node).toBeGreaterThanOrEqual(FIRST_INSTALL_LOCK_TIMEOUT_SEC + 300);
+		}
+	});
+
+	it('the waits for an instance stop at once on ERROR and show the fault', () => {
+		const waits = allActions(runbook()).filter(
+			({ action }) => action.kind === 'wait' && /openstack server show \S+-instance /.test(action.until),
+		);
+		expect(waits.map((w) => w.where)).toEqual([
+			'launch-instance/provider-instance',
+			'launch-instance/selfservice-instance',
+		]);
+		for (const { where, action } of waits) {
+			if (action.kind !== 'wait') continue;
+			expect(action.until, where).toMatch(/\[ "\$osc_status" = ACTIVE \]$/);
+			expect(action.failWhen, where).toMatch(/\[ "\$osc_status" = ERROR \] \|\| exit 1/);
+			expect(action.failWhen, where).toContain('openstack server show "$osc_id" -f value -c fault');
+		}
 	});
 
 	it('never sleeps to wait: steps wait for conditions with a timeout', () => {

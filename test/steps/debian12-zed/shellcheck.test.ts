@@ -17,9 +17,5 @@ describeScriptLint(
 		// Sourcing /root/admin-openrc (written by the keystone section on the controller) is the guide's way to get
 		// credentials; ShellCheck cannot follow a file that exists only on the node.
 		allowedSources: /^\s*\. \/root\/(admin|demo)-openrc$/,
-		helpersFromSiblings: {
-			// installs libvirt's -sysv package only where systemd does not run, with the runbook's apt helper
-			'nova-compute/install#1: osc_pkg_apt': 'uses has no packages helper yet (source/runbook/model.ts)',
-		},
 	},
 );

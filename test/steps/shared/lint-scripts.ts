@@ -61,11 +61,33 @@ export function exampleCases(
 	);
 }
 
+/**
+ * The script with each arithmetic expansion, `$(( (a >> 8) & ((b >> 12) & 255) ))`, replaced by 0: variables
+ * there follow `(` without being commands.
+ */
+function withoutArithmetic(script: string): string {
+	let out = '';
+	let at = 0;
+	for (let start = script.indexOf('$((', at); start >= 0; start = script.indexOf('$((', at)) {
+		let depth = 0;
+		let end = start + 1;
+		for (; end < script.length; end++) {
+			if (script[end] === '(') depth++;
+			else if (script[end] === ')' && --depth === 0) break;
+		}
+		out += `${script.slice(at, start)}0`;
+		at = end + 1;
+	}
+	return out + script.slice(at);
+}
+
 /** Helper functions called at command positions in a script: line start, after ; & | ( or then/else/do. */
 function calledHelpers(script: string): string[] {
-	return [...script.matchAll(/(?:^[\t ]*|[;&|(][\t ]*|\b(?:then|else|do)[\t ]+)(osc_[a-z_]+)(?=[\t ;)]|$)/gm)].map(
-		(m) => m[1]!,
-	);
+	return [
+		...withoutArithmetic(script).matchAll(
+			/(?:^[\t ]*|[;&|(][\t ]*|\b(?:then|else|do)[\t ]+)(osc_[a-z_]+)(?=[\t ;)]|$)/gm,
+		),
+	].map((m) => m[1]!);
 }
 
 function definedHelpers(script: string): Set<string> {
