@@ -212,13 +212,18 @@ function renderAction(ctx: RenderContext, action: Action): string {
 			for (const helper of action.uses) needHelper(ctx, helper);
 			const condition = asScriptText(action.until).trim();
 			const what = shellQuoteAlways(action.describe);
-			// a failure condition ends the wait at once, with what it printed as the reason
+			// a failure condition ends the wait at once, with what it printed as the reason; a multi-line condition
+			// is not repeated in the message (the script shows it, and what it printed says more)
+			const failText = action.failWhen?.trim() ?? '';
+			const reason = failText.includes('\n')
+				? 'its failure condition holds'
+				: `failure condition: "${shellQuoteAlways(failText)}"`;
 			const failure =
 				action.failWhen === undefined
 					? []
 					: [
 							`\tif osc_failed=$( ( ${asScriptText(action.failWhen).trim()} ) 2>&1 ); then`,
-							`\t\techo "os-console: stopped waiting for: "${what}" (failure condition: "${shellQuoteAlways(action.failWhen.trim())}")" >&2`,
+							`\t\techo "os-console: stopped waiting for: "${what}" (${reason})" >&2`,
 							'\t\tif [ -n "$osc_failed" ]; then printf \'%s\\n\' "$osc_failed" >&2; fi',
 							'\t\texit 1',
 							'\tfi',

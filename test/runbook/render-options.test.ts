@@ -332,6 +332,29 @@ describe('wait failWhen', () => {
 		});
 	}
 
+	it('a multi-line failure condition is not repeated in the message; what it printed is', () => {
+		const rendered = render(
+			runbookWith([
+				{
+					kind: 'wait',
+					describe: 'the server is ACTIVE',
+					until: 'false',
+					failWhen: 'osc_status=ERROR\n[ "$osc_status" = ERROR ] || exit 1\necho "fault: No valid host was found"',
+					timeoutSec: 30,
+				},
+			]),
+		);
+		const r = runScript('sh', rendered.script, sandbox());
+		expect(r.status).toBe(1);
+		expect(r.stderr).toBe(
+			[
+				'os-console: stopped waiting for: the server is ACTIVE (its failure condition holds)',
+				'fault: No valid host was found',
+				'',
+			].join('\n'),
+		);
+	});
+
 	it('without failWhen the wait is rendered as before (no failure check)', () => {
 		const plain = waitStep('ACTIVE', false).parts.actions[1]!.script;
 		expect(plain).not.toContain('osc_failed');
