@@ -3,7 +3,6 @@
  * the scripts with sh on this machine (no OpenStack here: the OpenStack checks fail with the client's or
  * the shell's own words, which is what is asserted). Results are saved with the profile.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,17 +14,9 @@ import { planChecks, VerifySelectionError, verifySectionForRunbookSection } from
 import { runChecks } from '../../source/verify/run.js';
 import { VerifyStore, verifyFile } from '../../source/verify/store.js';
 import { LocalShellRunner } from '../helpers/local-runner.js';
+import { mariadbMissing, startPrivateMariaDb } from '../helpers/mariadb.js';
 import { demoProfile, tempHome, writeProfile } from '../helpers/profiles.js';
 import { cloudProfile } from './helpers.js';
-
-function mysqlAnswers(): boolean {
-	try {
-		execFileSync('mysql', ['--user=root', '--batch', '-e', 'SELECT 1'], { stdio: 'ignore', timeout: 5000 });
-		return true;
-	} catch {
-		return false;
-	}
-}
 
 let profileFile: string;
 let runner: LocalShellRunner;
@@ -124,12 +115,33 @@ describe('runChecks through Engine.exec and the LocalShellRunner', () => {
 		]);
 	});
 
-	it.skipIf(!mysqlAnswers())('the database check passes against a real MariaDB over the socket', async () => {
-		const engine = await open();
-		const [result] = await runChecks(engine, { check: 'environment.database' });
-		expect(result).toMatchObject({ status: 'pass' });
-		expect(result!.detail).toMatch(/^the database answers as root over the unix socket \(.*MariaDB/);
-	});
+	// A private server on its own socket; the check's client finds it through ~/.my.cnf (read after the system's
+	// my.cnf; the local runner passes this process's environment, HOME included, to the script).
+	it.skipIf(Boolean(mariadbMissing))(
+		'the database check passes against a real MariaDB over the socket',
+		async () => {
+			const db = await startPrivateMariaDb();
+			const previous = process.env.HOME;
+			const home = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-verify-db-home-'));
+			fs.writeFileSync(path.join(home, '.my.cnf'), `[client]\nsocket=${db.socket}\n`);
+			process.env.HOME = home;
+			try {
+				const engine = await open();
+				const [result] = await runChecks(engine, { check: 'environment.database' });
+				expect(result, result!.detail).toMatchObject({ status: 'pass' });
+				expect(result!.detail).toMatch(/^the database answers as root over the unix socket \(.*MariaDB/);
+				// and with the server gone, the same check fails with the client's own words
+				await db.stop();
+				const [down] = await runChecks(engine, { check: 'environment.database' });
+				expect(down!.status).toBe('fail');
+			} finally {
+				process.env.HOME = previous;
+				await db.stop();
+				fs.rmSync(home, { recursive: true, force: true });
+			}
+		},
+		90_000,
+	);
 
 	it('OpenStack checks run the client with credentials from the environment; no secret reaches the script', async () => {
 		const engine = await open();

@@ -5,7 +5,7 @@
  * process's arguments and environment, to prove the password is in neither; a wrong password fails the verify;
  * the defaults file is gone afterwards either way.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,15 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Profile } from '../../../source/profile/schema.js';
 import type { RunbookStep } from '../../../source/runbook/model.js';
 import { renderSecretsEnv, renderStep } from '../../../source/runbook/render.js';
+import { MYSQL_CLIENT, mariadbMissing, type PrivateMariaDb, startPrivateMariaDb } from '../../helpers/mariadb.js';
 import { exampleProfile, runbook, secretsWithPrefix } from './helpers.js';
 
-const MARIADBD = ['/usr/sbin/mariadbd', '/usr/sbin/mysqld'].find((f) => fs.existsSync(f));
-const INSTALL_DB = ['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'].find((f) => fs.existsSync(f));
-const MYSQL = ['/usr/bin/mysql', '/usr/bin/mariadb'].find((f) => fs.existsSync(f));
 // Skipped (with the reason printed) where there is no MariaDB server or the tests do not run as root.
-const available = Boolean(MARIADBD && INSTALL_DB && MYSQL) && process.getuid?.() === 0;
-if (!available)
-	console.warn('database login test skipped: needs mariadb-server (apt-get install -y mariadb-server) and root');
+if (mariadbMissing) console.warn(`database login test skipped: ${mariadbMissing}`);
 
 /** The two-node example with the controller named localhost: mysql --host=localhost uses the unix socket. */
 function localProfile(): Profile {
@@ -32,23 +28,17 @@ function localProfile(): Profile {
 	});
 }
 
-describe.skipIf(!available)('debian12-zed database steps against MariaDB', () => {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-mariadb-'));
-	const socket = path.join(dir, 'mysqld.sock');
+describe.skipIf(Boolean(mariadbMissing))('debian12-zed database steps against MariaDB', () => {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-mariadb-test-'));
 	const runDir = path.join(dir, 'run');
 	const calls = path.join(dir, 'mysql-calls');
-	let server: ChildProcess | undefined;
+	let db: PrivateMariaDb;
 	const rb = runbook();
 	const profile = localProfile();
 	const secrets = secretsWithPrefix('db');
 
-	/** SQL as the server's root user over its socket (test setup and inspection only). */
 	function rootSql(sql: string): string {
-		const r = spawnSync(MYSQL!, ['--no-defaults', `--socket=${socket}`, '--user=root', '--batch', '-N', '-e', sql], {
-			encoding: 'utf8',
-		});
-		if (r.status !== 0) throw new Error(`root SQL failed: ${r.stderr}`);
-		return r.stdout;
+		return db.rootSql(sql);
 	}
 
 	/** Run a rendered step script as the console's runner does: sh, secrets in a 0600 file, OSC_RUN_DIR set. */
@@ -77,54 +67,20 @@ describe.skipIf(!available)('debian12-zed database steps against MariaDB', () =>
 	}
 
 	beforeAll(async () => {
-		const install = spawnSync(
-			INSTALL_DB!,
-			[
-				'--no-defaults',
-				`--datadir=${path.join(dir, 'data')}`,
-				'--user=root',
-				'--skip-test-db',
-				'--auth-root-authentication-method=socket',
-			],
-			{ encoding: 'utf8' },
-		);
-		if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
-		server = spawn(
-			MARIADBD!,
-			[
-				'--no-defaults',
-				`--datadir=${path.join(dir, 'data')}`,
-				`--socket=${socket}`,
-				'--skip-networking',
-				'--user=root',
-				`--pid-file=${path.join(dir, 'mysqld.pid')}`,
-				`--log-error=${path.join(dir, 'error.log')}`,
-			],
-			{ stdio: 'ignore' },
-		);
-		const deadline = Date.now() + 30_000;
-		while (!fs.existsSync(socket)) {
-			if (Date.now() > deadline)
-				throw new Error(`mariadbd did not start: ${fs.readFileSync(path.join(dir, 'error.log'), 'utf8')}`);
-			await new Promise((resolve) => setTimeout(resolve, 100));
-		}
+		db = await startPrivateMariaDb();
 		fs.mkdirSync(runDir);
-		fs.writeFileSync(path.join(dir, '.my.cnf'), `[client]\nsocket=${socket}\n`);
+		fs.writeFileSync(path.join(dir, '.my.cnf'), `[client]\nsocket=${db.socket}\n`);
 		// A wrapper that records each client process's arguments and environment, then runs the real client.
 		fs.mkdirSync(path.join(dir, 'bin'));
 		fs.writeFileSync(
 			path.join(dir, 'bin', 'mysql'),
-			`#!/bin/sh\n{ echo "--- args"; printf '%s\\n' "$@"; echo "--- env"; env; } >> '${calls}'\nexec '${MYSQL}' "$@"\n`,
+			`#!/bin/sh\n{ echo "--- args"; printf '%s\\n' "$@"; echo "--- env"; env; } >> '${calls}'\nexec '${MYSQL_CLIENT}' "$@"\n`,
 			{ mode: 0o755 },
 		);
 	}, 60_000);
 
 	afterAll(async () => {
-		if (server && server.exitCode === null) {
-			const exited = new Promise((resolve) => server!.once('exit', resolve));
-			server.kill('SIGTERM');
-			await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
-		}
+		await db?.stop();
 		fs.rmSync(dir, { recursive: true, force: true });
 	}, 30_000);
 
