@@ -151,9 +151,15 @@ export async function run(argv: string[]): Promise<number> {
 		const write = (event: Record<string, unknown>) => out.write(`${JSON.stringify(event)}\n`);
 		const width = Math.max(...engine.profile.nodes.map((n) => n.name.length));
 		const prefixes = new Map(engine.profile.nodes.map((n) => [n.name, `${n.name.padEnd(width)} | `]));
-		engine.on('output', (line) => {
-			if (json) write({ type: 'output', step: line.stepKey, node: line.node, stream: line.stream, text: line.text });
-			else out.write(`${prefixes.get(line.node) ?? `${line.node} | `}${line.text}\n`);
+		engine.on('output', (batch) => {
+			if (json) {
+				for (const text of batch.lines)
+					write({ type: 'output', step: batch.stepKey, node: batch.node, stream: batch.stream, text });
+				return;
+			}
+			// One write per batch: the node's prefix on every line, joined.
+			const prefix = prefixes.get(batch.node) ?? `${batch.node} | `;
+			out.write(`${prefix}${batch.lines.join(`\n${prefix}`)}\n`);
 		});
 		engine.on('state', (key, node, state) => {
 			if (json && state.status !== 'running') write({ type: 'state', step: key, node, ...state });

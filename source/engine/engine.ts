@@ -16,7 +16,7 @@ import type { Secrets } from '../runbook/variables.js';
 import type { Journal } from './journal.js';
 import { AttemptLog, attemptLogFile } from './logs.js';
 import type { ProgressStore } from './progress-store.js';
-import { type EngineEvents, isDone, type NodeConnection, type NodeStepState, type OutputLine } from './types.js';
+import { type EngineEvents, isDone, type NodeConnection, type NodeStepState, type OutputStream } from './types.js';
 
 export type RunOutcome =
 	| { kind: 'exited'; code: number }
@@ -515,7 +515,18 @@ export class Engine extends EventEmitter<EngineEvents> {
 		};
 		const inspectStdout = inspect('stdout');
 		const inspectStderr = inspect('stderr');
-		const emitLine = (stream: OutputLine['stream'], raw: string, clean = false) => {
+		// Lines are gathered into one batch per chunk (and stream) and emitted by flushOutput() once the chunk is
+		// split: listeners (the TUI's store, `run`'s writer) do their per-event work once per read, not per line.
+		let batch: string[] = [];
+		let batchStream: OutputStream = 'stdout';
+		const flushOutput = () => {
+			if (batch.length === 0) return;
+			const lines = batch;
+			batch = [];
+			this.version += lines.length;
+			this.emit('output', { stepKey: planned.key, node: node.name, attempt, stream: batchStream, lines });
+		};
+		const emitLine = (stream: OutputStream, raw: string, clean = false) => {
 			let text = clean ? raw : raw.replace(ANSI, '');
 			const marker = stream === 'stdout' && text.startsWith(MARKER_PREFIX);
 			if (marker) {
@@ -533,8 +544,11 @@ export class Engine extends EventEmitter<EngineEvents> {
 			if (stream === 'stderr') stderrRing.push(text);
 			if (logAsIs === undefined || stream === 'console') logLines.push(stream === 'stderr' ? `[stderr] ${text}` : text);
 			if (stream !== 'console') seen.lastLine = text;
-			this.version++;
-			this.emit('output', { stepKey: planned.key, node: node.name, attempt, stream, text });
+			if (stream !== batchStream) {
+				flushOutput();
+				batchStream = stream;
+			}
+			batch.push(text);
 			// The checklist shows the last line and "no output for ..."; persist that at most once a second, and
 			// a marker (the action that runs) at once. The console's own notes change neither: they are not
 			// saved (the attempt's start and end are saved by update() right next to them).
@@ -564,12 +578,14 @@ export class Engine extends EventEmitter<EngineEvents> {
 			streams: {
 				onStdout: (chunk: Buffer) => {
 					out.push(chunk, emitStdout, inspectStdout);
+					flushOutput();
 					flushLog();
 					if (logAsIs !== undefined) log.write(logAsIs);
 					logAsIs = undefined;
 				},
 				onStderr: (chunk: Buffer) => {
 					err.push(chunk, emitStderr, inspectStderr);
+					flushOutput();
 					flushLog();
 					logAsIs = undefined;
 				},
@@ -577,17 +593,21 @@ export class Engine extends EventEmitter<EngineEvents> {
 					this.setConnection(node.name, c);
 					if (c.state === 'reconnecting') {
 						emitLine('console', `── connection lost: reconnecting (${c.detail ?? ''})`);
+						flushOutput();
 						flushLog();
 					}
 				},
 			},
 			flush: () => {
 				out.flush(emitStdout, inspectStdout);
+				flushOutput();
 				err.flush(emitStderr, inspectStderr);
+				flushOutput();
 				flushLog();
 			},
 			note: (text: string) => {
 				emitLine('console', text);
+				flushOutput();
 				flushLog();
 			},
 		};

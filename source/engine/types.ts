@@ -48,16 +48,24 @@ export interface NodeConnection {
 	detail?: string;
 }
 
-export interface OutputLine {
+export type OutputStream = 'stdout' | 'stderr' | 'console';
+
+/**
+ * Consecutive output lines of one (step, node, attempt) and one stream, masked, in order: what one read from the
+ * node held (a chunk is split into several batches only where the stream changes, e.g. at a marker line). One
+ * event per chunk, not per line: under a flood, per-line events were most of the console's own cost.
+ */
+export interface OutputBatch {
 	stepKey: string;
 	node: string;
 	attempt: number;
-	stream: 'stdout' | 'stderr' | 'console';
-	text: string;
+	stream: OutputStream;
+	/** Never empty. */
+	lines: string[];
 }
 
 export interface EngineEvents {
 	state: [stepKey: string, node: string, state: NodeStepState];
-	output: [line: OutputLine];
+	output: [batch: OutputBatch];
 	connection: [node: string, connection: NodeConnection];
 }

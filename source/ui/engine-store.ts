@@ -1,13 +1,14 @@
 /**
- * Engine → React, throttled. The engine bumps `version` on every output line; under a flood that is
- * hundreds of thousands of changes a second. The store listens with O(1) work per event and tells React
+ * Engine → React, throttled. The engine bumps `version` on every output line and emits output one chunk (a batch
+ * of lines) per event; under a flood that is thousands of events a second. The store listens with O(1) work per
+ * event and tells React
  * about a new snapshot at most once per frame interval (leading edge, then trailing), so rendering cost is
  * bounded by the frame rate, not by the output rate. Key presses are not throttled: they change React
  * state directly.
  */
 import { useSyncExternalStore } from 'react';
 import type { Engine } from '../engine/engine.js';
-import type { OutputLine } from '../engine/types.js';
+import type { OutputBatch } from '../engine/types.js';
 
 /** ~20 frames per second. */
 export const FRAME_INTERVAL_MS = 50;
@@ -37,22 +38,14 @@ export class EngineStore {
 		else this.timer = setTimeout(this.fire, wait);
 	};
 
-	/** The counter of the last line's (step, node): a flood comes from one place, so skip the map lookup. */
-	private last: { stepKey: string; node: string; count: { attempt: number; total: number } } | undefined;
-
-	private onOutput = (line: OutputLine): void => {
-		const last = this.last;
-		if (last && last.stepKey === line.stepKey && last.node === line.node && last.count.attempt === line.attempt) {
-			last.count.total++;
-		} else {
-			const id = `${line.stepKey}|${line.node}`;
-			let count = this.counts.get(id);
-			if (!count || count.attempt !== line.attempt) {
-				count = { attempt: line.attempt, total: 1 };
-				this.counts.set(id, count);
-			} else count.total++;
-			this.last = { stepKey: line.stepKey, node: line.node, count };
+	private onOutput = (batch: OutputBatch): void => {
+		const id = `${batch.stepKey}|${batch.node}`;
+		let count = this.counts.get(id);
+		if (!count || count.attempt !== batch.attempt) {
+			count = { attempt: batch.attempt, total: 0 };
+			this.counts.set(id, count);
 		}
+		count.total += batch.lines.length;
 		this.onChange();
 	};
 

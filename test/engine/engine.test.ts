@@ -2,18 +2,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Engine } from '../../source/engine/engine.js';
+import { Engine, type RunOutcome, type StepRunner, type StepRunRequest } from '../../source/engine/engine.js';
 import { Journal } from '../../source/engine/journal.js';
 import { ProgressStore } from '../../source/engine/progress-store.js';
-import { Profile } from '../../source/profile/schema.js';
+import type { OutputBatch } from '../../source/engine/types.js';
+import { Profile, type ProfileNode } from '../../source/profile/schema.js';
 import { loadOrCreateSecrets } from '../../source/profile/store.js';
+import { MARKER_ACTION } from '../../source/runbook/prelude.js';
 import { getRunbook } from '../../source/runbook/registry.js';
 import { LocalShellRunner } from '../helpers/local-runner.js';
 import { demoProfile, tempHome } from '../helpers/profiles.js';
 
 let root: string;
 
-function makeEngine(runner = new LocalShellRunner(), settings: Record<string, string> = {}) {
+function makeEngine<R extends StepRunner = LocalShellRunner>(
+	runner: R = new LocalShellRunner() as StepRunner as R,
+	settings: Record<string, string> = {},
+) {
 	const profile = Profile.parse(demoProfile({ demoRoot: root, settings: { DEMO_ROOT: root, ...settings } } as never));
 	const runbook = getRunbook('demo');
 	const engine = new Engine({
@@ -159,7 +164,7 @@ describe('engine', () => {
 		const { engine, profile } = makeEngine();
 		const secrets = loadOrCreateSecrets(profile.name);
 		const seen: string[] = [];
-		engine.on('output', (l) => seen.push(l.text));
+		engine.on('output', (batch) => seen.push(...batch.lines));
 		await engine.runStep('finish/secret-file');
 		const node = 'controller';
 		// The step writes the secret into a file; print it through the engine to see masking.
@@ -172,13 +177,84 @@ describe('engine', () => {
 	});
 });
 
+describe('engine output events', () => {
+	/**
+	 * Delivers fixed chunks to the engine's stream handlers, as a runner's reads would arrive, so the test controls
+	 * where chunks end (the local runner's pipe decides that itself). A test double of the StepRunner interface,
+	 * named as such: the engine's splitting and batching is what is under test, not a transport.
+	 */
+	class ChunkRunner implements StepRunner {
+		constructor(private readonly chunks: { stream: 'stdout' | 'stderr'; text: string }[]) {}
+		async run(_node: ProfileNode, request: StepRunRequest): Promise<RunOutcome> {
+			for (const chunk of this.chunks) {
+				const data = Buffer.from(chunk.text);
+				if (chunk.stream === 'stdout') request.onStdout(data);
+				else request.onStderr(data);
+			}
+			return { kind: 'exited', code: 0 };
+		}
+		async attach(): Promise<RunOutcome> {
+			return { kind: 'no-trace' };
+		}
+	}
+
+	it('emits one batch per chunk and stream, lines in order, split where a marker line turns into a console line', async () => {
+		const numbers = Array.from({ length: 500 }, (_, i) => `line ${i + 1}`);
+		const { engine } = makeEngine(
+			new ChunkRunner([
+				{ stream: 'stdout', text: `${numbers.slice(0, 250).join('\n')}\n` },
+				{
+					stream: 'stdout',
+					text: `${numbers.slice(250).join('\n')}\n${MARKER_ACTION} 2/3 restart\nafter marker\npartial`,
+				},
+				{ stream: 'stderr', text: 'oops 1\noops 2\n' },
+				{ stream: 'stdout', text: ' end\n' },
+			]),
+		);
+		const batches: OutputBatch[] = [];
+		engine.on('output', (batch) => {
+			if (batch.node === 'controller') batches.push(batch);
+		});
+		const before = engine.version;
+		expect(await engine.runStep('environment/config')).toBe(true);
+		const shape = batches.map((b) => [b.stream, b.lines.length]);
+		// The attempt's opening note, then the chunks; the ending note last.
+		expect(shape[0]).toEqual(['console', 1]);
+		expect(shape.slice(1, -1)).toEqual([
+			['stdout', 250],
+			['stdout', 250],
+			['console', 1],
+			['stdout', 1],
+			['stderr', 2],
+			['stdout', 1],
+		]);
+		expect(shape.at(-1)?.[0]).toBe('console');
+		const stdout = batches.filter((b) => b.stream === 'stdout').flatMap((b) => b.lines);
+		expect(stdout).toEqual([...numbers, 'after marker', 'partial end']);
+		expect(batches[3]!.lines).toEqual(['── [2/3] restart']);
+		expect(batches.every((b) => b.stepKey === 'environment/config' && b.attempt === 1 && b.lines.length > 0)).toBe(
+			true,
+		);
+		// The version still counts lines (the TUI's store compares it), not events.
+		expect(engine.version - before).toBeGreaterThanOrEqual(batches.reduce((n, b) => n + b.lines.length, 0));
+		// The pane's ring has every line too.
+		expect(engine.output('environment/config', 'controller')).toContain('line 500');
+	});
+});
+
 describe('engine.exec (ad-hoc actions for checks and forms)', () => {
 	it('runs actions on one node without touching progress, masking output', async () => {
 		const { engine, profile } = makeEngine();
 		const secrets = loadOrCreateSecrets(profile.name);
 		const result = await engine.exec('compute1', {
 			title: 'probe',
-			actions: [{ kind: 'shell', describe: 'print', script: 'echo "name={{NODE_NAME}} pw={{ADMIN_PASS}}"; echo oops >&2; exit 4' }],
+			actions: [
+				{
+					kind: 'shell',
+					describe: 'print',
+					script: 'echo "name={{NODE_NAME}} pw={{ADMIN_PASS}}"; echo oops >&2; exit 4',
+				},
+			],
 		});
 		expect(result.ok).toBe(false);
 		expect(result.code).toBe(4);

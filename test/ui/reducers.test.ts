@@ -197,9 +197,11 @@ describe('engine store', () => {
 		let lines = 0;
 		while (Date.now() - started < 400) {
 			for (let i = 0; i < 1000; i++) {
-				emitter.version++;
-				emitter.emit('output', { stepKey: 's/a', node: 'n', attempt: 1, stream: 'stdout', text: 'x' });
-				lines++;
+				// Batches of 1 to 7 lines, as the engine emits one per chunk read.
+				const batch = Array.from({ length: 1 + (i % 7) }, () => 'x');
+				emitter.version += batch.length;
+				emitter.emit('output', { stepKey: 's/a', node: 'n', attempt: 1, stream: 'stdout', lines: batch });
+				lines += batch.length;
 			}
 			await new Promise((resolve) => setImmediate(resolve));
 		}
@@ -214,5 +216,23 @@ describe('engine store', () => {
 		unsubscribe();
 		store.dispose();
 		expect(emitter.listenerCount('output')).toBe(0);
+	});
+
+	it('counts the lines of each (step, node) per attempt, restarting at a new attempt', () => {
+		const emitter = new EventEmitter() as EventEmitter & { version: number };
+		emitter.version = 0;
+		const store = new EngineStore(emitter as unknown as Engine, 50);
+		const emit = (node: string, attempt: number, count: number) =>
+			emitter.emit('output', { stepKey: 's/a', node, attempt, stream: 'stdout', lines: Array(count).fill('x') });
+		emit('n', 1, 3);
+		emit('m', 1, 5);
+		emit('n', 1, 4);
+		expect(store.outputTotal('s/a', 'n', 0)).toBe(7);
+		expect(store.outputTotal('s/a', 'm', 0)).toBe(5);
+		emit('n', 2, 2);
+		expect(store.outputTotal('s/a', 'n', 0)).toBe(2);
+		// Never less than what the ring holds.
+		expect(store.outputTotal('s/a', 'n', 10)).toBe(10);
+		store.dispose();
 	});
 });
