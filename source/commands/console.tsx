@@ -41,7 +41,9 @@ export async function run(argv: string[]): Promise<number> {
 			throw new UsageError((error as Error).message);
 		}
 		if (!process.stdin.isTTY) {
-			throw new UsageError('the console needs a terminal; for unattended runs use "os-console run --profile ... --yes"');
+			throw new UsageError(
+				'the console needs a terminal; for unattended runs use "os-console run --profile ... --yes"',
+			);
 		}
 	} catch (error) {
 		return reportError(error);
@@ -68,6 +70,10 @@ export async function run(argv: string[]): Promise<number> {
 	};
 	const instance = render(<App services={services} initialProfile={flags.profile as string | undefined} />, {
 		exitOnCtrlC: false,
+		// Output re-renders are already held to one per FRAME_INTERVAL_MS by the engine store (source/ui/engine-store.ts);
+		// ink's own cap only delays the frame a key press asks for when it falls just after such a render (ink's
+		// default, 30 fps, adds up to 33 ms to key → frame during an output flood; 60 fps at most 17 ms).
+		maxFps: 60,
 	});
 	await instance.waitUntilExit();
 	await Promise.all(engines.map((e) => e.close()));
