@@ -6,24 +6,42 @@
  *    bridge with no address and no uplink, provider range 10.199.0.0/24 that exists only there, no DNS), a
  *    known_hosts made from the host keys the harness reports (nothing is accepted blindly), OS_CONSOLE_HOME
  *    in a temp dir;
- * 2. every section through `os-console run --section ID --yes --json`;
- * 3. `os-console verify` (token issue admin and demo, image list, compute services, nova-status upgrade
- *    check, network agents) and the launch section's instance ACTIVE on compute1;
- * 4. every section again (--force): every step succeeded or already-done, no step changed anything (no
+ * 2. every service section through `os-console run --section ID --yes --json`;
+ * 3. `os-console launch --spec launch.json --yes` on the bare cloud, as an operator would: it creates the
+ *    networks (provider; for option 2 also the self-service network, subnet and router), the flavor, the
+ *    operator's key pair, the ICMP and SSH rules and the server, which goes ACTIVE on compute1 with an
+ *    address; submitted again, every item says it exists, nothing is duplicated, the same server is ACTIVE;
+ *    a flavor larger than the compute node makes it report nova's real "No valid host" fault and exit 1;
+ * 4. the runbook's launch-instance section on top of that (it finds what launch made and adds its instance);
+ * 5. `os-console verify --json` (token issue admin and demo, image list, compute services, nova-status upgrade
+ *    check, network agents ...) all pass, and the launch section's instance is ACTIVE on compute1;
+ * 6. every section again (--force): every step succeeded or already-done, no step changed anything (no
  *    config written, no service restarted, nothing created), and the cloud's inventory is identical;
- * 5. per-section times; nodes destroyed (OSC_KEEP_NODES=1 keeps them).
+ * 7. per-section times; nodes destroyed (OSC_KEEP_NODES=1 keeps them).
+ * OSC_ACC_CAPTURE=DIR writes real outputs of the checks' and launch's commands there as fixtures
+ * (test/fixtures/openstack-cli/captured; see its README).
  * OSC_ACC_NETWORK_OPTION=selfservice runs the same test with networking option 2 (L3 agent, VXLAN, router,
  * a second instance on the self-service network with a floating IP).
  * A failure prints the failing step, its output and the relevant service logs from the nodes.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileInput } from '../../source/profile/schema.js';
 import { getRunbook } from '../../source/runbook/registry.js';
+import { CAPTURE_DIR, capture, openstackCommand } from './helpers/capture.js';
 import { inventory, openstackJson, type Remote, serviceLogs, sh } from './helpers/cloud.js';
-import { finalStates, parseEvents, type RunEvent, runConsole, stepOutput, writeJson } from './helpers/console.js';
+import {
+	type ConsoleResult,
+	finalStates,
+	parseEvents,
+	type RunEvent,
+	runConsole,
+	stepOutput,
+	writeJson,
+} from './helpers/console.js';
 import {
 	createNodes,
 	destroyStale,
@@ -38,13 +56,19 @@ const NODES = [
 	{ name: 'compute1', ip: '10.0.3.31' },
 ];
 const SECTIONS = getRunbook('debian12-zed').sections.map((s) => s.id);
+/** The service sections; the runbook's own launch section runs after `os-console launch`. */
+const SERVICE_SECTIONS = SECTIONS.filter((s) => s !== 'launch-instance');
 const KEEP = process.env.OSC_KEEP_NODES === '1' || process.env.OSC_ACC_KEEP === '1';
 const OPTION = process.env.OSC_ACC_NETWORK_OPTION === 'selfservice' ? 'selfservice' : 'provider';
 /** Output lines by which a step says it changed something (the runbook's and the core's helpers print these). */
 const CHANGE = /^(set: |wrote: |removed: |restarted: |started: |created: |made: |downloaded: |Setting up |Unpacking )/;
+/** What `os-console launch` is asked for: names of its own beside the runbook's m1.nano, mykey, provider-instance. */
+const LAUNCH = { instance: 'console-instance', flavor: 'console.nano', keypair: 'operator-key' };
+/** Plan items `os-console launch` guards with an existence check (the router's gateway is set, not guarded). */
+const LAUNCH_GUARDED_ITEMS = OPTION === 'provider' ? 7 : 11;
 
 interface Timing {
-	phase: 'first run' | 'second run' | 'verify';
+	phase: 'first run' | 'launch' | 'second run' | 'verify';
 	section: string;
 	seconds: number;
 	ok: boolean;
@@ -60,6 +84,8 @@ describe.sequential(`debian12-zed: a two-node OpenStack Zed (networking option $
 	let controller: Remote;
 	let compute: Remote;
 	let deployed = false;
+	let launchSpecFile = '';
+	let launchedId = '';
 	const timings: Timing[] = [];
 	const started = performance.now();
 
@@ -169,9 +195,179 @@ describe.sequential(`debian12-zed: a two-node OpenStack Zed (networking option $
 		return events;
 	}
 
-	it('installs every section with `os-console run`', async () => {
-		for (const section of SECTIONS) await runSection(section, 'first run', false);
+	it('installs every service section with `os-console run`', async () => {
+		for (const section of SERVICE_SECTIONS) await runSection(section, 'first run', false);
 		deployed = true;
+	});
+
+	/** `os-console launch --profile FILE --spec FILE --yes` (the built CLI), timed. */
+	async function launch(specFile: string, label: string, json: boolean, expectedCode = 0): Promise<ConsoleResult> {
+		const args = ['launch', '--profile', profileFile, '--spec', specFile, '--yes', '--known-hosts', knownHosts];
+		if (json) args.push('--json');
+		const r = await runConsole(args, { home, log: logFile, label, timeoutMs: 15 * 60_000 });
+		timings.push({ phase: 'launch', section: label, seconds: r.seconds, ok: r.code === expectedCode });
+		console.log(`${label}: exit ${r.code} in ${r.seconds.toFixed(1)} s`);
+		if (r.code !== expectedCode)
+			console.error(`${label}: stdout\n${r.stdout.slice(-4000)}\nstderr\n${r.stderr.slice(-4000)}`);
+		return r;
+	}
+
+	it('`os-console launch` creates networks, flavor, key pair, rules and a server that goes ACTIVE; twice changes nothing', async ({
+		skip,
+	}) => {
+		if (!deployed) skip();
+		// The operator's own key pair, on the operator's machine.
+		const keyFile = path.join(work, 'operator_ed25519');
+		execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'acceptance-operator', '-f', keyFile]);
+		launchSpecFile = writeJson(path.join(work, 'launch.json'), {
+			network: OPTION,
+			flavor: { name: LAUNCH.flavor, vcpus: 1, ramMb: 64, diskGb: 1 },
+			keypair: { name: LAUNCH.keypair, publicKeyFile: `${keyFile}.pub` },
+			instance: LAUNCH.instance,
+		});
+
+		// A bare cloud: no network, server, flavor or key pair yet.
+		const bare = await inventory(controller, OPTION);
+		expect(bare.networks).toEqual([]);
+		expect(bare.servers).toEqual([]);
+		expect(bare.flavors).toEqual([]);
+		expect(bare.keypairs).toEqual([]);
+
+		const first = await launch(launchSpecFile, 'launch (first submit)', true);
+		expect(first.code).toBe(0);
+		expect(`${first.stdout}${first.stderr}`).not.toMatch(/adminPass/i);
+		const outcome = JSON.parse(first.stdout) as {
+			kind: string;
+			server: { id: string; name: string; status: string; addresses: string[] };
+			consoleUrl?: string;
+			commands: string[];
+		};
+		expect(outcome.kind).toBe('active');
+		expect(outcome.server).toMatchObject({ name: LAUNCH.instance, status: 'ACTIVE' });
+		expect(outcome.server.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+		if (OPTION === 'provider')
+			expect(outcome.server.addresses).toEqual([expect.stringMatching(/^provider: 10\.199\.0\.(1\d\d|200)$/)]);
+		else expect(outcome.server.addresses).toEqual([expect.stringMatching(/^selfservice: 172\.16\.\d+\.\d+$/)]);
+		expect(outcome.consoleUrl).toMatch(/^http:\/\/[^/]+:6080\/vnc_auto\.html\?path=%3Ftoken%3D[0-9a-f-]{36}$/);
+		expect(outcome.commands).toContainEqual(
+			expect.stringMatching(new RegExp(`^openstack server create .* ${LAUNCH.instance}$`)),
+		);
+		launchedId = outcome.server.id;
+
+		const made = await inventory(controller, OPTION);
+		expect(made.networks).toEqual(OPTION === 'provider' ? ['"provider"'] : ['"provider"', '"selfservice"']);
+		expect(made.subnets).toEqual(
+			OPTION === 'provider'
+				? ['"provider" "10.199.0.0/24"']
+				: ['"provider" "10.199.0.0/24"', expect.stringMatching(/^"selfservice" "172\.16\./)],
+		);
+		if (OPTION === 'selfservice') expect(made.routers).toEqual(['"router"']);
+		expect(made.flavors).toEqual([`"${LAUNCH.flavor}"`]);
+		expect(made.keypairs).toEqual([`"${LAUNCH.keypair}"`]);
+		expect(made.servers).toEqual([`"${LAUNCH.instance}" "ACTIVE"`]);
+		// One ICMP and one SSH rule into the default group (the group's own rules allow only egress and members).
+		const rules = (proto: string) =>
+			openstackJson<{ 'Port Range': string | null }[]>(
+				controller,
+				'demo',
+				`security group rule list default --ingress --protocol ${proto}`,
+			);
+		expect(await rules('icmp')).toHaveLength(1);
+		expect((await rules('tcp')).map((r) => r['Port Range'])).toEqual(['22:22']);
+		// The key pair holds the operator's public key.
+		const pub = fs.readFileSync(`${keyFile}.pub`, 'utf8').trim().split(/\s+/)[1]!;
+		expect(await sh(controller, openstackCommand('demo', `keypair show --public-key ${LAUNCH.keypair}`))).toContain(
+			pub,
+		);
+		// Admin's view: it runs on compute1, and QEMU really runs it there.
+		const server = await openstackJson<Record<string, unknown>>(controller, 'admin', `server show ${launchedId}`);
+		expect(server['OS-EXT-SRV-ATTR:host']).toBe('compute1');
+		expect(
+			await sh(compute, `virsh -c qemu:///system domstate ${String(server['OS-EXT-SRV-ATTR:instance_name'])}`),
+		).toMatch(/running/);
+
+		if (CAPTURE_DIR) {
+			await capture(
+				controller,
+				'server-show-active',
+				openstackCommand('demo', `server show ${LAUNCH.instance} -f json`),
+			);
+			await capture(
+				controller,
+				'server-show-active-admin',
+				openstackCommand('admin', `server show ${launchedId} -f json`),
+			);
+			await capture(
+				controller,
+				'console-url-show',
+				openstackCommand('demo', `console url show ${LAUNCH.instance} -f json`),
+			);
+			await capture(controller, 'network-list-deployed', openstackCommand('demo', 'network list -f json'));
+		}
+
+		// Submitted again: every guarded item exists and is left alone, the same server is ACTIVE, the cloud is unchanged.
+		const second = await launch(launchSpecFile, 'launch (second submit)', false);
+		expect(second.code).toBe(0);
+		expect(second.stdout.match(/^controller \| exists, not created: /gm)).toHaveLength(LAUNCH_GUARDED_ITEMS);
+		expect(second.stdout).toContain(`ACTIVE: ${LAUNCH.instance} (${launchedId})`);
+		expect(second.stdout).toMatch(
+			OPTION === 'provider' ? /^ {2}address provider: 10\.199\.0\./m : /^ {2}address selfservice: 172\.16\./m,
+		);
+		expect(second.stdout).toMatch(/^ {2}console http:\/\/[^/]+:6080\/vnc_auto\.html\?path=/m);
+		// Ports by their addresses: the DHCP port's status may still go from DOWN to ACTIVE in the meantime.
+		const settled = (inv: Record<string, string[]>) => ({
+			...inv,
+			ports: inv.ports!.map((p) => p.replace(/ "[A-Z_]+"$/, '')),
+		});
+		expect(settled(await inventory(controller, OPTION))).toEqual(settled(made));
+	});
+
+	it("`os-console launch` reports nova's fault for a flavor no compute node can hold, and exits 1", async ({
+		skip,
+	}) => {
+		if (!deployed || !launchSpecFile) skip();
+		const spec = JSON.parse(fs.readFileSync(launchSpecFile, 'utf8')) as Record<string, unknown>;
+		// More RAM than compute1 offers (its memory times nova's default ram_allocation_ratio 1.5, plus 1 GiB):
+		// placement has no candidate and the scheduler records NoValidHost. It must stay under demo's RAM quota
+		// (51200 MB by default), or nova refuses the request before scheduling.
+		const memKb = Number((await sh(compute, "awk '/^MemTotal:/ { print $2 }' /proc/meminfo")).trim());
+		const ramMb = Math.ceil((memKb / 1024) * 1.5) + 1024;
+		expect(ramMb, "a flavor larger than compute1 must fit in demo's RAM quota of 51200 MB").toBeLessThan(51_000);
+		const tooBig = writeJson(path.join(work, 'launch-too-big.json'), {
+			...spec,
+			flavor: { name: 'too.big', vcpus: 1, ramMb, diskGb: 1 },
+			instance: 'too-big-instance',
+		});
+		try {
+			const r = await launch(tooBig, 'launch (too big: ERROR)', false, 1);
+			expect(r.code).toBe(1);
+			expect(r.stderr).toMatch(
+				/^ERROR: too-big-instance \([0-9a-f-]{36}\): No valid host was found\. .*\(code 500\)$/m,
+			);
+			if (CAPTURE_DIR) {
+				await capture(
+					controller,
+					'server-show-error',
+					openstackCommand('demo', 'server show too-big-instance -f json'),
+				);
+			}
+		} finally {
+			await sh(controller, `${openstackCommand('demo', 'server delete --wait too-big-instance')} || true`);
+			await sh(controller, `${openstackCommand('admin', 'flavor delete too.big')} || true`);
+		}
+		const servers = await openstackJson<{ Name: string }[]>(controller, 'demo', 'server list');
+		expect(servers.map((s) => s.Name)).toEqual([LAUNCH.instance]);
+	});
+
+	it("runs the runbook's launch-instance section on top of what `os-console launch` made", async ({ skip }) => {
+		if (!deployed) skip();
+		const events = await runSection('launch-instance', 'first run', false);
+		const states = finalStates(events);
+		// The provider network existed already: the section found it and created nothing there.
+		expect(stepOutput(events, 'launch-instance/provider-network', 'controller').join('\n')).toMatch(
+			/exists, not created: openstack network show provider/,
+		);
+		expect(states.get('launch-instance/provider-instance@controller')?.status).toBe('succeeded');
 	});
 
 	it('passes `os-console verify`: tokens, image, compute services, upgrade check, network agents', async ({ skip }) => {
@@ -277,12 +473,15 @@ describe.sequential(`debian12-zed: a two-node OpenStack Zed (networking option $
 		expect(after).toEqual(before);
 		// Nothing was created twice on the first run either.
 		expect(after.endpoints).toHaveLength(15);
+		const consoleServer = `"${LAUNCH.instance}" "ACTIVE"`;
+		expect(after.flavors).toEqual([`"${LAUNCH.flavor}"`, '"m1.nano"']);
+		expect(after.keypairs).toEqual(['"mykey"', `"${LAUNCH.keypair}"`]);
 		if (OPTION === 'provider') {
 			expect(after.networks).toEqual(['"provider"']);
-			expect(after.servers).toEqual(['"provider-instance" "ACTIVE"']);
+			expect(after.servers).toEqual([consoleServer, '"provider-instance" "ACTIVE"']);
 		} else {
 			expect(after.networks).toEqual(['"provider"', '"selfservice"']);
-			expect(after.servers).toEqual(['"provider-instance" "ACTIVE"', '"selfservice-instance" "ACTIVE"']);
+			expect(after.servers).toEqual([consoleServer, '"provider-instance" "ACTIVE"', '"selfservice-instance" "ACTIVE"']);
 			expect(after.routers).toEqual(['"router"']);
 			expect(after.floatingIps).toHaveLength(1);
 		}
