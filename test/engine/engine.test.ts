@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Engine, type RunOutcome, type StepRunner, type StepRunRequest } from '../../source/engine/engine.js';
+import { Engine, LineRing, type RunOutcome, type StepRunner, type StepRunRequest } from '../../source/engine/engine.js';
 import { Journal } from '../../source/engine/journal.js';
 import { ProgressStore } from '../../source/engine/progress-store.js';
 import type { OutputBatch } from '../../source/engine/types.js';
@@ -239,6 +239,22 @@ describe('engine output events', () => {
 		expect(engine.version - before).toBeGreaterThanOrEqual(batches.reduce((n, b) => n + b.lines.length, 0));
 		// The pane's ring has every line too.
 		expect(engine.output('environment/config', 'controller')).toContain('line 500');
+	});
+});
+
+describe('LineRing.pushAll', () => {
+	it('keeps what pushing the lines one by one keeps, and counts them all', () => {
+		for (const count of [0, 3, 5, 12]) {
+			const lines = Array.from({ length: count }, (_, i) => `l${i}`);
+			const one = new LineRing(5);
+			const all = new LineRing(5);
+			one.push('before');
+			all.push('before');
+			for (const line of lines) one.push(line);
+			all.pushAll(lines);
+			expect(all.toArray()).toEqual(one.toArray());
+			expect(all.total).toBe(count + 1);
+		}
 	});
 });
 
