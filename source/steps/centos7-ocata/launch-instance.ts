@@ -32,7 +32,8 @@ function createServer(name: string, network: string): string {
 		`. ${DEMO_OPENRC}`,
 		`if openstack server show ${name} >/dev/null 2>&1; then echo "exists, not created: server ${name}"; else`,
 		`\tosc_net=$(openstack network show ${network} -f value -c id)`,
-		`\topenstack server create --flavor m1.nano --image cirros --nic net-id="$osc_net" --security-group default --key-name mykey ${name}`,
+		// -f value -c id: the client's default table carries the generated adminPass, which would land in every log.
+		`\topenstack server create --flavor m1.nano --image cirros --nic net-id="$osc_net" -f value -c id --security-group default --key-name mykey ${name}`,
 		'fi',
 	].join('\n');
 }
