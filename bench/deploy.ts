@@ -28,6 +28,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { getRunbook } from '../source/runbook/registry.js';
 import { ROOT } from './lib/paths.js';
 
 const HARNESS = path.join(ROOT, 'scripts', 'lxc-nodes.sh');
@@ -37,18 +38,8 @@ const NODES = [
 	{ name: 'compute1', ip: '10.0.3.31' },
 ];
 const TARGET = 1.05;
-/** The runbook's sections in order (as the acceptance test and the export know them). */
-const SECTIONS = [
-	'environment',
-	'keystone',
-	'glance',
-	'placement',
-	'nova-controller',
-	'nova-compute',
-	'neutron-controller',
-	'neutron-compute',
-	'launch-instance',
-];
+/** The runbook's sections in order, from the runbook itself. */
+const SECTIONS = getRunbook('debian12-zed').sections.map((s) => s.id);
 
 interface HarnessNode {
 	name: string;
