@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ProfileInput } from '../../source/profile/schema.js';
+import { LOOPBACK_NETWORK } from '../../test/helpers/profiles.js';
 import type { Farm, Host } from './hosts.js';
 import { BENCH_CLI, RUNS_DIR } from './paths.js';
 import { timeOk } from './proc.js';
@@ -24,15 +25,7 @@ export function profileFor(
 		version: 1,
 		name: `${PROFILE_PREFIX}-${options.name}`,
 		runbook: options.runbook,
-		network: {
-			managementCidr: '127.0.0.0/8',
-			providerInterface: 'lo',
-			providerCidr: '127.200.0.0/24',
-			providerGateway: '127.200.0.1',
-			providerPoolStart: '127.200.0.100',
-			providerPoolEnd: '127.200.0.200',
-			option: 'provider',
-		},
+		network: { ...LOOPBACK_NETWORK },
 		nodes: hosts.map((h, i) => ({
 			name: options.nodeNames?.[i] ?? h.name,
 			host: h.address,

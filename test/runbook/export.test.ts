@@ -14,6 +14,7 @@ import { EXPORTERS, planNodeSteps, renderNodeScript, renderSecretsTemplate } fro
 import { getRunbook } from '../../source/runbook/registry.js';
 import { MASK, renderStep } from '../../source/runbook/render.js';
 import { SECRET_NAMES, type Secrets } from '../../source/runbook/variables.js';
+import { LOOPBACK_NETWORK } from '../helpers/profiles.js';
 import { exampleProfile, ROOT, secretsWithPrefix } from '../steps/centos7-ocata/helpers.js';
 
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
@@ -158,15 +159,7 @@ describe.skipIf(!isRoot)('running an exported script (demo runbook, this machine
 		version: 1,
 		name: 'export-run',
 		runbook: 'demo',
-		network: {
-			managementCidr: '127.0.0.0/8',
-			providerInterface: 'lo',
-			providerCidr: '127.200.0.0/24',
-			providerGateway: '127.200.0.1',
-			providerPoolStart: '127.200.0.100',
-			providerPoolEnd: '127.200.0.200',
-			option: 'provider',
-		},
+		network: { ...LOOPBACK_NETWORK },
 		nodes: [{ name: 'node-a', host: '127.0.0.1', roles: ['controller', 'compute'], managementIp: '127.0.0.1' }],
 		settings: { DEMO_ROOT: root, DEMO_LINES: '2' },
 	});
