@@ -2,13 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SshError } from '../../source/ssh/errors.js';
+import { SshError, shQuote } from '../../source/ssh/errors.js';
 import type { NodeSession } from '../../source/ssh/node-session.js';
 import {
 	attach,
 	cancelRun,
 	cleanupRun,
 	DEFAULT_RUNS_DIR,
+	launchCommand,
+	PAYLOAD_END,
+	PAYLOAD_MARKER,
 	type RunOutcome,
 	runDetached,
 	validateRunId,
@@ -131,6 +134,30 @@ exit 0
 		});
 		expect(o2).toEqual({ kind: 'exited', code: 1 }); // pipefail: bash ran it
 		expect(b.out()).toBe('bash\n');
+	});
+
+	it('a payload cut anywhere is refused and leaves no run dir; a whole one runs (empty secrets: empty file)', async () => {
+		const { session: s } = await session();
+		const secrets = "K='v'\n";
+		const script = 'echo ran\n';
+		const whole = `${PAYLOAD_MARKER}\n${secrets.length}\n${secrets}${script.length}\n${script}${PAYLOAD_END}\n`;
+		// Cut in the secrets, right after them, in the script, and before the end marker line is complete.
+		const cuts = [whole.indexOf(secrets) + 3, whole.indexOf(secrets) + secrets.length, whole.indexOf(script) + 4];
+		cuts.push(whole.length - 3);
+		for (const cut of cuts) {
+			const runId = newRunId('cut');
+			const c = collector();
+			const r = await s.exec(`sh -c ${shQuote(launchCommand(runId, runsDir))}`, { stdin: whole.slice(0, cut), ...c });
+			expect(r.code, `cut at ${cut}: ${c.err()}`).toBe(255);
+			expect(c.err()).toMatch(/connection lost during upload/);
+			expect(c.out()).not.toContain('ran');
+			expect(existsSync(path.join(runsDir, runId))).toBe(false);
+		}
+		const runId = newRunId('whole');
+		const c = collector();
+		expect(await runDetached(s, { runId, runsDir, script, ...c })).toEqual({ kind: 'exited', code: 0 });
+		expect(c.out()).toBe('ran\n');
+		expect(readFileSync(path.join(runsDir, runId, 'secrets.env'), 'utf8')).toBe('');
 	});
 
 	it('uses the default runs dir /var/lib/os-console/runs', async () => {
