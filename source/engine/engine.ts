@@ -457,6 +457,16 @@ export class Engine extends EventEmitter<EngineEvents> {
 		this.emit('state', key, node, state);
 	}
 
+	/**
+	 * A step's start or end: like update(), reported once it is on disk, but the write does not block the event
+	 * loop and is shared with the saves other nodes ask for meanwhile (ProgressStore.save: group commit).
+	 */
+	private async record(key: string, node: string, state: NodeStepState): Promise<void> {
+		await this.progress.save(key, node, state);
+		this.version++;
+		this.emit('state', key, node, state);
+	}
+
 	private setConnection(node: string, connection: NodeConnection): void {
 		this.connections.set(node, connection);
 		this.version++;
@@ -658,12 +668,18 @@ export class Engine extends EventEmitter<EngineEvents> {
 		const h = this.handlers(planned, node, attempt, log);
 		const startedAt = now();
 		const state: NodeStepState = { status: 'running', attempt, runId, startedAt };
-		// Saved before anything reaches the node: after a crash, the next start knows what to look for.
-		this.update(key, node.name, state);
-		this.journal?.append({ type: 'step-started', step: key, node: node.name, attempt, runId });
-		h.note(`── ${planned.step.title}: attempt ${attempt} on ${node.name} (${node.host})`);
+		// Registered before the save below: a cancel, or a second run of this step, meanwhile finds it.
 		const controller = new AbortController();
 		this.controllers.set(`${key}|${node.name}`, controller);
+		try {
+			// Saved before anything reaches the node: after a crash, the next start knows what to look for.
+			await this.record(key, node.name, state);
+		} catch (error) {
+			this.controllers.delete(`${key}|${node.name}`);
+			throw error;
+		}
+		this.journal?.append({ type: 'step-started', step: key, node: node.name, attempt, runId });
+		h.note(`── ${planned.step.title}: attempt ${attempt} on ${node.name} (${node.host})`);
 		let outcome: RunOutcome | { kind: 'error'; message: string };
 		try {
 			outcome = await this.runner.run(node, {
@@ -790,7 +806,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 		}
 		h.note(`── ${next.status}${next.reason ? `: ${next.reason}` : ''}`);
 		await log.close();
-		this.update(key, node.name, next);
+		await this.record(key, node.name, next);
 		this.journal?.append({
 			type: 'step-finished',
 			step: key,

@@ -108,6 +108,48 @@ export function writePrivateFileAtomic(file: string, data: string | Buffer): voi
 }
 
 /**
+ * writePrivateFileAtomic with the write and the fsyncs in libuv's thread pool instead of on the event loop.
+ * `stillWanted` is asked on the event loop right before the (synchronous) rename: when it says no (a newer write
+ * already put newer content in place), the temp file is dropped instead and the result is false.
+ */
+export async function writePrivateFileAtomicAsync(
+	file: string,
+	data: string | Buffer,
+	stillWanted: () => boolean = () => true,
+): Promise<boolean> {
+	const tmp = tempFileFor(file);
+	try {
+		const handle = await fs.promises.open(tmp, 'wx', 0o600);
+		try {
+			await handle.writeFile(data);
+			await handle.sync();
+		} finally {
+			await handle.close();
+		}
+		if (!stillWanted()) {
+			fs.rmSync(tmp, { force: true });
+			return false;
+		}
+		// Synchronous, so that no other write of the file can rename between the check above and this rename.
+		fs.renameSync(tmp, file);
+	} catch (error) {
+		fs.rmSync(tmp, { force: true });
+		throw error;
+	}
+	try {
+		const dir = await fs.promises.open(path.dirname(file), 'r');
+		try {
+			await dir.sync();
+		} finally {
+			await dir.close();
+		}
+	} catch {
+		/* some filesystems cannot fsync a directory; the rename itself is atomic */
+	}
+	return true;
+}
+
+/**
  * Temp files left by writers that were killed between writing and renaming (kill -9, power loss): removed
  * when the process that wrote them is gone. Files of live processes are left alone.
  */

@@ -63,7 +63,11 @@ describe('past runs from the dashboard', () => {
 		await app.waitFor('Sections');
 		const engine = services.engine();
 		const running = engine.runStep('services/count');
-		await waitUntil(() => engine.state('services/count', 'compute1').status === 'running', 'the count step to start');
+		// Started on both nodes: saved, journaled (what the replay reads) and its first line out (which follows both).
+		await waitUntil(
+			() => ['controller', 'compute1'].every((node) => engine.output('services/count', node).length > 0),
+			'the count step to start',
+		);
 		await app.press('p');
 		let frame = await app.waitFor('Past runs · lab (demo)');
 		expect(lineWith(frame, '›')).toContain('this console, running');
