@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * Bundles the console for start-up speed (issue #8, benchmark 1): `node scripts/bundle.mjs` writes dist/cli.js
- * and its chunks (dist/chunks/) from source/cli.tsx with esbuild, over the file tsc emitted. `npm run build`
- * runs tsc first (type check, and the per-module files under dist/ that scripts and tests import), then this.
+ * Bundles the console for start-up speed (issue #8, benchmark 1): `node scripts/bundle.mjs` writes dist/cli.cjs
+ * (source/cli.tsx and what it imports, one CommonJS file) and dist/cli.js (source/launcher.ts: runs dist/cli.cjs
+ * through a V8 code cache), over the file tsc emitted. `npm run build` runs tsc first (type check, and the
+ * per-module files under dist/ that scripts and tests import), then this.
  *
  * Why: Node 20 has no module compile cache, and the console's first frame needs ink, react, yoga, zod and a
  * runbook: ~600 files under node_modules (es-toolkit/compat alone is 416) that Node found, read, compiled and
- * linked one by one. One file per lazily loaded command (code splitting) keeps `os-console run` from loading
- * the TUI and the TUI from loading the headless commands, as the dynamic imports in commands/index.ts intend.
+ * linked one by one. In one file, each command's modules are still initialised only when that command runs
+ * (esbuild turns the dynamic imports of commands/index.ts into lazy initialisers); the code cache then spares
+ * the compiling, which ES modules cannot (see source/launcher.ts).
  *
  * What is not bundled, and why:
  * - ssh2: CommonJS with optional native bindings (.node files). It stays in node_modules, and it is loaded when
@@ -16,7 +18,9 @@
  *
  * Exported for bench/run.js, which bundles the benchmark entry (the console plus its runbooks) the same way.
  */
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -28,10 +32,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * (CommonJS, ~60 files) and nothing before the first connection needs it. node-session.ts uses it as
  * `ssh2.Client` and `ssh2.utils`, always after start-up.
  */
-const LAZY_SSH2 = `import { createRequire } from 'node:module';
-const load = () => createRequire(import.meta.url)('ssh2');
+const LAZY_SSH2 = `const load = () => require('ssh2');
 export default new Proxy({}, { get: (_, name) => load()[name], has: (_, name) => name in load() });
 `;
+
+/** Replace `from` in a dependency's source; a dependency update that moved it fails the build here, not at run time. */
+function patch(source, from, to, file) {
+	if (!source.includes(from))
+		throw new Error(`bundle: ${file} no longer contains ${JSON.stringify(from)}: review this patch`);
+	return source.replace(from, to);
+}
 
 /** @type {import('esbuild').Plugin} */
 const startupPlugin = {
@@ -45,46 +55,105 @@ const startupPlugin = {
 			loader: 'js',
 			resolveDir: root,
 		}));
-		// yoga-layout (ink's layout engine) loads its WebAssembly from a data: URL with fetch() when fetch exists.
-		// In Node that first loads undici (~80 ms); without fetch it decodes the same bytes itself.
-		b.onLoad({ filter: /[\\/]yoga-layout[\\/]dist[\\/]binaries[\\/].*\.js$/ }, async (args) => {
-			const { readFile } = await import('node:fs/promises');
-			const source = await readFile(args.path, 'utf8');
-			return { contents: `const fetch = undefined;\n${source}`, loader: 'js' };
+		// The bundle is CommonJS (the launcher's code cache needs a classic script), which has no top-level await.
+		// Two dependencies use it: yoga-layout (ink's layout engine) awaits its WebAssembly, and ink awaits
+		// react-devtools-core and its package.json when DEV=true. yoga's Emscripten loader takes an instantiateWasm
+		// hook: given the bytes it instantiates synchronously, so the module is ready when the import returns
+		// (the wasm inlined as base64 moves from the loader's data: URL, which it would fetch(), to that hook).
+		b.onLoad({ filter: /[\\/]yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async (args) => {
+			let source = await readFile(args.path, 'utf8');
+			const dataUrl = /H="data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)"/.exec(source);
+			if (!dataUrl)
+				throw new Error(`bundle: ${args.path} no longer inlines its wasm as H="data:...": review this patch`);
+			source = patch(source, dataUrl[0], 'H=""', args.path);
+			source = patch(source, 'var _scriptDir = import.meta.url;', 'var _scriptDir = undefined;', args.path);
+			return { contents: `${source}\nexport const WASM_BASE64 = ${JSON.stringify(dataUrl[1])};\n`, loader: 'js' };
+		});
+		b.onLoad({ filter: /[\\/]yoga-layout[\\/]dist[\\/]src[\\/]index\.js$/ }, async (args) => {
+			let source = await readFile(args.path, 'utf8');
+			source = patch(
+				source,
+				"import loadYoga from '../binaries/yoga-wasm-base64-esm.js';",
+				"import loadYoga, { WASM_BASE64 } from '../binaries/yoga-wasm-base64-esm.js';",
+				args.path,
+			);
+			source = patch(
+				source,
+				'const Yoga = wrapAssembly(await loadYoga());',
+				`const yogaModule = {
+	instantiateWasm(imports, receiveInstance) {
+		receiveInstance(new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64')), imports));
+		return {};
+	},
+};
+loadYoga(yogaModule);
+if (typeof yogaModule.Node !== 'function') throw new Error('yoga-layout did not initialise synchronously');
+const Yoga = wrapAssembly(yogaModule);`,
+				args.path,
+			);
+			return { contents: source, loader: 'js', resolveDir: path.dirname(args.path) };
+		});
+		b.onLoad({ filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/ }, async (args) => {
+			let source = await readFile(args.path, 'utf8');
+			// DEV=true (React devtools) is a development aid of ink's own; the bundled console says it is not there.
+			source = patch(
+				source,
+				"await import('./devtools.js');",
+				"throw Object.assign(new Error('react-devtools-core is not bundled'), { code: 'ERR_MODULE_NOT_FOUND' });",
+				args.path,
+			);
+			source = patch(source, '? await loadPackageJson()', "? { name: 'ink', version: undefined }", args.path);
+			return { contents: source, loader: 'js', resolveDir: path.dirname(args.path) };
 		});
 	},
 };
 
 /**
- * Bundle `entry` (a path under the repository) to `outfile`; its lazily imported parts go to `chunks/` beside it.
+ * Bundle `entry` (a path under the repository) to `outfile` (the launcher, source/launcher.ts) and beside it
+ * `<name>.cjs` (the console) with its source map.
  * @param {{ entry: string; outfile: string }} options
  */
 export async function bundle({ entry, outfile }) {
-	// Chunk names carry a content hash: the previous build's chunks would pile up beside the new ones.
-	rmSync(path.join(path.dirname(path.resolve(root, outfile)), 'chunks'), { recursive: true, force: true });
+	const out = path.resolve(root, outfile);
+	const bundleFile = `${path.basename(out, '.js')}.cjs`;
+	// The ESM build before this one split the console into chunks/: gone, or they would ship unused.
+	rmSync(path.join(path.dirname(out), 'chunks'), { recursive: true, force: true });
 	await build({
-		entryPoints: { [path.basename(outfile, '.js')]: path.resolve(root, entry) },
-		outdir: path.dirname(path.resolve(root, outfile)),
-		chunkNames: 'chunks/[name]-[hash]',
+		entryPoints: [path.resolve(root, entry)],
+		outfile: path.join(path.dirname(out), bundleFile),
 		bundle: true,
-		splitting: true,
-		format: 'esm',
+		format: 'cjs',
 		platform: 'node',
 		target: 'node20',
 		external: ['react-devtools-core'],
 		plugins: [startupPlugin],
 		// React's production build (cli.tsx sets NODE_ENV too, for the unbundled modules).
-		define: { 'process.env.NODE_ENV': '"production"' },
-		// CommonJS parts of the bundle (react, and what ink pulls in) call require() for Node's own modules.
-		banner: {
-			js: "import { createRequire as __oscCreateRequire } from 'node:module';\nconst require = __oscCreateRequire(import.meta.url);",
-		},
+		// import.meta.url: the bundle's own URL (CommonJS has no import.meta; source/util/package-root.ts copes).
+		define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__oscBundleUrl' },
+		banner: { js: "var __oscBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 		sourcemap: 'linked',
 		legalComments: 'linked',
 		logLevel: 'warning',
 		// cli.tsx sets NODE_ENV at run time for the unbundled modules; in the bundle it is a constant already.
 		logOverride: { 'assign-to-define': 'silent' },
 	});
+	const hash = createHash('sha256')
+		.update(readFileSync(path.join(path.dirname(out), bundleFile)))
+		.digest('hex')
+		.slice(0, 24);
+	await build({
+		entryPoints: [path.resolve(root, 'source/launcher.ts')],
+		outfile: out,
+		bundle: true,
+		format: 'esm',
+		platform: 'node',
+		target: 'node20',
+		define: { __OSC_BUNDLE__: JSON.stringify({ file: `./${bundleFile}`, hash }) },
+		logLevel: 'warning',
+	});
+	chmodSync(out, 0o755);
+	// tsc's map of source/cli.tsx, which this file no longer is.
+	rmSync(`${out}.map`, { force: true });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -10,8 +10,11 @@ export const usage = `Usage: os-console profiles
 Lists saved profiles (by name) and the example profiles (by path); either can be given to --profile.`;
 
 export function examplesDir(): string {
-	// dist/commands/profiles.js → ../../profiles
-	return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'profiles');
+	// The package's profiles/: the first folder up with a package.json, from dist/commands/profiles.js (tsc's
+	// output), dist/cli.cjs (the bundle) or source/commands/profiles.ts (tests).
+	let dir = path.dirname(fileURLToPath(import.meta.url));
+	while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+	return path.join(dir, 'profiles');
 }
 
 export function listExamples(): string[] {
