@@ -33,10 +33,11 @@ import {
 	appReducer,
 	type ConfirmRequest,
 	currentRoute,
+	type InitialOpen,
 	initialAppState,
 	type Route,
 	type Services,
-	type Session,
+	sessionOf,
 	type Tone,
 } from './ui/app-state.js';
 import {
@@ -47,7 +48,6 @@ import {
 	useAppActions,
 	useAppState,
 } from './ui/context.js';
-import { EngineStore } from './ui/engine-store.js';
 import { KeyRouterProvider } from './ui/key-router.js';
 import type { ScreenId } from './ui/keybindings.js';
 import { theme } from './ui/theme.js';
@@ -64,6 +64,8 @@ export interface AppProps {
 	initialProfile?: string;
 	/** Start on these screens instead (`os-console replay`: the run list and the replay, no profile opened). */
 	initialRoutes?: Route[];
+	/** The initial profile, already opened (or failed to open) before the first frame. */
+	initialOpen?: InitialOpen;
 }
 
 /** How long a notice stays on the notice line. */
@@ -71,6 +73,14 @@ const NOTICE_MS = 8000;
 
 function messageOf(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
+}
+
+/** Steps the progress file says were left running, which the engine re-attaches as the profile opens. */
+function reattachingNotice(engine: Engine): string | undefined {
+	const left = runningSteps(engine);
+	return left.length > 0
+		? t('app.reattaching', { count: left.length, keys: left.map((s) => s.key).join(', ') })
+		: undefined;
 }
 
 function listProfilesSafely(services: Services): string[] {
@@ -86,11 +96,14 @@ export function AppProviders({
 	services,
 	initialProfile,
 	initialRoutes,
+	initialOpen,
 	children,
 }: AppProps & { children: ReactNode }) {
 	const [profiles, setProfiles] = useState(() => listProfilesSafely(services));
 	const [state, dispatch] = useReducer(appReducer, undefined, () =>
-		initialRoutes?.length ? { stack: initialRoutes, exiting: false } : initialAppState(profiles, initialProfile),
+		initialRoutes?.length
+			? { stack: initialRoutes, exiting: false }
+			: initialAppState(profiles, initialProfile, initialOpen),
 	);
 	const stateRef = useRef<AppState>(state);
 	stateRef.current = state;
@@ -157,21 +170,13 @@ export function AppProviders({
 		const openProfile = (nameOrPath: string) => {
 			dispatch({ type: 'reset', route: { screen: 'opening', name: nameOrPath } });
 			services.openProfile(nameOrPath).then(
-				({ engine, prompts, warnings }) => {
+				(opened) => {
 					if (!mounted.current) return;
-					const session: Session = {
-						name: engine.profile.name,
-						engine,
-						prompts,
-						warnings,
-						store: new EngineStore(engine),
-					};
+					const session = sessionOf(opened);
 					stateRef.current = { ...stateRef.current, session };
 					dispatch({ type: 'opened', session });
-					const left = runningSteps(engine);
-					if (left.length > 0) {
-						notify(t('app.reattaching', { count: left.length, keys: left.map((s) => s.key).join(', ') }), 'warning');
-					}
+					const reattaching = reattachingNotice(opened.engine);
+					if (reattaching) notify(reattaching, 'warning');
 				},
 				(error) => {
 					if (mounted.current) dispatch({ type: 'open-failed', error: messageOf(error) });
@@ -354,7 +359,10 @@ export function AppProviders({
 	// Opening the initial profile happens once, on mount.
 	// biome-ignore lint/correctness/useExhaustiveDependencies: mount only
 	useEffect(() => {
-		if (initialProfile) actions.openProfile(initialProfile);
+		const opened = stateRef.current.session;
+		const reattaching = initialOpen && opened ? reattachingNotice(opened.engine) : undefined;
+		if (reattaching) dispatch({ type: 'notice', text: reattaching, tone: 'warning' });
+		else if (initialProfile && !initialOpen) actions.openProfile(initialProfile);
 	}, []);
 
 	// The end of a service section opens the verification panel on that section's checks.

@@ -9,6 +9,7 @@ import { PromptQueue } from '../engine/prompts.js';
 import { initLanguage } from '../i18n/index.js';
 import { Profile } from '../profile/schema.js';
 import { listSavedProfiles, saveProfile } from '../profile/store.js';
+import type { InitialOpen } from '../ui/app-state.js';
 import { EXIT_USAGE, parseFlags, reportError, UsageError } from './common.js';
 
 export const usage = `Usage: os-console [--profile NAME_OR_PATH] [--known-hosts FILE] [--lang zh|en]
@@ -68,7 +69,16 @@ export async function run(argv: string[]): Promise<number> {
 			instance.unmount();
 		},
 	};
-	const instance = render(<App services={services} initialProfile={flags.profile as string | undefined} />, {
+	const initialProfile = flags.profile as string | undefined;
+	// The profile named on the command line is opened before ink draws anything: the first frame is then the
+	// dashboard (or the picker with the reason it did not open), not an "opening" frame redrawn a moment later.
+	const initialOpen: InitialOpen | undefined = initialProfile
+		? await services.openProfile(initialProfile).then(
+				(opened) => ({ name: initialProfile, opened }),
+				(error: unknown) => ({ name: initialProfile, error: error instanceof Error ? error.message : String(error) }),
+			)
+		: undefined;
+	const instance = render(<App services={services} initialProfile={initialProfile} initialOpen={initialOpen} />, {
 		exitOnCtrlC: false,
 		// Output re-renders are already held to one per FRAME_INTERVAL_MS by the engine store (source/ui/engine-store.ts);
 		// ink's own cap only delays the frame a key press asks for when it falls just after such a render (ink's

@@ -7,7 +7,7 @@ import type { PromptQueue } from '../engine/prompts.js';
 import type { Profile } from '../profile/schema.js';
 import type { ReplaySource } from '../replay/source.js';
 import type { VerifySectionId } from '../verify/types.js';
-import type { EngineStore } from './engine-store.js';
+import { EngineStore } from './engine-store.js';
 import type { ScreenId } from './keybindings.js';
 
 /** What the App needs from the outside world; the console command wires the real ones. */
@@ -20,7 +20,7 @@ export interface Services {
 	 * Steps the progress file says were left running are the services' to resume (`void engine.resume()`
 	 * before returning, as commands/console.tsx does); the App shows them as running and says so.
 	 */
-	openProfile(nameOrPath: string): Promise<{ engine: Engine; prompts: PromptQueue; warnings: string[] }>;
+	openProfile(nameOrPath: string): Promise<OpenedSession>;
 	/** Save a new profile (validated); throws (e.g. ProfileError) when it cannot. */
 	createProfile(profile: Profile): void;
 	/**
@@ -30,6 +30,20 @@ export interface Services {
 	 */
 	exit(code: number): void;
 }
+
+/** What opening a profile gives the App. */
+export interface OpenedSession {
+	engine: Engine;
+	prompts: PromptQueue;
+	warnings: string[];
+}
+
+/**
+ * The `--profile` given on the command line, opened before the first frame (commands/console.tsx): the
+ * dashboard, or the picker with the reason, is then the first frame drawn instead of an "opening" frame
+ * replaced a moment later (startup time, issue #8).
+ */
+export type InitialOpen = { name: string } & ({ opened: OpenedSession } | { error: string });
 
 export interface Session {
 	name: string;
@@ -128,7 +142,15 @@ const SESSION_SCREENS = new Set<Route['screen']>([
 	'topology',
 ]);
 
-export function initialAppState(profiles: string[], initialProfile?: string): AppState {
+export function sessionOf(opened: OpenedSession): Session {
+	return { name: opened.engine.profile.name, ...opened, store: new EngineStore(opened.engine) };
+}
+
+export function initialAppState(profiles: string[], initialProfile?: string, initialOpen?: InitialOpen): AppState {
+	if (initialOpen && 'opened' in initialOpen) {
+		return { stack: [{ screen: 'dashboard' }], session: sessionOf(initialOpen.opened), exiting: false };
+	}
+	if (initialOpen) return { stack: [{ screen: 'picker' }], openError: initialOpen.error, exiting: false };
 	if (initialProfile) return { stack: [{ screen: 'opening', name: initialProfile }], exiting: false };
 	if (profiles.length === 0) return { stack: [{ screen: 'form', firstRun: true }], exiting: false };
 	return { stack: [{ screen: 'picker' }], exiting: false };

@@ -1,9 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { AppShell } from '../../source/app.js';
+import { App, AppShell } from '../../source/app.js';
 import { savedProfileFile } from '../../source/profile/store.js';
-import { consoleTestBed, renderApp, renderWithProviders, saveDemoProfile, selectedLine } from '../helpers/render.js';
+import {
+	consoleTestBed,
+	renderApp,
+	renderWithProviders,
+	saveDemoProfile,
+	selectedLine,
+	withFrameHelpers,
+} from '../helpers/render.js';
 
 const { env, services } = consoleTestBed({ savedProfile: false });
 
@@ -65,5 +73,33 @@ describe('profile picker', () => {
 		expect(frame).toContain('is not valid JSON');
 		expect(frame).toContain(path.basename(file));
 		expect(fs.readFileSync(file, 'utf8')).toBe('{ "version": 1, "name": "alpha", ');
+	});
+
+	it('draws the dashboard as its first frame when the profile was opened before the first frame (--profile)', async () => {
+		saveDemoProfile(env, { name: 'alpha' });
+		const opened = await services.openProfile('alpha');
+		const app = withFrameHelpers(
+			render(<App services={services} initialProfile="alpha" initialOpen={{ name: 'alpha', opened }} />),
+		);
+		const first = app.frames[0] ?? '';
+		expect(first).toContain('Sections');
+		expect(app.frames.some((f) => f.includes('Opening'))).toBe(false);
+		expect(services.opened).toHaveLength(1);
+	});
+
+	it('shows the picker with the reason as its first frame when the --profile could not be opened', async () => {
+		saveDemoProfile(env, { name: 'alpha' });
+		const error = await services.openProfile('nope').then(
+			() => 'opened',
+			(e: Error) => e.message,
+		);
+		expect(error).toContain('nope');
+		const app = withFrameHelpers(
+			render(<App services={services} initialProfile="nope" initialOpen={{ name: 'nope', error }} />),
+		);
+		const first = app.frames[0] ?? '';
+		expect(first).toContain('Choose a profile');
+		expect(first).toContain(error.split('\n')[0]!);
+		expect(services.opened).toHaveLength(0);
 	});
 });
