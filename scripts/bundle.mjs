@@ -55,6 +55,33 @@ const startupPlugin = {
 			loader: 'js',
 			resolveDir: root,
 		}));
+		// string-width (ink's, wrap-ansi's and the console's own) answers text of narrow, standalone characters from
+		// its length and loads the package on first need: see source/ui/narrow-text.ts. Each wrapper takes the
+		// string-width its importer would get, and the strip-ansi that string-width uses (ink measures styled text).
+		b.onResolve({ filter: /^string-width$/ }, (args) =>
+			args.pluginData?.real ? undefined : { path: args.resolveDir, namespace: 'osc-width' },
+		);
+		b.onLoad({ filter: /.*/, namespace: 'osc-width' }, async (args) => {
+			const real = await b.resolve('string-width', {
+				kind: 'import-statement',
+				resolveDir: args.path,
+				pluginData: { real: true },
+			});
+			const stripAnsi = await b.resolve('strip-ansi', {
+				kind: 'import-statement',
+				resolveDir: path.dirname(real.path),
+			});
+			if (real.errors.length || stripAnsi.errors.length)
+				throw new Error(`bundle: cannot resolve string-width from ${args.path}`);
+			return {
+				contents: `import { withNarrowTextPath } from ${JSON.stringify(path.join(root, 'source', 'ui', 'narrow-text.ts'))};
+import stripAnsi from ${JSON.stringify(stripAnsi.path)};
+export default withNarrowTextPath(() => require(${JSON.stringify(real.path)}).default, stripAnsi);
+`,
+				loader: 'js',
+				resolveDir: args.path,
+			};
+		});
 		// The bundle is CommonJS (the launcher's code cache needs a classic script), which has no top-level await.
 		// Two dependencies use it: yoga-layout (ink's layout engine) awaits its WebAssembly, and ink awaits
 		// react-devtools-core and its package.json when DEV=true. yoga's Emscripten loader takes an instantiateWasm
