@@ -4,10 +4,10 @@
  * (step, node), saves it on every change, writes each attempt's output to a log file, and masks secrets
  * in everything it emits. No React here: screens subscribe to its events.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
-import { StringDecoder } from 'node:string_decoder';
 import type { Profile, ProfileNode } from '../profile/schema.js';
 import { type ActionInput, type Runbook, type RunbookSection, RunbookStep, stepKey } from '../runbook/model.js';
 import { MARKER_ACTION, MARKER_ALREADY_DONE, MARKER_PREFIX } from '../runbook/prelude.js';
@@ -16,7 +16,14 @@ import type { Secrets } from '../runbook/variables.js';
 import type { Journal } from './journal.js';
 import { AttemptLog, attemptLogFile } from './logs.js';
 import type { ProgressStore } from './progress-store.js';
-import { type EngineEvents, isDone, type NodeConnection, type NodeStepState, type OutputStream } from './types.js';
+import {
+	type EngineEvents,
+	isDone,
+	type NodeConnection,
+	type NodeStepState,
+	type OutputBatch,
+	type OutputStream,
+} from './types.js';
 
 export type RunOutcome =
 	| { kind: 'exited'; code: number }
@@ -87,40 +94,77 @@ export interface PlannedStep {
 }
 
 /**
- * Splits a byte stream into lines, decoding UTF-8 across chunk boundaries. `inspect` sees the text the lines of
- * one call are cut from (every line is a substring of it), so per-line work can be decided once per chunk.
+ * Splits a byte stream into lines. It keeps the bytes after the last newline until the next one arrives, so what
+ * it hands on is always whole lines: a character, an escape sequence or a secret cut by a chunk boundary is whole
+ * again (decoding each block of whole lines gives the text a streaming UTF-8 decoder gives, invalid bytes
+ * included). `inspect` sees the text the lines of one call are cut from, so per-line work can be decided once.
  */
 class LineSplitter {
-	private decoder = new StringDecoder('utf8');
-	private partial = '';
+	/** The bytes of the line not ended yet (copies: a runner may reuse the buffers it hands over). */
+	private pending: Buffer[] = [];
 	/**
-	 * `emitAll`, when given, is offered the chunk's complete lines as one array first (only when the text has no
-	 * carriage return); when it returns true it took them all and `emit` is not called.
+	 * `emitBytes`, when given, is offered the chunk's whole lines first, as bytes (each line ends in a newline;
+	 * the buffer is the splitter's own copy). When it returns true it took them all and `emit` is not called.
 	 */
 	push(
 		chunk: Buffer,
 		emit: (line: string) => void,
-		inspect?: (text: string, complete: boolean) => void,
-		emitAll?: (lines: string[]) => boolean,
+		inspect?: (text: string) => void,
+		emitBytes?: (lines: Buffer) => boolean,
 	): void {
-		const text = this.partial + this.decoder.write(chunk);
-		inspect?.(text, false);
+		const end = chunk.lastIndexOf(10);
+		if (end < 0) {
+			if (chunk.length > 0) this.pending.push(Buffer.from(chunk));
+			return;
+		}
+		const head = chunk.subarray(0, end + 1);
+		const block = this.pending.length === 0 ? Buffer.from(head) : Buffer.concat([...this.pending, head]);
+		this.pending = end + 1 < chunk.length ? [Buffer.from(chunk.subarray(end + 1))] : [];
+		if (emitBytes?.(block)) return;
+		const text = block.toString('utf8', 0, block.length - 1);
+		inspect?.(text);
 		const lines = text.split('\n');
-		this.partial = lines.pop() ?? '';
-		if (emitAll?.(lines)) return;
 		if (text.includes('\r')) {
 			for (const line of lines) emit(line.endsWith('\r') ? line.slice(0, -1) : line);
 		} else for (const line of lines) emit(line);
 	}
-	/** The last line, when the stream ended without a newline (`inspect` is told that `text` is one whole line). */
-	flush(emit: (line: string) => void, inspect?: (text: string, complete: boolean) => void): void {
-		const rest = this.partial + this.decoder.end();
-		this.partial = '';
-		if (rest === '') return;
-		inspect?.(rest, true);
+	/** The last line, when the stream ended without a newline. */
+	flush(emit: (line: string) => void, inspect?: (text: string) => void): void {
+		if (this.pending.length === 0) return;
+		const rest = Buffer.concat(this.pending).toString('utf8');
+		this.pending = [];
+		inspect?.(rest);
 		emit(rest);
 	}
 }
+
+/**
+ * Newline bytes in a buffer: four bytes at a time (a zero-byte test on the word XOR "\n\n\n\n", exact per byte),
+ * the unaligned ends one by one. A third of the time of a Buffer.indexOf loop over a 50 MB flood.
+ */
+export function countNewlines(bytes: Uint8Array): number {
+	let count = 0;
+	let i = 0;
+	const length = bytes.length;
+	while (i < length && ((bytes.byteOffset + i) & 3) !== 0) if (bytes[i++] === 10) count++;
+	const words = (length - i) >> 2;
+	if (words > 0) {
+		const view = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+		for (let w = 0; w < words; w++) {
+			const x = view[w]! ^ 0x0a0a0a0a;
+			// 0x80 in each byte of x that is zero, nothing elsewhere (no carries between bytes)
+			const zero = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
+			count += Math.imul((zero >>> 7) & 0x01010101, 0x01010101) >>> 24;
+		}
+		i += words * 4;
+	}
+	while (i < length) if (bytes[i++] === 10) count++;
+	return count;
+}
+
+const ESC = 0x1b;
+const CR = 0x0d;
+const MARKER_BYTES = Buffer.from(MARKER_PREFIX);
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping terminal escape sequences is the point
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007]*(\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
@@ -129,19 +173,29 @@ function escapeRegExp(s: string): string {
 	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** A ring of the last N lines. */
+/** Lines a ring appends to one run of single lines before it starts the next (runs are dropped whole). */
+const RING_RUN = 256;
+
+/**
+ * The last N lines. Held as runs, oldest first: single lines pushed one by one, and whole chunks of lines pushed
+ * as the bytes they came as, decoded and split only when the pane asks for the lines (toArray: once per change,
+ * however often a frame asks). A run is dropped when the newer runs hold N lines without it, so at most N lines
+ * plus one run are kept.
+ */
 export class LineRing {
-	private lines: string[] = [];
-	private start = 0;
+	private runs: { lines?: string[]; bytes?: Buffer; count: number }[] = [];
+	private cached: string[] | undefined;
+	/** Lines in `runs` (can exceed the capacity by less than the oldest run). */
+	private held = 0;
 	total = 0;
 	constructor(readonly capacity: number) {}
 	push(line: string): void {
-		this.total++;
-		if (this.lines.length < this.capacity) this.lines.push(line);
-		else {
-			this.lines[this.start] = line;
-			this.start = (this.start + 1) % this.capacity;
-		}
+		const last = this.runs.at(-1);
+		if (last?.lines && last.count < RING_RUN) {
+			last.lines.push(line);
+			last.count++;
+		} else this.runs.push({ lines: [line], count: 1 });
+		this.added(1);
 	}
 	/** push() for each line; lines that would be overwritten within the same call are only counted. */
 	pushAll(lines: readonly string[]): void {
@@ -149,13 +203,61 @@ export class LineRing {
 		this.total += skip;
 		for (let i = skip; i < lines.length; i++) this.push(lines[i]!);
 	}
+	/** `count` lines as UTF-8, each ending in a newline, as one run (the ring keeps the buffer: not to be reused). */
+	pushBytes(bytes: Buffer, count: number): void {
+		if (count <= 0) return;
+		this.runs.push({ bytes, count });
+		this.added(count);
+	}
+	private added(count: number): void {
+		this.cached = undefined;
+		this.held += count;
+		this.total += count;
+		while (this.runs.length > 0 && this.held - this.runs[0]!.count >= this.capacity)
+			this.held -= this.runs.shift()!.count;
+	}
+	/** The lines, oldest first (the same array until the ring changes: not to be modified). */
 	toArray(): string[] {
-		return [...this.lines.slice(this.start), ...this.lines.slice(0, this.start)];
+		if (this.cached) return this.cached;
+		const lines: string[] = [];
+		for (const run of this.runs) {
+			if (run.lines) for (const line of run.lines) lines.push(line);
+			else for (const line of run.bytes!.toString('utf8', 0, run.bytes!.length - 1).split('\n')) lines.push(line);
+		}
+		this.cached = lines.length > this.capacity ? lines.slice(lines.length - this.capacity) : lines;
+		return this.cached;
 	}
 	clear(): void {
-		this.lines = [];
-		this.start = 0;
+		this.cached = undefined;
+		this.runs = [];
+		this.held = 0;
 		this.total = 0;
+	}
+}
+
+/** An output event's batch: built from lines (split path) or from a plain chunk's bytes; the other forms on demand. */
+class LineBatch implements OutputBatch {
+	private joined: string | undefined;
+	private split: string[] | undefined;
+	readonly bytes: Buffer | undefined;
+	constructor(
+		readonly stepKey: string,
+		readonly node: string,
+		readonly attempt: number,
+		readonly stream: OutputStream,
+		readonly count: number,
+		from: { bytes: Buffer } | { lines: string[] },
+	) {
+		if ('bytes' in from) this.bytes = from.bytes;
+		else this.split = from.lines;
+	}
+	get text(): string {
+		this.joined ??= this.split ? this.split.join('\n') : this.bytes!.toString('utf8', 0, this.bytes!.length - 1);
+		return this.joined;
+	}
+	get lines(): string[] {
+		this.split ??= this.text.split('\n');
+		return this.split;
 	}
 }
 
@@ -183,8 +285,9 @@ export class Engine extends EventEmitter<EngineEvents> {
 	private readonly bufferLines: number;
 	private readonly operator: string;
 	private readonly maskPattern?: RegExp;
-	/** The secret values that are masked, longest first. */
+	/** The secret values that are masked, longest first; and as UTF-8, for the byte search of plain chunks. */
 	private readonly secretValues: string[];
+	private readonly secretBytes: Buffer[];
 	private readonly buffers = new Map<string, LineRing>();
 	private readonly stderrTails = new Map<string, LineRing>();
 	private readonly controllers = new Map<string, AbortController>();
@@ -209,6 +312,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 			.filter((v) => v.length >= 4)
 			.sort((a, b) => b.length - a.length);
 		this.secretValues = values;
+		this.secretBytes = values.map((v) => Buffer.from(v));
 		if (values.length) this.maskPattern = new RegExp(values.map(escapeRegExp).join('|'), 'g');
 		this.steps = this.runbook.sections.flatMap((section) =>
 			section.steps.map((step) => ({
@@ -525,22 +629,11 @@ export class Engine extends EventEmitter<EngineEvents> {
 		// because stripping can join the parts of a secret.
 		// (String search per secret, not the mask's alternation regex: on a 32 KB chunk it is several times faster.)
 		let plain = false;
-		// Read once per chunk too: the time for "persist the last line at most once a second".
-		let chunkAt = 0;
-		// A plain stdout chunk without markers or carriage returns is logged as it came (its complete lines are the
-		// text up to its last newline): no per-line array to fill and join.
-		let logAsIs: string | undefined;
-		const inspect = (stream: 'stdout' | 'stderr') => (text: string, complete: boolean) => {
+		const inspect = (text: string) => {
 			plain = !text.includes('\u001b') && !this.secretValues.some((v) => text.includes(v));
-			chunkAt = Date.now();
-			const end = complete ? -1 : text.lastIndexOf('\n');
-			logAsIs =
-				plain && stream === 'stdout' && end >= 0 && !text.includes('\r') && !text.includes(MARKER_PREFIX)
-					? text.slice(0, end)
-					: undefined;
 		};
-		const inspectStdout = inspect('stdout');
-		const inspectStderr = inspect('stderr');
+		// Read once per chunk: the time for "persist the last line at most once a second".
+		let chunkAt = 0;
 		// Lines are gathered into one batch per chunk (and stream) and emitted by flushOutput() once the chunk is
 		// split: listeners (the TUI's store, `run`'s writer) do their per-event work once per read, not per line.
 		let batch: string[] = [];
@@ -550,7 +643,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 			const lines = batch;
 			batch = [];
 			this.version += lines.length;
-			this.emit('output', { stepKey: planned.key, node: node.name, attempt, stream: batchStream, lines });
+			this.emit('output', new LineBatch(planned.key, node.name, attempt, batchStream, lines.length, { lines }));
 		};
 		const emitLine = (stream: OutputStream, raw: string, clean = false) => {
 			let text = clean ? raw : raw.replace(ANSI, '');
@@ -568,7 +661,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 			if (!clean || marker) text = this.mask(text);
 			ring.push(text);
 			if (stream === 'stderr') stderrRing.push(text);
-			if (logAsIs === undefined || stream === 'console') logLines.push(stream === 'stderr' ? `[stderr] ${text}` : text);
+			logLines.push(stream === 'stderr' ? `[stderr] ${text}` : text);
 			if (stream !== 'console') seen.lastLine = text;
 			if (stream !== batchStream) {
 				flushOutput();
@@ -594,19 +687,26 @@ export class Engine extends EventEmitter<EngineEvents> {
 				);
 			}
 		};
-		// A chunk that is logged as it came (plain stdout: no escape, no secret, no marker, no carriage return) needs
-		// none of emitLine's per-line decisions: its lines go to the ring and the batch as the array split made
-		// (cpu-prof of the 50 MB flood: emitLine's per-line calls were ~15% of `run`'s time).
-		const emitPlainStdout = (lines: string[]): boolean => {
-			if (logAsIs === undefined || lines.length === 0) return false;
-			ring.pushAll(lines);
-			seen.lastLine = lines[lines.length - 1];
-			if (batchStream !== 'stdout') {
-				flushOutput();
-				batchStream = 'stdout';
-			}
-			if (batch.length === 0) batch = lines;
-			else for (const line of lines) batch.push(line);
+		// A plain stdout chunk (whole lines without an escape, a carriage return, a marker or a secret, in valid UTF-8)
+		// needs none of emitLine's per-line work, nor a string per line: its bytes go to the log as they came, and to
+		// the ring and the output event as one buffer with its line count; they are decoded and split only where
+		// lines are shown (the pane's last lines, once per frame; `run` prefixes the bytes). cpu-prof of the 50 MB
+		// flood: splitting into strings, their garbage and re-encoding them for the log were the engine's largest
+		// costs. The checks are byte searches over the block; a secret is found in the bytes exactly when it is in
+		// the text, because the block is valid UTF-8 (checked) and so are the secrets' encodings.
+		const emitPlainStdout = (lines: Buffer): boolean => {
+			if (lines.indexOf(ESC) >= 0 || lines.indexOf(CR) >= 0 || lines.indexOf(MARKER_BYTES) >= 0) return false;
+			for (const secret of this.secretBytes) if (lines.indexOf(secret) >= 0) return false;
+			if (!isUtf8(lines)) return false;
+			const count = countNewlines(lines);
+			ring.pushBytes(lines, count);
+			const last = count > 1 ? lines.lastIndexOf(10, lines.length - 2) + 1 : 0;
+			seen.lastLine = lines.toString('utf8', last, lines.length - 1);
+			flushOutput();
+			this.version += count;
+			this.emit('output', new LineBatch(planned.key, node.name, attempt, 'stdout', count, { bytes: lines }));
+			flushLog();
+			log.writeBytes(lines);
 			if (chunkAt - lastPersist > 1000) persistRunning();
 			return true;
 		};
@@ -620,17 +720,16 @@ export class Engine extends EventEmitter<EngineEvents> {
 			stderrRing,
 			streams: {
 				onStdout: (chunk: Buffer) => {
-					out.push(chunk, emitStdout, inspectStdout, emitPlainStdout);
+					chunkAt = Date.now();
+					out.push(chunk, emitStdout, inspect, emitPlainStdout);
 					flushOutput();
 					flushLog();
-					if (logAsIs !== undefined) log.write(logAsIs);
-					logAsIs = undefined;
 				},
 				onStderr: (chunk: Buffer) => {
-					err.push(chunk, emitStderr, inspectStderr);
+					chunkAt = Date.now();
+					err.push(chunk, emitStderr, inspect);
 					flushOutput();
 					flushLog();
-					logAsIs = undefined;
 				},
 				onConnection: (c: NodeConnection) => {
 					this.setConnection(node.name, c);
@@ -642,9 +741,10 @@ export class Engine extends EventEmitter<EngineEvents> {
 				},
 			},
 			flush: () => {
-				out.flush(emitStdout, inspectStdout);
+				chunkAt = Date.now();
+				out.flush(emitStdout, inspect);
 				flushOutput();
-				err.flush(emitStderr, inspectStderr);
+				err.flush(emitStderr, inspect);
 				flushOutput();
 				flushLog();
 			},

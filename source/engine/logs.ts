@@ -27,6 +27,11 @@ export class AttemptLog {
 		if (this.error) return true;
 		return this.stream.write(`${line}\n`);
 	}
+	/** Bytes as they are (whole lines, each ending in a newline; the stream keeps the buffer until written). */
+	writeBytes(bytes: Buffer): boolean {
+		if (this.error) return true;
+		return this.stream.write(bytes);
+	}
 	close(): Promise<void> {
 		if (this.error || this.stream.destroyed) return Promise.resolve();
 		return new Promise((resolve) => {

@@ -60,8 +60,20 @@ export interface OutputBatch {
 	node: string;
 	attempt: number;
 	stream: OutputStream;
-	/** Never empty. */
-	lines: string[];
+	/** How many lines (at least one). */
+	count: number;
+	/** The lines joined with "\n" (no newline at the end). */
+	readonly text: string;
+	/**
+	 * The lines (never empty). A plain chunk (see the engine's handlers) is decoded and split only when this or
+	 * `text` is first read, so a listener that only counts them (the TUI's store) pays nothing per line.
+	 */
+	readonly lines: string[];
+	/**
+	 * A plain chunk's lines as they came from the node: UTF-8, every line ending in a newline (the engine's own
+	 * copy, not to be modified). A listener that writes them out (`run`) can do so without a string per line.
+	 */
+	readonly bytes?: Buffer;
 }
 
 export interface EngineEvents {

@@ -45,7 +45,7 @@ export class EngineStore {
 			count = { attempt: batch.attempt, total: 0 };
 			this.counts.set(id, count);
 		}
-		count.total += batch.lines.length;
+		count.total += batch.count;
 		this.onChange();
 	};
 

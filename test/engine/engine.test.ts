@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Engine, LineRing, type RunOutcome, type StepRunner, type StepRunRequest } from '../../source/engine/engine.js';
+import {
+	countNewlines,
+	Engine,
+	LineRing,
+	type RunOutcome,
+	type StepRunner,
+	type StepRunRequest,
+} from '../../source/engine/engine.js';
 import { Journal } from '../../source/engine/journal.js';
 import { ProgressStore } from '../../source/engine/progress-store.js';
 import type { OutputBatch } from '../../source/engine/types.js';
@@ -10,6 +17,7 @@ import { Profile, type ProfileNode } from '../../source/profile/schema.js';
 import { loadOrCreateSecrets } from '../../source/profile/store.js';
 import { MARKER_ACTION } from '../../source/runbook/prelude.js';
 import { getRunbook } from '../../source/runbook/registry.js';
+import { MASK } from '../../source/runbook/render.js';
 import { LocalShellRunner } from '../helpers/local-runner.js';
 import { demoProfile, tempHome } from '../helpers/profiles.js';
 
@@ -184,7 +192,7 @@ describe('engine output events', () => {
 	 * named as such: the engine's splitting and batching is what is under test, not a transport.
 	 */
 	class ChunkRunner implements StepRunner {
-		constructor(private readonly chunks: { stream: 'stdout' | 'stderr'; text: string }[]) {}
+		constructor(public chunks: { stream: 'stdout' | 'stderr'; text: string | Buffer }[]) {}
 		async run(_node: ProfileNode, request: StepRunRequest): Promise<RunOutcome> {
 			for (const chunk of this.chunks) {
 				const data = Buffer.from(chunk.text);
@@ -239,6 +247,124 @@ describe('engine output events', () => {
 		expect(engine.version - before).toBeGreaterThanOrEqual(batches.reduce((n, b) => n + b.lines.length, 0));
 		// The pane's ring has every line too.
 		expect(engine.output('environment/config', 'controller')).toContain('line 500');
+	});
+
+	it('gives the same lines, pane and log wherever chunks end: in a line, a UTF-8 character, an escape, a secret', async () => {
+		const runner = new ChunkRunner([]);
+		const { engine, profile } = makeEngine(runner);
+		const secret = loadOrCreateSecrets(profile.name).ADMIN_PASS;
+		const numbers = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}`);
+		const sent = [
+			...numbers(1, 40),
+			`pw=${secret} end`,
+			'euro € and 中文 ✓',
+			'\u001b[31mred\u001b[0m text',
+			// Stripping the escapes joins the secret's two halves: masked all the same.
+			`colour \u001b[1m${secret.slice(0, 3)}\u001b[0m${secret.slice(3)} joined`,
+			...numbers(41, 80),
+			`${secret}`,
+			...numbers(81, 90),
+			// Not UTF-8: a cut-off "€" and a stray byte, decoded to U+FFFD wherever the chunks end.
+			Buffer.from([0x62, 0x61, 0x64, 0x20, 0xe2, 0x82, 0x20, 0xff]),
+			'',
+			'last',
+		];
+		const expected = [
+			...numbers(1, 40),
+			`pw=${MASK} end`,
+			'euro € and 中文 ✓',
+			'red text',
+			`colour ${MASK} joined`,
+			...numbers(41, 80),
+			MASK,
+			...numbers(81, 90),
+			'bad \ufffd \ufffd',
+			'',
+			'last',
+		];
+		const bytes = Buffer.concat(sent.map((line) => Buffer.concat([Buffer.from(line), Buffer.from('\n')])));
+		const at = (text: string, offset: number) => bytes.indexOf(text) + offset;
+		const cutsAt = (cuts: number[]) =>
+			[0, ...cuts].map((from, i) => ({
+				stream: 'stdout' as const,
+				text: bytes.subarray(from, cuts[i] ?? bytes.length),
+			}));
+		const chunkings: [string, { stream: 'stdout'; text: Buffer }[]][] = [
+			['one chunk', cutsAt([])],
+			// Several lines per chunk, cut inside the first secret, inside "€", inside an escape, inside the bare secret.
+			['cut inside', cutsAt([at(secret, 4), at('€', 1), at('[31m', 1), at(`\n${secret}\n`, 5)])],
+		];
+		for (const size of [1, 2, 3, 7, 64]) {
+			const chunks = [];
+			for (let i = 0; i < bytes.length; i += size)
+				chunks.push({ stream: 'stdout' as const, text: bytes.subarray(i, i + size) });
+			chunkings.push([`chunks of ${size} bytes`, chunks]);
+		}
+		for (const [name, chunks] of chunkings) {
+			runner.chunks = chunks;
+			const batches: OutputBatch[] = [];
+			const listen = (batch: OutputBatch) => batches.push(batch);
+			engine.on('output', listen);
+			const before = engine.version;
+			expect(await engine.runStep('environment/config', { nodes: ['controller'], force: true }), name).toBe(true);
+			engine.off('output', listen);
+			const stdout = batches.filter((b) => b.stream === 'stdout');
+			expect(
+				stdout.flatMap((b) => b.lines),
+				name,
+			).toEqual(expected);
+			for (const b of batches) {
+				expect(b.count, name).toBe(b.lines.length);
+				expect(b.text, name).toBe(b.lines.join('\n'));
+			}
+			expect(engine.version - before, name).toBeGreaterThanOrEqual(expected.length);
+			const notNote = (l: string) => !l.startsWith('── ');
+			expect(engine.output('environment/config', 'controller').filter(notNote), name).toEqual(expected);
+			const attempt = engine.state('environment/config', 'controller').attempt;
+			const log = fs.readFileSync(engine.logFile('environment/config', 'controller', attempt), 'utf8');
+			expect(log.split('\n').slice(0, -1).filter(notNote), name).toEqual(expected);
+			expect(log, name).not.toContain(secret);
+			expect(stdout.map((b) => b.text).join('\n'), name).not.toContain(secret);
+		}
+	});
+});
+
+describe('LineRing.pushBytes', () => {
+	it('keeps what pushing the lines one by one keeps, mixed with single lines, at any capacity', () => {
+		for (const capacity of [1, 3, 5, 300]) {
+			const one = new LineRing(capacity);
+			const runs = new LineRing(capacity);
+			let n = 0;
+			const line = () => (n % 5 === 0 ? `l${n++} € ✓` : `l${n++}`);
+			for (const count of [2, 1, 0, 7, 3, 600, 4, 1, 1]) {
+				const lines = Array.from({ length: count }, line);
+				for (const l of lines) one.push(l);
+				runs.pushBytes(Buffer.from(lines.map((l) => `${l}\n`).join('')), lines.length);
+				expect(runs.toArray()).toEqual(one.toArray());
+				const single = line();
+				one.push(single);
+				runs.push(single);
+				expect(runs.toArray()).toEqual(one.toArray());
+				expect(runs.total).toBe(one.total);
+			}
+			expect(runs.toArray()).toHaveLength(capacity);
+		}
+	});
+});
+
+describe('countNewlines', () => {
+	it('counts every newline byte, at any alignment and length', () => {
+		const backing = Buffer.alloc(300);
+		for (let i = 0; i < backing.length; i++)
+			backing[i] = [10, 0x0a0a, 0x8a, 0x0b, 0x09, 0x2a][(i * 7 + (i >> 3)) % 6]! & 0xff;
+		for (let from = 0; from < 9; from++)
+			for (const length of [0, 1, 3, 4, 5, 8, 31, 64, 200, 291 - from]) {
+				const bytes = backing.subarray(from, from + length);
+				let expected = 0;
+				for (const b of bytes) if (b === 10) expected++;
+				expect(countNewlines(bytes), `from ${from}, ${length} bytes`).toBe(expected);
+			}
+		expect(countNewlines(Buffer.from('a\nb\n\n€\n'))).toBe(4);
 	});
 });
 

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../source/engine/engine.js';
 import { ProgressStore } from '../../source/engine/progress-store.js';
+import type { OutputBatch } from '../../source/engine/types.js';
 import { checklistRow, SILENCE_MS } from '../../source/screens/use-checklist-state.js';
 import {
 	type FormEnv,
@@ -200,7 +201,16 @@ describe('engine store', () => {
 				// Batches of 1 to 7 lines, as the engine emits one per chunk read.
 				const batch = Array.from({ length: 1 + (i % 7) }, () => 'x');
 				emitter.version += batch.length;
-				emitter.emit('output', { stepKey: 's/a', node: 'n', attempt: 1, stream: 'stdout', lines: batch });
+				const event: OutputBatch = {
+					stepKey: 's/a',
+					node: 'n',
+					attempt: 1,
+					stream: 'stdout',
+					count: batch.length,
+					text: batch.join('\n'),
+					lines: batch,
+				};
+				emitter.emit('output', event);
 				lines += batch.length;
 			}
 			await new Promise((resolve) => setImmediate(resolve));
@@ -222,8 +232,19 @@ describe('engine store', () => {
 		const emitter = new EventEmitter() as EventEmitter & { version: number };
 		emitter.version = 0;
 		const store = new EngineStore(emitter as unknown as Engine, 50);
-		const emit = (node: string, attempt: number, count: number) =>
-			emitter.emit('output', { stepKey: 's/a', node, attempt, stream: 'stdout', lines: Array(count).fill('x') });
+		const emit = (node: string, attempt: number, count: number) => {
+			const lines: string[] = Array(count).fill('x');
+			const event: OutputBatch = {
+				stepKey: 's/a',
+				node,
+				attempt,
+				stream: 'stdout',
+				count,
+				text: lines.join('\n'),
+				lines,
+			};
+			emitter.emit('output', event);
+		};
 		emit('n', 1, 3);
 		emit('m', 1, 5);
 		emit('n', 1, 4);
