@@ -7,6 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import os from 'node:os';
 import type { Profile, ProfileNode } from '../profile/schema.js';
 import { type ActionInput, type Runbook, type RunbookSection, RunbookStep, stepKey } from '../runbook/model.js';
@@ -811,7 +812,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 		}
 		// Output is fetched again from the start, so the attempt's log is rewritten whole.
 		const file = this.logFile(key, node.name, state.attempt);
-		await import('node:fs').then((fs) => fs.rmSync(file, { force: true }));
+		fs.rmSync(file, { force: true });
 		const log = new AttemptLog(file);
 		const h = this.handlers(planned, node, state.attempt, log);
 		h.note(
