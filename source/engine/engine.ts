@@ -56,6 +56,11 @@ export interface StepRunRequest extends StreamHandlers {
 	secretsEnv: string;
 	timeoutMs: number;
 	signal: AbortSignal;
+	/**
+	 * Resolves once the step's start is saved; a runner with `holdsUntilSaved` sends the script only then. Absent
+	 * when there is nothing to save (an ad-hoc command).
+	 */
+	saved?: Promise<void>;
 }
 
 export interface AttachRequest extends StreamHandlers {
@@ -67,6 +72,11 @@ export interface AttachRequest extends StreamHandlers {
 
 /** Runs rendered scripts on nodes, detached from the connection (see ssh/remote-run.ts). */
 export interface StepRunner {
+	/**
+	 * true: run() sends nothing to the node before `request.saved` resolves (and fails when it rejects), so the
+	 * engine calls it without waiting for the start save. Otherwise run() is called once the start is saved.
+	 */
+	readonly holdsUntilSaved?: boolean;
 	run(node: ProfileNode, request: StepRunRequest): Promise<RunOutcome>;
 	attach(node: ProfileNode, request: AttachRequest): Promise<RunOutcome>;
 	close?(): Promise<void>;
@@ -772,23 +782,23 @@ export class Engine extends EventEmitter<EngineEvents> {
 		// Registered before the save below: a cancel, or a second run of this step, meanwhile finds it.
 		const controller = new AbortController();
 		this.controllers.set(`${key}|${node.name}`, controller);
-		try {
-			// Saved before anything reaches the node: after a crash, the next start knows what to look for.
-			await this.record(key, node.name, state);
-		} catch (error) {
-			this.controllers.delete(`${key}|${node.name}`);
-			throw error;
-		}
-		this.journal?.append({ type: 'step-started', step: key, node: node.name, attempt, runId });
-		h.note(`── ${planned.step.title}: attempt ${attempt} on ${node.name} (${node.host})`);
+		// Saved before anything reaches the node: after a crash, the next start knows what to look for. A runner that
+		// holds the script back until `saved` resolves (SSH: the launch channel opens meanwhile) is called at once.
+		const saved = this.record(key, node.name, state).then(() => {
+			this.journal?.append({ type: 'step-started', step: key, node: node.name, attempt, runId });
+			h.note(`── ${planned.step.title}: attempt ${attempt} on ${node.name} (${node.host})`);
+		});
+		saved.catch(() => {}); // awaited below
 		let outcome: RunOutcome | { kind: 'error'; message: string };
 		try {
+			if (!this.runner.holdsUntilSaved) await saved;
 			outcome = await this.runner.run(node, {
 				runId,
 				script: rendered.script,
 				secretsEnv: renderSecretsEnv(this.secrets, rendered.secrets),
 				timeoutMs: planned.step.timeoutSec * 1000,
 				signal: controller.signal,
+				saved,
 				...h.streams,
 			});
 		} catch (error) {
@@ -796,6 +806,8 @@ export class Engine extends EventEmitter<EngineEvents> {
 		} finally {
 			this.controllers.delete(`${key}|${node.name}`);
 		}
+		// A start that could not be saved fails the call, as it always did (nothing reached the node).
+		await saved;
 		return this.finish(planned, node, state, outcome, h, log);
 	}
 

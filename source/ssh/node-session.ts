@@ -130,6 +130,11 @@ export interface NodeSessionOptions {
 
 export interface ExecOptions {
 	stdin?: string | Buffer;
+	/**
+	 * Hold stdin back until this settles (the channel opens and the command starts meanwhile): resolved, stdin is
+	 * written; rejected, stdin is closed without it. The engine's start save overlaps the channel this way.
+	 */
+	stdinAfter?: Promise<unknown>;
 	onStdout?(chunk: Buffer): void;
 	onStderr?(chunk: Buffer): void;
 	signal?: AbortSignal;
@@ -1040,8 +1045,12 @@ export class NodeSession {
 					stream.stderr.on('close', closed);
 					stream.on('error', () => {});
 					stream.stderr.on('error', () => {});
-					if (opts.stdin !== undefined && opts.stdin.length > 0) stream.end(opts.stdin);
-					else stream.end();
+					const writeStdin = () => {
+						if (opts.stdin !== undefined && opts.stdin.length > 0) stream.end(opts.stdin);
+						else stream.end();
+					};
+					if (opts.stdinAfter) opts.stdinAfter.then(writeStdin, () => stream.end());
+					else writeStdin();
 				});
 			} catch (e) {
 				const err = this.err('connection-closed', `not connected to ${this.where}`, e);

@@ -87,6 +87,11 @@ export interface RunHandlers {
 export interface RunDetachedOptions extends RunHandlers, RunnerOptions {
 	runId: string;
 	script: string | Buffer;
+	/**
+	 * The payload (and so the run) reaches the node only once this resolves; the launch channel opens meanwhile.
+	 * Rejected: nothing is sent, the launcher finds no payload and removes its run dir (nothing ran).
+	 */
+	ready?: Promise<unknown>;
 	/** Secrets file content; a record becomes `KEY='value'` lines (sourceable with `. "$OSC_SECRETS"`). */
 	secretsEnv?: string | Buffer | Record<string, string>;
 	/** Cancel the remote process group after this long; outcome 'timeout'. */
@@ -427,6 +432,7 @@ async function followOnce(
 	st: FollowState,
 	h: RunHandlers,
 	onHeader: (header: string) => void,
+	stdinAfter?: Promise<unknown>,
 ): Promise<FollowResult> {
 	let outPre: Buffer | undefined = Buffer.alloc(0); // until the header line
 	let errPre: Buffer | undefined = Buffer.alloc(0); // until the marker line
@@ -497,6 +503,7 @@ async function followOnce(
 		},
 	};
 	if (stdin) opts.stdin = stdin;
+	if (stdinAfter) opts.stdinAfter = stdinAfter;
 	const r = await session.exec(viaSh(command), opts);
 	if (outPre) addNoise(outPre);
 	if (errPre) addNoise(errPre);
@@ -514,7 +521,8 @@ async function runLoop(
 	session: NodeSession,
 	initial: Mode,
 	st: FollowState,
-	opts: RunHandlers & RunnerOptions & { timeoutMs?: number; signal?: AbortSignal; maxRelaunches?: number },
+	opts: RunHandlers &
+		RunnerOptions & { timeoutMs?: number; signal?: AbortSignal; maxRelaunches?: number; ready?: Promise<unknown> },
 ): Promise<RunOutcome> {
 	const runsDir = opts.runsDir ?? DEFAULT_RUNS_DIR;
 	const launchPayload = initial.kind === 'launch' ? initial.payload : undefined;
@@ -578,7 +586,7 @@ async function runLoop(
 			let r: FollowResult;
 			try {
 				if (mode.kind === 'launch') {
-					r = await followOnce(session, launchCommand(st.runId, runsDir), mode.payload, st, opts, onHeader);
+					r = await followOnce(session, launchCommand(st.runId, runsDir), mode.payload, st, opts, onHeader, opts.ready);
 				} else {
 					r = await followOnce(session, attachCommand(st.runId, st.offsets, runsDir), undefined, st, opts, onHeader);
 					if (r.header?.startsWith('attached')) opts.onReattached?.({ ...st.offsets });
@@ -671,7 +679,12 @@ export async function runDetached(session: NodeSession, opts: RunDetachedOptions
 		Buffer.from(`${PAYLOAD_END}\n`),
 	]);
 	const st: FollowState = { runId: opts.runId, offsets: { stdout: 0, stderr: 0 }, started: false };
-	return runLoop(session, { kind: 'launch', payload }, st, opts);
+	if (!opts.ready) return runLoop(session, { kind: 'launch', payload }, st, opts);
+	opts.ready.catch(() => {}); // awaited below, once the launch channel has ended
+	const outcome = await runLoop(session, { kind: 'launch', payload }, st, opts);
+	// Not ready: nothing was sent (the launcher removed its run dir); the reason is what went wrong.
+	await opts.ready;
+	return outcome;
 }
 
 /**

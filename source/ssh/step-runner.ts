@@ -140,6 +140,8 @@ function mapOutcome(outcome: RemoteOutcome): RunOutcome {
 }
 
 export class SshStepRunner implements StepRunner {
+	/** The launch channel opens while the engine saves the step's start; the payload waits for the save. */
+	readonly holdsUntilSaved = true;
 	private readonly sessions = new Map<string, NodeSession>();
 	/** The runs in flight, per node (several steps may share one connection): told of its states and warnings. */
 	private readonly listeners = new Map<string, Set<RunListener>>();
@@ -276,7 +278,12 @@ export class SshStepRunner implements StepRunner {
 
 	run(node: ProfileNode, request: StepRunRequest): Promise<RunOutcome> {
 		return this.remote(node, request, (session, common) =>
-			runDetached(session, { ...common, script: request.script, secretsEnv: request.secretsEnv }),
+			runDetached(session, {
+				...common,
+				script: request.script,
+				secretsEnv: request.secretsEnv,
+				ready: request.saved,
+			}),
 		);
 	}
 

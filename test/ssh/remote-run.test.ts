@@ -160,6 +160,44 @@ exit 0
 		expect(readFileSync(path.join(runsDir, runId, 'secrets.env'), 'utf8')).toBe('');
 	});
 
+	it('ready: the payload waits for it (the channel is open meanwhile); rejected: nothing runs, its error is thrown', async () => {
+		const { session: s } = await session();
+		await s.ensureConnected();
+		const counter = path.join(sshd.dir, `${newRunId('ready')}.count`);
+		const script = `echo ran >> ${counter}\necho done\n`;
+		let release = () => {};
+		const ready = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const runId = newRunId('ready');
+		const c = collector();
+		const p = runDetached(s, { runId, runsDir, script, ready, ...c });
+		// The launcher is up (it wrote lpid) but has no payload: the script has not run.
+		const lpid = path.join(runsDir, runId, 'lpid');
+		const deadline = Date.now() + 10_000;
+		while (!existsSync(lpid) && Date.now() < deadline) await sleep(5);
+		expect(existsSync(lpid)).toBe(true);
+		await sleep(300);
+		expect(existsSync(counter)).toBe(false);
+		expect(existsSync(path.join(runsDir, runId, 'wpid'))).toBe(false);
+		release();
+		expect(await p).toEqual({ kind: 'exited', code: 0 });
+		expect(c.out()).toBe('done\n');
+		expect(readFileSync(counter, 'utf8')).toBe('ran\n');
+
+		const refused = newRunId('not-ready');
+		const saveFailed = new Error('the start could not be saved');
+		const q = runDetached(s, {
+			runId: refused,
+			runsDir,
+			script,
+			ready: sleep(200).then(() => Promise.reject(saveFailed)),
+		});
+		await expect(q).rejects.toBe(saveFailed);
+		expect(readFileSync(counter, 'utf8')).toBe('ran\n');
+		expect(existsSync(path.join(runsDir, refused))).toBe(false);
+	});
+
 	it('uses the default runs dir /var/lib/os-console/runs', async () => {
 		const { session: s } = await session();
 		const runId = newRunId('default-dir');
