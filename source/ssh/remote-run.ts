@@ -4,7 +4,7 @@
  *
  * Node-side layout, `<runsDir>/<runId>/` (mode 0700, umask 077; runsDir defaults to /var/lib/os-console/runs):
  *   lpid        pid of the launcher (written right after mkdir; lets `attach` tell a dead launch from a slow one)
- *   secrets.env secrets (KEY='value' lines), removed by the wrapper when the script ends (left when empty)
+ *   secrets.env secrets (KEY='value' lines), removed by the wrapper when the script ends (none without secrets)
  *   script.sh   the step script (run by its #! interpreter if it has one, else by sh)
  *   wrap.sh / inner.sh  the wrapper; stdout / stderr  the script's output files
  *   wpid        pid of the wrapper (exists => the run was started)
@@ -221,8 +221,8 @@ unset SSH_CONNECTION SSH_CLIENT SSH_TTY SSH_AUTH_SOCK SSH_ORIGINAL_COMMAND
 # (and no -w, which util-linux before 2.24, e.g. CentOS 7's, lacks): it waits for inner.sh like any child.
 setsid sh ./inner.sh < /dev/null >> stdout 2>> stderr 9>&-
 echo $? > rc.tmp
-# An empty secrets file holds nothing to remove (and rm is one more process per step).
-[ ! -s secrets.env ] || rm -f secrets.env
+# A step without secrets has no secrets file (and rm would be one more process per step).
+[ ! -e secrets.env ] || rm -f secrets.env
 mv rc.tmp exit
 `;
 
@@ -231,8 +231,8 @@ mv rc.tmp exit
  * Every external command here is a process forked on the node for every step (bench/: 100 trivial steps), so the
  * launcher uses shell builtins where one does the job: the payload's parts are cut with `head -c` (which never
  * reads past its count) and a cut upload shows as a missing line after them (the shell's `read` at end of
- * input), not by measuring the files; wrap.sh and inner.sh are written with printf; an empty secrets file is
- * created without head.
+ * input), not by measuring the files; wrap.sh and inner.sh are written with printf; a step without secrets gets
+ * no secrets file (OSC_SECRETS names a file that does not exist: only steps that use secrets read it).
  */
 export function launchCommand(runId: string, runsDir = DEFAULT_RUNS_DIR): string {
 	return `${prelude(runsDir, runId)}[ -d "$B" ] || mkdir -p "$B" 2>/dev/null
@@ -246,7 +246,7 @@ while IFS= read -r l; do [ "$l" = ${PAYLOAD_MARKER} ] && break; done
 [ "$l" = ${PAYLOAD_MARKER} ] || fail "payload marker missing on stdin (connection lost during upload?)"
 IFS= read -r n || fail "secrets length missing (connection lost during upload?)"
 case $n in ''|*[!0-9]*) fail "bad secrets length";; esac
-if [ "$n" -eq 0 ]; then : > secrets.env; else head -c "$n" > secrets.env; fi || fail "cannot write $R/secrets.env"
+if [ "$n" -gt 0 ]; then head -c "$n" > secrets.env || fail "cannot write $R/secrets.env"; fi
 IFS= read -r m || fail "script length missing, or secrets cut short (connection lost during upload?)"
 case $m in ''|*[!0-9]*) fail "bad script length";; esac
 head -c "$m" > script.sh || fail "cannot write $R/script.sh"
