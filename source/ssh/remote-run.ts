@@ -40,7 +40,7 @@
  *   payload cut by a lost connection is detected: the launcher then removes the run dir (attach reports no-trace
  *   and runDetached may launch again: nothing ran).
  * - Every process the launcher starts costs a fork and exec on the node for every step: builtins do what they can
- *   (strace of a `true` step: 23 forks per launch before, 12 after).
+ *   (strace of a `true` step: 23 forks per launch and follow before fb4f694, 10 since the 0.2 s end check).
  */
 import { isSshError, SshError, shQuote } from './errors.js';
 import type { NodeSession } from './node-session.js';
