@@ -154,6 +154,8 @@ export async function bundle({ entry, outfile }) {
 		target: 'node20',
 		external: ['react-devtools-core'],
 		plugins: [startupPlugin],
+		// import() of Node's modules as require(): the launcher's vm.Script has no dynamic import callback (Node 20).
+		supported: { 'dynamic-import': false },
 		// React's production build (cli.tsx sets NODE_ENV too, for the unbundled modules).
 		// import.meta.url: the bundle's own URL (CommonJS has no import.meta; source/util/package-root.ts copes).
 		define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__oscBundleUrl' },

@@ -102,6 +102,8 @@ describe('the launcher code cache', () => {
 
 	it('is run by the package binary (the launcher names its bundle beside it)', () => {
 		expect(fs.readFileSync(CLI, 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
-		expect(fs.existsSync(path.join(path.dirname(CLI), 'cli.cjs'))).toBe(true);
+		const bundle = fs.readFileSync(path.join(path.dirname(CLI), 'cli.cjs'), 'utf8');
+		// vm.Script has no dynamic import callback on Node 20: an import() left in the bundle fails when it runs.
+		expect(bundle.match(/\bimport\(\s*["'`]/g) ?? []).toEqual([]);
 	});
 });
