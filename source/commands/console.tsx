@@ -69,6 +69,9 @@ export async function run(argv: string[]): Promise<number> {
 			instance.unmount();
 		},
 	};
+	// Keys typed while the profile opens, or right as the first frame appears, are held for ink rather than
+	// echoed and line-buffered by the terminal: ink turns raw mode on only after its first frame.
+	process.stdin.setRawMode?.(true);
 	const initialProfile = flags.profile as string | undefined;
 	// The profile named on the command line is opened before ink draws anything: the first frame is then the
 	// dashboard (or the picker with the reason it did not open), not an "opening" frame redrawn a moment later.
