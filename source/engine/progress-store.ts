@@ -81,8 +81,18 @@ export class ProgressStore {
 	}
 
 	get(stepKey: string, node: string): NodeStepState {
+		const shown = this.untilSaved.get(`${stepKey}|${node}`);
+		if (shown) return shown.state;
 		return this.data.steps[stepKey]?.[node] ?? { status: 'pending', attempt: 0 };
 	}
+
+	/**
+	 * What get() shows for a (step, node) whose save() is still on its way to disk: the state before it. A start or
+	 * end is reported (the engine's event, and every screen that reads the state) only once it is on disk, and
+	 * the operation that made it is over by then: a frame drawn meanwhile must not say "succeeded" while quitting
+	 * would still say a step is running.
+	 */
+	private readonly untilSaved = new Map<string, { state: NodeStepState; saves: number }>();
 
 	all(): Readonly<Record<string, Record<string, NodeStepState>>> {
 		return this.data.steps;
@@ -107,14 +117,23 @@ export class ProgressStore {
 	 * holding this state is on disk (written, fsynced, renamed, directory fsynced), and rejects when that write
 	 * failed. Saves asked for while a write is in flight, or in the same turn of the event loop, share the next
 	 * write (group commit): 50 nodes ending a step together cost a few writes, not 50 fsync pairs in a row on the
-	 * event loop that also serves their connections. The state is in memory (get()) at once.
+	 * event loop that also serves their connections. get() shows the state once this resolves (see untilSaved).
 	 */
 	save(stepKey: string, node: string, state: NodeStepState): Promise<void> {
+		const id = `${stepKey}|${node}`;
+		const shown = this.untilSaved.get(id) ?? { state: this.get(stepKey, node), saves: 0 };
+		shown.saves++;
+		this.untilSaved.set(id, shown);
 		this.apply(stepKey, node, state);
-		return new Promise((resolve, reject) => {
+		const saved = new Promise<void>((resolve, reject) => {
 			this.waiting.push({ resolve, reject });
 			this.startCommit();
 		});
+		const settled = () => {
+			if (--shown.saves === 0) this.untilSaved.delete(id);
+		};
+		saved.then(settled, settled);
+		return saved;
 	}
 
 	/** Write what non-durable changes or saves in flight left pending (when the profile is closed). */

@@ -148,4 +148,21 @@ describe('progress file', () => {
 		);
 		expectProfileError(() => new ProgressStore('p3', 'demo'), store.file, 'steps.a/b.n1.status');
 	});
+
+	it('shows a saved state once it is on disk, and two saves in one turn share the write', async () => {
+		const store = new ProgressStore('p4', 'demo');
+		store.set('a/b', 'n1', { status: 'running', attempt: 1 });
+		const first = store.save('a/b', 'n1', { status: 'succeeded', attempt: 1, exitCode: 0 });
+		const second = store.save('a/b', 'n2', { status: 'failed', attempt: 1, exitCode: 3 });
+		// Not yet reported: what a screen reads meanwhile is the state before (the engine says "running").
+		expect(store.get('a/b', 'n1').status).toBe('running');
+		expect(store.get('a/b', 'n2').status).toBe('pending');
+		await first;
+		expect(store.get('a/b', 'n1').status).toBe('succeeded');
+		await second;
+		expect(store.get('a/b', 'n2')).toMatchObject({ status: 'failed', exitCode: 3 });
+		const onDisk = new ProgressStore('p4', 'demo');
+		expect(onDisk.get('a/b', 'n1').status).toBe('succeeded');
+		expect(onDisk.get('a/b', 'n2').status).toBe('failed');
+	});
 });
