@@ -82,6 +82,37 @@ export default withNarrowTextPath(() => require(${JSON.stringify(real.path)}).de
 				resolveDir: args.path,
 			};
 		});
+		// Intl.Segmenter loads ICU's break data on first use (~8 ms) and is slow per character: ink's output tokenizer
+		// segments every line of every frame, slice-ansi makes one at load. The tokenizer gets graphemeSegments
+		// and so does slice-ansi (cli-truncate's): source/ui/narrow-text.ts, narrow text, the console's usual, is one
+		// grapheme per code point; both create their segmenter when first needed.
+		const NARROW_TEXT_MODULE = JSON.stringify(path.join(root, 'source', 'ui', 'narrow-text.ts'));
+		b.onLoad({ filter: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/ }, async (args) => {
+			const source = patch(
+				await readFile(args.path, 'utf8'),
+				'const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });',
+				`import { graphemeSegments } from ${NARROW_TEXT_MODULE};
+let graphemeSegmenter;
+const segmenter = {
+	segment: (text) => graphemeSegments(text, () => (graphemeSegmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" }))),
+};`,
+				args.path,
+			);
+			return { contents: source, loader: 'js', resolveDir: path.dirname(args.path) };
+		});
+		b.onLoad({ filter: /[\\/]slice-ansi[\\/]tokenize-ansi\.js$/ }, async (args) => {
+			const source = patch(
+				await readFile(args.path, 'utf8'),
+				"const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});",
+				`import { graphemeSegments } from ${NARROW_TEXT_MODULE};
+let graphemeSegmenter;
+const GRAPHEME_SEGMENTER = {
+	segment: (text) => graphemeSegments(text, () => (graphemeSegmenter ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'}))),
+};`,
+				args.path,
+			);
+			return { contents: source, loader: 'js', resolveDir: path.dirname(args.path) };
+		});
 		// The bundle is CommonJS (the launcher's code cache needs a classic script), which has no top-level await.
 		// Two dependencies use it: yoga-layout (ink's layout engine) awaits its WebAssembly, and ink awaits
 		// react-devtools-core and its package.json when DEV=true. yoga's Emscripten loader takes an instantiateWasm

@@ -40,3 +40,28 @@ export function withNarrowTextPath(load: () => StringWidth, stripAnsi: (text: st
 		return stringWidth(text, options);
 	};
 }
+
+/** Narrow text with escape sequences in it (ESC, CSI, BEL ending a link): one grapheme per code point. */
+const NARROW_OR_ESCAPES = new RegExp(`${NARROW_TEXT.source.slice(0, -3)}\\u001b\\u009b\\u0007]*$`);
+
+/** What ink's output tokenizer (@alcalzone/ansi-tokenize) and slice-ansi read of Intl.Segmenter's segments. */
+export interface GraphemeSegments extends Iterable<{ segment: string; index: number; input: string }> {
+	containing(index: number): { segment: string; index: number; input: string } | undefined;
+}
+
+/**
+ * Intl.Segmenter's grapheme segments of `text`, as ink's output tokenizer and slice-ansi (cli-truncate) use them:
+ * narrow text, escape sequences included, is one grapheme per code point (none of its characters joins another;
+ * control characters always stand alone), so the segmenter, and the ICU break data it loads on first use
+ * (~8 ms), is needed only for other text.
+ */
+export function graphemeSegments(text: string, segmenter: () => Intl.Segmenter): GraphemeSegments {
+	if (!NARROW_OR_ESCAPES.test(text)) return segmenter().segment(text);
+	const at = (index: number) => ({ segment: text[index]!, index, input: text });
+	return {
+		containing: (index) => (index >= 0 && index < text.length ? at(Math.trunc(index)) : undefined),
+		*[Symbol.iterator]() {
+			for (let index = 0; index < text.length; index++) yield at(index);
+		},
+	};
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import stripAnsi from 'strip-ansi';
 import { describe, expect, it } from 'vitest';
-import { NARROW_TEXT, narrowTextWidth, withNarrowTextPath } from '../../source/ui/narrow-text.js';
+import { graphemeSegments, NARROW_TEXT, narrowTextWidth, withNarrowTextPath } from '../../source/ui/narrow-text.js';
 
 const requireFromWrapAnsi = createRequire(path.resolve('node_modules/wrap-ansi/index.js'));
 
@@ -96,5 +96,34 @@ describe('NARROW_TEXT', () => {
 		expect(wrapped('○ x', { ambiguousIsNarrow: false })).toBe(
 			(ink as (s: string, o: object) => number)('○ x', { ambiguousIsNarrow: false }),
 		);
+	});
+
+	it('gives the segments Intl.Segmenter gives, for styled narrow text without it and for other text with it', () => {
+		const real = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+		let created = 0;
+		const segmenter = () => {
+			created++;
+			return real;
+		};
+		const plain = (text: string) => [...real.segment(text)].map(({ segment, index }) => ({ segment, index }));
+		const ours = (text: string) =>
+			[...graphemeSegments(text, segmenter)].map(({ segment, index }) => ({ segment, index }));
+		const narrow = [
+			'\u001b[96m› \u001b[39m\u001b[90m○\u001b[39m \u001b[1m1. Environment\u001b[22m 0/6 done · ⠋ ─── …',
+			'\u001b]8;;https://docs.openstack.org\u0007guide\u001b]8;;\u0007 ← ↑ ✘',
+			'',
+		];
+		for (const text of narrow) {
+			expect(ours(text)).toEqual(plain(text));
+			const segments = graphemeSegments(text, segmenter);
+			for (let i = -1; i <= text.length; i++) {
+				const a = segments.containing(i);
+				const b = real.segment(text).containing(i);
+				expect(a && { segment: a.segment, index: a.index }).toEqual(b && { segment: b.segment, index: b.index });
+			}
+		}
+		expect(created).toBe(0);
+		for (const text of ['环境 e\u0301 👍🏽', 'a\r\nb', '✔\ufe0f']) expect(ours(text)).toEqual(plain(text));
+		expect(created).toBe(3);
 	});
 });
