@@ -43,6 +43,15 @@ function patch(source, from, to, file) {
 	return source.replace(from, to);
 }
 
+/** An onLoad hook that applies `edits` ([from, to] pairs, each through patch()) to the files `filter` matches. */
+function patchFiles(b, filter, edits) {
+	b.onLoad({ filter }, async (args) => {
+		let source = await readFile(args.path, 'utf8');
+		for (const [from, to] of edits) source = patch(source, from, to, args.path);
+		return { contents: source, loader: 'js', resolveDir: path.dirname(args.path) };
+	});
+}
+
 /** @type {import('esbuild').Plugin} */
 const startupPlugin = {
 	name: 'os-console-startup',
@@ -87,32 +96,19 @@ export default withNarrowTextPath(() => require(${JSON.stringify(real.path)}).de
 		// and so does slice-ansi (cli-truncate's): source/ui/narrow-text.ts, narrow text, the console's usual, is one
 		// grapheme per code point; both create their segmenter when first needed.
 		const NARROW_TEXT_MODULE = JSON.stringify(path.join(root, 'source', 'ui', 'narrow-text.ts'));
-		b.onLoad({ filter: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/ }, async (args) => {
-			const source = patch(
-				await readFile(args.path, 'utf8'),
-				'const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });',
-				`import { graphemeSegments } from ${NARROW_TEXT_MODULE};
+		/** `name`, an Intl.Segmenter made at load (`made`), as graphemeSegments with one made on first need. */
+		const lazySegmenter = (name, made) => [
+			`const ${name} = ${made};`,
+			`import { graphemeSegments } from ${NARROW_TEXT_MODULE};
 let graphemeSegmenter;
-const segmenter = {
-	segment: (text) => graphemeSegments(text, () => (graphemeSegmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" }))),
-};`,
-				args.path,
-			);
-			return { contents: source, loader: 'js', resolveDir: path.dirname(args.path) };
-		});
-		b.onLoad({ filter: /[\\/]slice-ansi[\\/]tokenize-ansi\.js$/ }, async (args) => {
-			const source = patch(
-				await readFile(args.path, 'utf8'),
-				"const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});",
-				`import { graphemeSegments } from ${NARROW_TEXT_MODULE};
-let graphemeSegmenter;
-const GRAPHEME_SEGMENTER = {
-	segment: (text) => graphemeSegments(text, () => (graphemeSegmenter ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'}))),
-};`,
-				args.path,
-			);
-			return { contents: source, loader: 'js', resolveDir: path.dirname(args.path) };
-		});
+const ${name} = { segment: (text) => graphemeSegments(text, () => (graphemeSegmenter ??= ${made})) };`,
+		];
+		patchFiles(b, /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/, [
+			lazySegmenter('segmenter', 'new Intl.Segmenter(undefined, { granularity: "grapheme" })'),
+		]);
+		patchFiles(b, /[\\/]slice-ansi[\\/]tokenize-ansi\.js$/, [
+			lazySegmenter('GRAPHEME_SEGMENTER', "new Intl.Segmenter(undefined, {granularity: 'grapheme'})"),
+		]);
 		// The bundle is CommonJS (the launcher's code cache needs a classic script), which has no top-level await.
 		// Two dependencies use it: yoga-layout (ink's layout engine) awaits its WebAssembly, and ink awaits
 		// react-devtools-core and its package.json when DEV=true. yoga's Emscripten loader takes an instantiateWasm
@@ -127,16 +123,12 @@ const GRAPHEME_SEGMENTER = {
 			source = patch(source, 'var _scriptDir = import.meta.url;', 'var _scriptDir = undefined;', args.path);
 			return { contents: `${source}\nexport const WASM_BASE64 = ${JSON.stringify(dataUrl[1])};\n`, loader: 'js' };
 		});
-		b.onLoad({ filter: /[\\/]yoga-layout[\\/]dist[\\/]src[\\/]index\.js$/ }, async (args) => {
-			let source = await readFile(args.path, 'utf8');
-			source = patch(
-				source,
+		patchFiles(b, /[\\/]yoga-layout[\\/]dist[\\/]src[\\/]index\.js$/, [
+			[
 				"import loadYoga from '../binaries/yoga-wasm-base64-esm.js';",
 				"import loadYoga, { WASM_BASE64 } from '../binaries/yoga-wasm-base64-esm.js';",
-				args.path,
-			);
-			source = patch(
-				source,
+			],
+			[
 				'const Yoga = wrapAssembly(await loadYoga());',
 				`const yogaModule = {
 	instantiateWasm(imports, receiveInstance) {
@@ -147,22 +139,16 @@ const GRAPHEME_SEGMENTER = {
 loadYoga(yogaModule);
 if (typeof yogaModule.Node !== 'function') throw new Error('yoga-layout did not initialise synchronously');
 const Yoga = wrapAssembly(yogaModule);`,
-				args.path,
-			);
-			return { contents: source, loader: 'js', resolveDir: path.dirname(args.path) };
-		});
-		b.onLoad({ filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/ }, async (args) => {
-			let source = await readFile(args.path, 'utf8');
-			// DEV=true (React devtools) is a development aid of ink's own; the bundled console says it is not there.
-			source = patch(
-				source,
+			],
+		]);
+		// DEV=true (React devtools) is a development aid of ink's own; the bundled console says it is not there.
+		patchFiles(b, /[\\/]ink[\\/]build[\\/]reconciler\.js$/, [
+			[
 				"await import('./devtools.js');",
 				"throw Object.assign(new Error('react-devtools-core is not bundled'), { code: 'ERR_MODULE_NOT_FOUND' });",
-				args.path,
-			);
-			source = patch(source, '? await loadPackageJson()', "? { name: 'ink', version: undefined }", args.path);
-			return { contents: source, loader: 'js', resolveDir: path.dirname(args.path) };
-		});
+			],
+			['? await loadPackageJson()', "? { name: 'ink', version: undefined }"],
+		]);
 	},
 };
 
