@@ -7,6 +7,7 @@
  * network, router, key pair, security group rules and the server as demo.
  */
 import type { ActionInput } from '../runbook/model.js';
+import { dhcpPortList, dhcpServed } from '../steps/shared/launch.js';
 import { shellQuote } from '../util/shell.js';
 import type { LaunchSpec } from './spec.js';
 
@@ -80,6 +81,16 @@ function ensureByList(title: string, creds: 'admin' | 'demo', test: string, args
 				].join('\n'),
 			},
 		],
+	};
+}
+
+/** The wait for the DHCP port of the instance's network, with the command that shows it by hand. */
+function dhcpServedItem(network: string): PlanItem {
+	return {
+		title: `DHCP on network ${network} is served`,
+		creds: 'admin',
+		command: command(dhcpPortList(network)),
+		actions: [dhcpServed(network)],
 	};
 }
 
@@ -190,6 +201,8 @@ export function planLaunch(spec: LaunchSpec, options: PlanOptions): LaunchPlan {
 			['flavor', 'show', f.name, '-f', 'value', '-c', 'id'],
 		),
 	);
+	// The server is created only once the DHCP agent serves its network (see dhcpServed).
+	items.push(dhcpServedItem(instanceNetwork));
 	const keyPath = `${options.keyDir}/${spec.keypair.name}.pub`;
 	items.push({
 		title: `key pair ${spec.keypair.name}`,

@@ -253,6 +253,17 @@ describe.sequential(`debian12-zed: a two-node OpenStack Zed (networking option $
 			expect.stringMatching(new RegExp(`^openstack server create .* ${LAUNCH.instance}$`)),
 		);
 		launchedId = outcome.server.id;
+		// The launch waited for the DHCP port of the instance's network; the DHCP agent makes the other network's
+		// (self-service: provider) in its own time, and the inventory below must hold it before it is compared.
+		const networksWithDhcp = OPTION === 'provider' ? 1 : 2;
+		const deadline = Date.now() + 180_000;
+		let dhcpPorts: unknown[] = [];
+		while (Date.now() < deadline) {
+			dhcpPorts = await openstackJson<unknown[]>(controller, 'admin', 'port list --device-owner network:dhcp');
+			if (dhcpPorts.length >= networksWithDhcp) break;
+			await new Promise((resolve) => setTimeout(resolve, 2000));
+		}
+		expect(dhcpPorts).toHaveLength(networksWithDhcp);
 
 		const made = await inventory(controller, OPTION);
 		expect(made.networks).toEqual(OPTION === 'provider' ? ['"provider"'] : ['"provider"', '"selfservice"']);

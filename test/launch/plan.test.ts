@@ -44,6 +44,7 @@ describe('planLaunch', () => {
 			'openstack router set router --external-gateway provider',
 			'# as admin: . admin-openrc',
 			'openstack flavor create --vcpus 1 --ram 64 --disk 1 m1.nano',
+			'openstack port list --network selfservice --device-owner network:dhcp',
 			'# as demo: . demo-openrc',
 			'openstack keypair create --public-key ~/.ssh/id_ed25519.pub mykey',
 			'openstack security group rule create --proto icmp default',
@@ -63,6 +64,9 @@ describe('planLaunch', () => {
 			} else if (action.kind === 'shell') {
 				expect(action.script).toMatch(/^if .*; then\n\techo 'exists, not created: /);
 				expect(action.uses).toEqual(['openstack-demo']);
+			} else if (action.kind === 'wait') {
+				// creates nothing: waits for the DHCP agent's port on the instance's network
+				expect(action.describe).toBe("neutron's DHCP agent serves network selfservice (its DHCP port exists)");
 			} else {
 				expect(action.kind).toBe('file');
 			}
@@ -123,6 +127,56 @@ it('a list-guarded action renders the client helpers on its own (uses)', () => {
 	expect(rendered.script).toContain('osc_creds_demo()');
 	expect(rendered.script).toContain('osc_openstack() {');
 	expect(rendered.secrets).toEqual(['DEMO_PASS']);
+});
+
+describe("the wait for neutron's DHCP port before the server is created", () => {
+	// A fake osc_openstack (no OpenStack here): it answers `subnet list --dhcp` and `port list` from variables.
+	const fakeClient = [
+		'osc_openstack() {',
+		'\tcase "$3 $4" in',
+		'\t"subnet list") printf "%s" "$FAKE_DHCP_SUBNETS" ;;',
+		'\t"port list") printf "%s" "$FAKE_DHCP_PORTS" ;;',
+		'\t*) echo "unexpected: $*" >&2; return 2 ;;',
+		'\tesac',
+		'}',
+	].join('\n');
+	const condition = () => {
+		const wait = planLaunch(spec({ network: 'provider', instance: 'provider-instance' }), options).actions.find(
+			(a) => a.kind === 'wait',
+		);
+		if (wait?.kind !== 'wait') throw new Error('no wait action in the plan');
+		expect(wait.uses).toEqual(['openstack-admin']);
+		return String(wait.until);
+	};
+	const run = (env: Record<string, string>) => {
+		try {
+			return {
+				code: 0,
+				out: execFileSync('sh', ['-c', `${fakeClient}\n${condition()}`], {
+					env: { ...env, PATH: process.env.PATH },
+				}).toString(),
+			};
+		} catch (error) {
+			const e = error as { status: number; stdout: Buffer };
+			return { code: e.status, out: e.stdout.toString() };
+		}
+	};
+
+	it('holds once the DHCP port exists', () => {
+		expect(run({ FAKE_DHCP_SUBNETS: 'subnet-1\n', FAKE_DHCP_PORTS: 'port-1\n' }).code).toBe(0);
+	});
+
+	it('keeps waiting while it does not, and names where to look', () => {
+		const r = run({ FAKE_DHCP_SUBNETS: 'subnet-1\n', FAKE_DHCP_PORTS: '' });
+		expect(r.code).toBe(1);
+		expect(r.out).toContain('no DHCP port on network provider yet: is neutron-dhcp-agent alive on the controller?');
+	});
+
+	it('does not wait for a network whose subnets hand out no addresses by DHCP', () => {
+		const r = run({ FAKE_DHCP_SUBNETS: '', FAKE_DHCP_PORTS: '' });
+		expect(r.code).toBe(0);
+		expect(r.out).toContain('nothing to wait for');
+	});
 });
 
 describe('submitLaunch through Engine.exec and the LocalShellRunner', () => {

@@ -4,7 +4,7 @@
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
 import { SELFSERVICE } from '../shared/conditions.js';
-import { nanoFlavor, providerNetwork, router, selfserviceNetwork } from '../shared/launch.js';
+import { dhcpServed, nanoFlavor, providerNetwork, router, selfserviceNetwork } from '../shared/launch.js';
 import { ADMIN_OPENRC, DEMO_OPENRC } from './common.js';
 
 function serverActive(name: string): string {
@@ -217,6 +217,7 @@ export const launchInstance: RunbookSectionInput = {
 				'8 openstack server create --flavor m1.nano --image cirros --nic net-id=NET_ID --security-group default --key-name mykey provider-instance',
 			on: 'controller',
 			actions: [
+				dhcpServed('provider'),
 				{
 					kind: 'shell',
 					describe: 'openstack server create ... provider-instance (on the provider network)',
@@ -246,6 +247,7 @@ export const launchInstance: RunbookSectionInput = {
 			on: 'controller',
 			when: SELFSERVICE,
 			actions: [
+				dhcpServed('selfservice'),
 				{
 					kind: 'shell',
 					describe: 'openstack server create ... selfservice-instance (on the self-service network)',

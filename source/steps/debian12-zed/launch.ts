@@ -5,7 +5,7 @@
 import type { ActionInput, RunbookSectionInput } from '../../runbook/model.js';
 import { SELFSERVICE } from '../shared/conditions.js';
 import { showId } from '../shared/identity.js';
-import { nanoFlavor, providerNetwork, router, selfserviceNetwork } from '../shared/launch.js';
+import { dhcpServed, nanoFlavor, providerNetwork, router, selfserviceNetwork } from '../shared/launch.js';
 import { ADMIN_RC, DEMO_RC, STATE_DIR } from './lib.js';
 
 const KEY_FILE = `${STATE_DIR}/keys/mykey`;
@@ -261,6 +261,7 @@ fi`,
 			guide: 'Launch an instance: Launch an instance on the provider network',
 			on: 'controller',
 			actions: [
+				dhcpServed('provider'),
 				createServer(
 					'provider-instance',
 					'provider',
@@ -278,6 +279,7 @@ fi`,
 			on: 'controller',
 			when: SELFSERVICE,
 			actions: [
+				dhcpServed('selfservice'),
 				createServer(
 					'selfservice-instance',
 					'selfservice',
