@@ -28,7 +28,9 @@ beforeAll(async () => {
 	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-pack-'));
 	const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT });
 	const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
-	expect(info!.files.map((f) => f.path)).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/cli.cjs', 'package.json']));
+	expect(info!.files.map((f) => f.path)).toEqual(
+		expect.arrayContaining(['dist/cli.js', 'dist/cli.cjs', 'package.json']),
+	);
 	const prefix = path.join(dir, 'install');
 	fs.mkdirSync(prefix);
 	await run(
