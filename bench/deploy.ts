@@ -29,6 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getRunbook } from '../source/runbook/registry.js';
+import { bashStepSeconds, consoleStepSeconds } from './lib/deploy-breakdown.js';
 import { ROOT } from './lib/paths.js';
 
 const HARNESS = path.join(ROOT, 'scripts', 'lxc-nodes.sh');
@@ -84,7 +85,9 @@ function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; lo
 	});
 }
 
-const harness = (args: string[]) => run('bash', [HARNESS, ...args]);
+// The nodes are this process's while it runs: an acceptance run started meanwhile is refused (lxc-nodes.sh claim).
+const harness = (args: string[]) =>
+	run('bash', [HARNESS, ...args], { env: { ...process.env, OSC_LXC_OWNER: String(process.pid) } });
 
 /** Fresh nodes (any of the same names are destroyed first), a known_hosts of their keys, and the profile. */
 async function freshNodes(
@@ -175,7 +178,11 @@ class Session {
 	private waiting?: { resolve: (code: number) => void; reject: (e: Error) => void };
 	private readonly marker = `__osc_bench_done_${process.pid}__`;
 
-	constructor(args: string[], logFile: string) {
+	constructor(
+		args: string[],
+		logFile: string,
+		private readonly onLine?: (line: string, atMs: number) => void,
+	) {
 		const out = fs.createWriteStream(logFile, { flags: 'a' });
 		this.child = spawn('ssh', [...args, 'bash', '-s'], { stdio: ['pipe', 'pipe', 'pipe'] });
 		this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -185,6 +192,7 @@ class Session {
 			while (i >= 0) {
 				const line = this.buffer.slice(0, i);
 				this.buffer = this.buffer.slice(i + 1);
+				this.onLine?.(line, performance.now());
 				if (line.startsWith(this.marker)) {
 					const w = this.waiting;
 					this.waiting = undefined;
@@ -255,7 +263,11 @@ export function scriptSteps(script: string): string[] {
 	return m[1]!.trim().split(/\s+/);
 }
 
-async function consoleVariant(work: string, option: string, sections?: string[]): Promise<number> {
+async function consoleVariant(
+	work: string,
+	option: string,
+	sections?: string[],
+): Promise<{ seconds: number; steps: Map<string, number>; betweenSeconds: number }> {
 	const { set, profile, knownHosts } = await freshNodes(work, option);
 	const home = path.join(work, 'home');
 	fs.mkdirSync(home, { mode: 0o700 });
@@ -277,14 +289,15 @@ async function consoleVariant(work: string, option: string, sections?: string[])
 		}
 		log(`console: ${seconds.toFixed(1)} s for ${sections.join(', ')}`);
 	}
-	return seconds;
+	const journal = fs.readFileSync(path.join(home, 'state', 'zed-bench', 'journal.jsonl'), 'utf8');
+	return { seconds, ...consoleStepSeconds(journal) };
 }
 
 async function bashVariant(
 	work: string,
 	option: string,
 	sections?: string[],
-): Promise<{ seconds: number; exportSeconds: number }> {
+): Promise<{ seconds: number; exportSeconds: number; steps: Map<string, number> }> {
 	const { set, profile, knownHosts } = await freshNodes(work, option);
 	const home = path.join(work, 'home');
 	fs.mkdirSync(home, { mode: 0o700 });
@@ -300,8 +313,17 @@ async function bashVariant(
 	log(`bash: exported in ${exported.seconds.toFixed(1)} s; ${phases.length} phases`);
 
 	const started = performance.now();
+	// Per node, in order: each step's header line ("==> [i/n] section/step: title") and each phase's end, as they
+	// arrived; a step lasts from its header to the next header or the end of its phase.
+	const marks = new Map<string, { step?: string; atMs: number }[]>(NODES.map((n) => [n.name, []]));
 	const sessions = new Map(
-		NODES.map((n) => [n.name, new Session(sshArgs(set, knownHosts, n.ip), path.join(work, `bash-${n.name}.log`))]),
+		NODES.map((n) => [
+			n.name,
+			new Session(sshArgs(set, knownHosts, n.ip), path.join(work, `bash-${n.name}.log`), (line, atMs) => {
+				const m = /^==> \[\d+\/\d+\] (\S+): /.exec(line);
+				if (m) marks.get(n.name)!.push({ step: m[1]!, atMs });
+			}),
+		]),
 	);
 	try {
 		const script = '/root/os-console-export.sh';
@@ -328,6 +350,7 @@ async function bashVariant(
 					const code = await sessions
 						.get(node)!
 						.run(`OSC_FROM=${range!.from} OSC_UNTIL=${range!.until} bash ${script} </dev/null`);
+					marks.get(node)!.push({ atMs: performance.now() });
 					if (code !== 0) throw new Error(`bash: phase ${i + 1} on ${node} exited ${code} (log ${work})`);
 				}),
 			);
@@ -346,7 +369,7 @@ async function bashVariant(
 		if (status !== 'ACTIVE') throw new Error(`bash: provider-instance is ${status || 'missing'}`);
 		log(`bash: ${seconds.toFixed(1)} s, provider-instance ${status}`);
 	} else log(`bash: ${seconds.toFixed(1)} s for ${sections.join(', ')}`);
-	return { seconds, exportSeconds: exported.seconds };
+	return { seconds, exportSeconds: exported.seconds, steps: bashStepSeconds(marks) };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -374,11 +397,20 @@ export async function main(argv: string[]): Promise<number> {
 		const bashDir = path.join(work, 'bash');
 		fs.mkdirSync(consoleDir);
 		fs.mkdirSync(bashDir);
-		const consoleSeconds = await consoleVariant(consoleDir, option, sections);
+		const consoleRun = await consoleVariant(consoleDir, option, sections);
+		const consoleSeconds = consoleRun.seconds;
 		loads.push(os.loadavg()[0]!);
 		const bash = await bashVariant(bashDir, option, sections);
 		loads.push(os.loadavg()[0]!);
 		const ratio = consoleSeconds / bash.seconds;
+		// Where the difference is: per step, the console's wall time minus the bash one's, largest first.
+		const stepRows = [...consoleRun.steps.entries()].map(([step, c]) => ({
+			step,
+			console: c,
+			bash: bash.steps.get(step) ?? 0,
+			difference: c - (bash.steps.get(step) ?? 0),
+		}));
+		const stepsSum = (key: 'console' | 'bash') => stepRows.reduce((sum, r) => sum + r[key], 0);
 		const result = {
 			command: `node bench/deploy.js --option ${option}${through ? ` --through ${through}` : ''}`,
 			sections: sections ?? 'all',
@@ -393,6 +425,9 @@ export async function main(argv: string[]): Promise<number> {
 			ratio,
 			target: TARGET,
 			pass: ratio <= TARGET,
+			consoleBetweenStepsSeconds: consoleRun.betweenSeconds,
+			stepsSumSeconds: { console: stepsSum('console'), bash: stepsSum('bash') },
+			steps: stepRows,
 			loadAverage1m: loads,
 			machine: `${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
 		};
@@ -409,6 +444,15 @@ export async function main(argv: string[]): Promise<number> {
 				`  exported bash, one ssh per node      ${bash.seconds.toFixed(1).padStart(7)} s   (export itself ${bash.exportSeconds.toFixed(1)} s, not counted)`,
 				`  ratio console / bash                 ${ratio.toFixed(3).padStart(7)}×  target ≤ ${TARGET}×  ${ratio <= TARGET ? 'PASS' : 'MISS'}`,
 				`  load average (1 min) before / after each: ${loads.map((l) => l.toFixed(1)).join(' / ')}`,
+				`  steps summed: console ${stepsSum('console').toFixed(1)} s, bash ${stepsSum('bash').toFixed(1)} s; console between steps ${consoleRun.betweenSeconds.toFixed(1)} s`,
+				'  steps where the console took longest over bash:',
+				...[...stepRows]
+					.sort((a, b) => b.difference - a.difference)
+					.slice(0, 8)
+					.map(
+						(r) =>
+							`    ${r.step.padEnd(40)} console ${r.console.toFixed(1).padStart(6)} s  bash ${r.bash.toFixed(1).padStart(6)} s  ${r.difference >= 0 ? '+' : ''}${r.difference.toFixed(1)} s`,
+					),
 				'  wrote bench/deploy-results.json',
 				'',
 			].join('\n'),

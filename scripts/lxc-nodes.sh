@@ -19,7 +19,8 @@
 # no address and no uplink. By default (OSC_LXC_EGRESS=mirror) containers may resolve only *.debian.org names and
 # may leave the host only on tcp/80,443 towards the addresses those names resolved to (dnsmasq nftset).
 #
-# Environment: OSC_LXC_STATE_DIR (/var/lib/os-console-acceptance), OSC_LXC_EGRESS (mirror|open),
+# Environment: OSC_LXC_OWNER (the process id that owns the nodes while it runs; see claim), OSC_LXC_FORCE,
+#              OSC_LXC_STATE_DIR (/var/lib/os-console-acceptance), OSC_LXC_EGRESS (mirror|open),
 #              OSC_LXC_APT_CACHE (1|0: per-node apt archive cache bind-mounted from the state dir),
 #              OSC_LXC_MIRROR, OSC_LXC_SECURITY_MIRROR.
 set -Eeuo pipefail
@@ -73,6 +74,18 @@ lock() {
 	chmod 0700 "$STATE_DIR"
 	exec 9>"$STATE_DIR/lock"
 	flock -w 3600 9 || die "could not lock $STATE_DIR/lock"
+}
+
+# The nodes belong to one user at a time (an acceptance run, a deploy benchmark): each states its process id in
+# OSC_LXC_OWNER, and up, down, stale and template refuse to touch the nodes while another live process owns them,
+# instead of destroying a deploy in progress. OSC_LXC_FORCE=1 overrides (after a crash that left a live owner).
+claim() {
+	local file="$STATE_DIR/owner" other=''
+	[ -f "$file" ] && other=$(cat "$file" 2>/dev/null || true)
+	if [ -n "$other" ] && [ "$other" != "${OSC_LXC_OWNER:-}" ] && [ "${OSC_LXC_FORCE:-0}" != 1 ] && kill -0 "$other" 2>/dev/null; then
+		die "the nodes are in use by process $other ($(ps -o args= -p "$other" 2>/dev/null | cut -c1-100)): an acceptance test or deploy benchmark is running; wait for it to end, or stop it (OSC_LXC_FORCE=1 overrides)"
+	fi
+	if [ -n "${OSC_LXC_OWNER:-}" ]; then echo "$OSC_LXC_OWNER" >"$file"; else rm -f "$file"; fi
 }
 
 container_exists() { [ -f "$LXC_PATH/$1/config" ]; }
@@ -415,6 +428,7 @@ cmd_template() {
 	local force=0
 	[ "${1:-}" = --force ] && force=1
 	lock
+	claim
 	ensure_packages
 	ensure_key
 	ensure_template "$force"
@@ -556,6 +570,7 @@ cmd_up() {
 	local -a names=() ips=()
 	t=$(date +%s.%N)
 	lock
+	claim
 	validate_specs "$@"
 	ensure_host
 	ensure_template 0
@@ -601,6 +616,7 @@ cmd_down() {
 	local -a cs=()
 	t=$(date +%s.%N)
 	lock
+	claim
 	for name in "$@"; do cs+=("$PREFIX${name#"$PREFIX"}"); done
 	destroy_nodes "${cs[@]+"${cs[@]}"}"
 	write_known_hosts
@@ -613,6 +629,7 @@ cmd_stale() {
 	local -a cs
 	t=$(date +%s.%N)
 	lock
+	claim
 	mapfile -t cs < <(list_nodes)
 	destroy_nodes "${cs[@]+"${cs[@]}"}"
 	write_known_hosts 2>/dev/null || true

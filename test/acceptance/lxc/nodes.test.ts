@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import {
 	ensureTemplate,
 	type LxcNode,
 	type NodeSet,
+	runHarness,
 	sshExec,
 	type TemplateInfo,
 } from './nodes.js';
@@ -158,6 +159,24 @@ describe('LXC node harness', () => {
 		const r = await sshExec(controller, knownHosts, 'getent hosts example.com');
 		expect(r.code).not.toBe(0);
 		await run(controller, 'getent hosts deb.debian.org');
+	});
+
+	it('refuses to touch the nodes while another live process owns them, and says which', async () => {
+		// Another owner: a process that lives for the test (as a deploy benchmark would while it deploys).
+		const other = spawn('sleep', ['120'], { stdio: 'ignore' });
+		try {
+			await runHarness(['down', 'no-such-node'], { env: { OSC_LXC_OWNER: String(other.pid) } });
+			await expect(runHarness(['down', 'no-such-node'])).rejects.toThrow(
+				new RegExp(`the nodes are in use by process ${other.pid} \\(sleep 120\\)`),
+			);
+			// the refused call destroyed nothing: the nodes still answer
+			expect(await run(controller, 'true')).toBe('');
+		} finally {
+			other.kill();
+			await new Promise((resolve) => other.once('exit', resolve));
+		}
+		// its owner gone, the nodes are this run's again
+		await runHarness(['down', 'no-such-node']);
 	});
 
 	it('destroys the nodes', async () => {

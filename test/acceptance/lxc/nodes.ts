@@ -107,7 +107,8 @@ export function runHarness(args: string[], options: { env?: NodeJS.ProcessEnv } 
 	return new Promise((resolve, reject) => {
 		const child = spawn('bash', [HARNESS_SCRIPT, ...args], {
 			stdio: ['ignore', 'pipe', 'pipe'],
-			env: { ...process.env, ...options.env },
+			// The nodes are this process's while it runs: a deploy benchmark started meanwhile is refused (claim).
+			env: { ...process.env, OSC_LXC_OWNER: process.env.OSC_LXC_OWNER ?? String(process.pid), ...options.env },
 		});
 		let stdout = '';
 		let stderr = '';
