@@ -31,10 +31,12 @@
  * - Waiting is event-driven where the node has flock(1) (util-linux: every supported distribution): the wrapper
  *   holds an exclusive lock on `lock` for its whole life, and the end-watcher is `flock -s` on the open file, which
  *   returns the moment the wrapper exits (or is killed: the kernel drops the lock), so a step's channel ends
- *   within tail's 10 ms of its exit. A run that ends within 0.2 s of the follower's start (`flock -w 0.2`) is not
- *   followed at all: its files are printed once the lock is free (no watcher, no tails, no 10 ms poll); a longer
- *   run's first output reaches the console up to 0.2 s later than it would through the tails alone. Without flock the watcher polls: every 10 ms for its first half second,
- *   then every 100 ms. The launcher learns that the wrapper wrote wpid from the wrapper closing the launcher's
+ *   within tail's 10 ms of its exit. A quiet run that ends within 0.2 s of the follower's start (`flock -w`) is
+ *   not followed at all: its files are printed once the lock is free (no watcher, no tails, no 10 ms poll). A run
+ *   that has printed something and is still going 0.02 s after that start is followed at once, so its output
+ *   streams while it runs (bench/: the 50 MB flood, whose output otherwise waited in the file until the run
+ *   ended); a quiet one is followed after 0.2 s, its first output up to 0.2 s later than through the tails alone.
+ *   Without flock the watcher polls: every 10 ms for its first half second, then every 100 ms. The launcher learns that the wrapper wrote wpid from the wrapper closing the launcher's
  *   pipe (its stdout), not by polling for the file. (bench/: 100 trivial steps in sequence.)
  * - The payload carries the secrets' and the script's lengths and ends with a marker line after the script, so a
  *   payload cut by a lost connection is detected: the launcher then removes the run dir (attach reports no-trace
@@ -162,8 +164,10 @@ follow() {
   printf '${ERR_MARKER}\\n' >&2
   if [ -e lock ] && command -v flock >/dev/null 2>&1; then
     # A run that ends within its first 0.2 s needs no followers: the lock is free once the wrapper is gone, its
-    # output files are then complete and are printed as they are (no tail polling for the end).
-    if { command exec 8< lock && flock -s -w 0.2 8; } 2>/dev/null; then
+    # output files are then complete and are printed as they are (no tail polling for the end). A run still
+    # going after 0.02 s that has printed something is followed at once: its output streams while it runs
+    # instead of waiting up to 0.2 s (a 50 MB flood sat in the file until the run ended).
+    if { command exec 8< lock && { flock -s -w 0.02 8 || { [ ! -s stdout ] && [ ! -s stderr ] && flock -s -w 0.18 8; }; }; } 2>/dev/null; then
       exec 8<&-
       if [ -s stdout ]; then tail -c "+$(($2 + 1))" stdout; fi
       if [ -s stderr ]; then tail -c "+$(($3 + 1))" stderr >&2; fi

@@ -112,6 +112,53 @@ exit 0
 		expect(existsSync(rd)).toBe(false);
 	});
 
+	it('a run that has printed and goes on streams at once (not after the 0.2 s end check); quiet short runs still end', async () => {
+		const { session: s } = await session();
+		// The script prints the time it printed, then waits for the test's answer: its first line must arrive while
+		// it runs, and soon (the follower used to wait 0.2 s for the end before following any run).
+		const script = `echo "printed $(date +%s%N)"
+i=0
+while [ ! -e "$OSC_RUN_DIR/go" ]; do i=$((i + 1)); [ "$i" -gt 1000 ] && exit 7; sleep 0.01; done
+echo after
+`;
+		const latencies: number[] = [];
+		for (let round = 0; round < 3; round++) {
+			const runId = newRunId('early');
+			const c = collector();
+			let answered = false;
+			const outcome = await runDetached(s, {
+				runId,
+				runsDir,
+				script,
+				onStdout: (chunk) => {
+					c.onStdout(chunk);
+					const m = /^printed (\d+)\n/.exec(c.out());
+					if (m && !answered) {
+						answered = true;
+						latencies.push(Date.now() - Number(BigInt(m[1]!) / 1_000_000n));
+						execFileSync('touch', [path.join(runsDir, runId, 'go')]);
+					}
+				},
+				onStderr: c.onStderr,
+			});
+			expect(outcome).toEqual({ kind: 'exited', code: 0 });
+			expect(c.out()).toMatch(/^printed \d+\nafter\n$/);
+		}
+		// best of three: under load one run may be late; 0.2 s is what the old end check alone cost
+		expect(Math.min(...latencies)).toBeLessThan(150);
+		// a quiet run that ends after the first 0.02 s and within 0.2 s: printed once ended, all of it
+		const quiet = collector();
+		const outcome = await runDetached(s, {
+			runId: newRunId('quiet'),
+			runsDir,
+			script: 'sleep 0.08\necho out\necho err >&2\nexit 4\n',
+			...quiet,
+		});
+		expect(outcome).toEqual({ kind: 'exited', code: 4 });
+		expect(quiet.out()).toBe('out\n');
+		expect(quiet.err()).toBe('err\n');
+	});
+
 	it('reports a failing exit code and output without trailing newline; #! scripts use their interpreter', async () => {
 		const { session: s } = await session();
 		const c = collector();
