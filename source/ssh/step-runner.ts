@@ -142,6 +142,8 @@ function mapOutcome(outcome: RemoteOutcome): RunOutcome {
 export class SshStepRunner implements StepRunner {
 	/** The launch channel opens while the engine saves the step's start; the payload waits for the save. */
 	readonly holdsUntilSaved = true;
+	/** Output chunks are ssh2 channel stream 'data' chunks (or copies the follower made): never reused. */
+	readonly handsOverChunks = true;
 	private readonly sessions = new Map<string, NodeSession>();
 	/** The runs in flight, per node (several steps may share one connection): told of its states and warnings. */
 	private readonly listeners = new Map<string, Set<RunListener>>();

@@ -192,12 +192,23 @@ describe('engine output events', () => {
 	 * named as such: the engine's splitting and batching is what is under test, not a transport.
 	 */
 	class ChunkRunner implements StepRunner {
-		constructor(public chunks: { stream: 'stdout' | 'stderr'; text: string | Buffer }[]) {}
+		/**
+		 * `handsOverChunks`: each chunk is a buffer of its own (the SSH runner's promise). Otherwise the runner reads
+		 * every chunk into one buffer and overwrites it after each call, as a runner that reuses its buffer may: the
+		 * engine must copy what it keeps.
+		 */
+		constructor(
+			public chunks: { stream: 'stdout' | 'stderr'; text: string | Buffer }[],
+			readonly handsOverChunks = false,
+		) {}
 		async run(_node: ProfileNode, request: StepRunRequest): Promise<RunOutcome> {
+			const reused = Buffer.alloc(65536);
 			for (const chunk of this.chunks) {
-				const data = Buffer.from(chunk.text);
+				let data = Buffer.from(chunk.text);
+				if (!this.handsOverChunks) data = reused.subarray(0, data.copy(reused));
 				if (chunk.stream === 'stdout') request.onStdout(data);
 				else request.onStderr(data);
+				if (!this.handsOverChunks) reused.fill(0x58);
 			}
 			return { kind: 'exited', code: 0 };
 		}
@@ -249,84 +260,90 @@ describe('engine output events', () => {
 		expect(engine.output('environment/config', 'controller')).toContain('line 500');
 	});
 
-	it('gives the same lines, pane and log wherever chunks end: in a line, a UTF-8 character, an escape, a secret', async () => {
-		const runner = new ChunkRunner([]);
-		const { engine, profile } = makeEngine(runner);
-		const secret = loadOrCreateSecrets(profile.name).ADMIN_PASS;
-		const numbers = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}`);
-		const sent = [
-			...numbers(1, 40),
-			`pw=${secret} end`,
-			'euro € and 中文 ✓',
-			'\u001b[31mred\u001b[0m text',
-			// Stripping the escapes joins the secret's two halves: masked all the same.
-			`colour \u001b[1m${secret.slice(0, 3)}\u001b[0m${secret.slice(3)} joined`,
-			...numbers(41, 80),
-			`${secret}`,
-			...numbers(81, 90),
-			// Not UTF-8: a cut-off "€" and a stray byte, decoded to U+FFFD wherever the chunks end.
-			Buffer.from([0x62, 0x61, 0x64, 0x20, 0xe2, 0x82, 0x20, 0xff]),
-			'',
-			'last',
-		];
-		const expected = [
-			...numbers(1, 40),
-			`pw=${MASK} end`,
-			'euro € and 中文 ✓',
-			'red text',
-			`colour ${MASK} joined`,
-			...numbers(41, 80),
-			MASK,
-			...numbers(81, 90),
-			'bad \ufffd \ufffd',
-			'',
-			'last',
-		];
-		const bytes = Buffer.concat(sent.map((line) => Buffer.concat([Buffer.from(line), Buffer.from('\n')])));
-		const at = (text: string, offset: number) => bytes.indexOf(text) + offset;
-		const cutsAt = (cuts: number[]) =>
-			[0, ...cuts].map((from, i) => ({
-				stream: 'stdout' as const,
-				text: bytes.subarray(from, cuts[i] ?? bytes.length),
-			}));
-		const chunkings: [string, { stream: 'stdout'; text: Buffer }[]][] = [
-			['one chunk', cutsAt([])],
-			// Several lines per chunk, cut inside the first secret, inside "€", inside an escape, inside the bare secret.
-			['cut inside', cutsAt([at(secret, 4), at('€', 1), at('[31m', 1), at(`\n${secret}\n`, 5)])],
-		];
-		for (const size of [1, 2, 3, 7, 64]) {
-			const chunks = [];
-			for (let i = 0; i < bytes.length; i += size)
-				chunks.push({ stream: 'stdout' as const, text: bytes.subarray(i, i + size) });
-			chunkings.push([`chunks of ${size} bytes`, chunks]);
-		}
-		for (const [name, chunks] of chunkings) {
-			runner.chunks = chunks;
-			const batches: OutputBatch[] = [];
-			const listen = (batch: OutputBatch) => batches.push(batch);
-			engine.on('output', listen);
-			const before = engine.version;
-			expect(await engine.runStep('environment/config', { nodes: ['controller'], force: true }), name).toBe(true);
-			engine.off('output', listen);
-			const stdout = batches.filter((b) => b.stream === 'stdout');
-			expect(
-				stdout.flatMap((b) => b.lines),
-				name,
-			).toEqual(expected);
-			for (const b of batches) {
-				expect(b.count, name).toBe(b.lines.length);
-				expect(b.text, name).toBe(b.lines.join('\n'));
+	it.each([
+		['a runner that reuses its buffer', false],
+		['a runner that hands its chunks over', true],
+	])(
+		'gives the same lines, pane and log wherever chunks end: in a line, a UTF-8 character, an escape, a secret (%s)',
+		async (_runner, handsOver) => {
+			const runner = new ChunkRunner([], handsOver);
+			const { engine, profile } = makeEngine(runner);
+			const secret = loadOrCreateSecrets(profile.name).ADMIN_PASS;
+			const numbers = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}`);
+			const sent = [
+				...numbers(1, 40),
+				`pw=${secret} end`,
+				'euro € and 中文 ✓',
+				'\u001b[31mred\u001b[0m text',
+				// Stripping the escapes joins the secret's two halves: masked all the same.
+				`colour \u001b[1m${secret.slice(0, 3)}\u001b[0m${secret.slice(3)} joined`,
+				...numbers(41, 80),
+				`${secret}`,
+				...numbers(81, 90),
+				// Not UTF-8: a cut-off "€" and a stray byte, decoded to U+FFFD wherever the chunks end.
+				Buffer.from([0x62, 0x61, 0x64, 0x20, 0xe2, 0x82, 0x20, 0xff]),
+				'',
+				'last',
+			];
+			const expected = [
+				...numbers(1, 40),
+				`pw=${MASK} end`,
+				'euro € and 中文 ✓',
+				'red text',
+				`colour ${MASK} joined`,
+				...numbers(41, 80),
+				MASK,
+				...numbers(81, 90),
+				'bad \ufffd \ufffd',
+				'',
+				'last',
+			];
+			const bytes = Buffer.concat(sent.map((line) => Buffer.concat([Buffer.from(line), Buffer.from('\n')])));
+			const at = (text: string, offset: number) => bytes.indexOf(text) + offset;
+			const cutsAt = (cuts: number[]) =>
+				[0, ...cuts].map((from, i) => ({
+					stream: 'stdout' as const,
+					text: bytes.subarray(from, cuts[i] ?? bytes.length),
+				}));
+			const chunkings: [string, { stream: 'stdout'; text: Buffer }[]][] = [
+				['one chunk', cutsAt([])],
+				// Several lines per chunk, cut inside the first secret, inside "€", inside an escape, inside the bare secret.
+				['cut inside', cutsAt([at(secret, 4), at('€', 1), at('[31m', 1), at(`\n${secret}\n`, 5)])],
+			];
+			for (const size of [1, 2, 3, 7, 64]) {
+				const chunks = [];
+				for (let i = 0; i < bytes.length; i += size)
+					chunks.push({ stream: 'stdout' as const, text: bytes.subarray(i, i + size) });
+				chunkings.push([`chunks of ${size} bytes`, chunks]);
 			}
-			expect(engine.version - before, name).toBeGreaterThanOrEqual(expected.length);
-			const notNote = (l: string) => !l.startsWith('── ');
-			expect(engine.output('environment/config', 'controller').filter(notNote), name).toEqual(expected);
-			const attempt = engine.state('environment/config', 'controller').attempt;
-			const log = fs.readFileSync(engine.logFile('environment/config', 'controller', attempt), 'utf8');
-			expect(log.split('\n').slice(0, -1).filter(notNote), name).toEqual(expected);
-			expect(log, name).not.toContain(secret);
-			expect(stdout.map((b) => b.text).join('\n'), name).not.toContain(secret);
-		}
-	});
+			for (const [name, chunks] of chunkings) {
+				runner.chunks = chunks;
+				const batches: OutputBatch[] = [];
+				const listen = (batch: OutputBatch) => batches.push(batch);
+				engine.on('output', listen);
+				const before = engine.version;
+				expect(await engine.runStep('environment/config', { nodes: ['controller'], force: true }), name).toBe(true);
+				engine.off('output', listen);
+				const stdout = batches.filter((b) => b.stream === 'stdout');
+				expect(
+					stdout.flatMap((b) => b.lines),
+					name,
+				).toEqual(expected);
+				for (const b of batches) {
+					expect(b.count, name).toBe(b.lines.length);
+					expect(b.text, name).toBe(b.lines.join('\n'));
+				}
+				expect(engine.version - before, name).toBeGreaterThanOrEqual(expected.length);
+				const notNote = (l: string) => !l.startsWith('── ');
+				expect(engine.output('environment/config', 'controller').filter(notNote), name).toEqual(expected);
+				const attempt = engine.state('environment/config', 'controller').attempt;
+				const log = fs.readFileSync(engine.logFile('environment/config', 'controller', attempt), 'utf8');
+				expect(log.split('\n').slice(0, -1).filter(notNote), name).toEqual(expected);
+				expect(log, name).not.toContain(secret);
+				expect(stdout.map((b) => b.text).join('\n'), name).not.toContain(secret);
+			}
+		},
+	);
 });
 
 describe('LineRing.pushBytes', () => {
