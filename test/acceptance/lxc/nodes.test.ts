@@ -162,10 +162,11 @@ describe('LXC node harness', () => {
 	});
 
 	it('refuses to touch the nodes while another live process owns them, and says which', async () => {
-		// Another owner: a process that lives for the test (as a deploy benchmark would while it deploys).
+		// Another owner, a process that lives for the test (as a deploy benchmark would while it deploys), takes the
+		// nodes over from this run (forced: this run's process is alive and owns them).
 		const other = spawn('sleep', ['120'], { stdio: 'ignore' });
 		try {
-			await runHarness(['down', 'no-such-node'], { env: { OSC_LXC_OWNER: String(other.pid) } });
+			await runHarness(['down', 'no-such-node'], { env: { OSC_LXC_OWNER: String(other.pid), OSC_LXC_FORCE: '1' } });
 			await expect(runHarness(['down', 'no-such-node'])).rejects.toThrow(
 				new RegExp(`the nodes are in use by process ${other.pid} \\(sleep 120\\)`),
 			);
