@@ -228,6 +228,47 @@ describe('engine store', () => {
 		expect(emitter.listenerCount('output')).toBe(0);
 	});
 
+	it('stretches the frame interval after a costly frame (a sixth of the time at most), back to 50 ms after cheap ones', async () => {
+		const emitter = new EventEmitter() as EventEmitter & { version: number };
+		emitter.version = 0;
+		const store = new EngineStore(emitter as unknown as Engine, 50);
+		let frameCost = 0;
+		const frames: number[] = [];
+		const unsubscribe = store.subscribe(() => {
+			frames.push(Date.now());
+			// a frame that takes frameCost ms (React and ink drawing the screen)
+			const until = performance.now() + frameCost;
+			while (performance.now() < until) {}
+		});
+		const change = () => {
+			emitter.version++;
+			emitter.emit('state');
+		};
+		const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+		change();
+		await settle();
+		expect(store.frameInterval).toBe(50);
+		frameCost = 25;
+		change(); // within 50 ms of the last frame: drawn on the trailing edge
+		await new Promise((resolve) => setTimeout(resolve, 80));
+		expect(frames).toHaveLength(2);
+		expect(store.frameInterval).toBeGreaterThanOrEqual(150);
+		expect(store.frameInterval).toBeLessThanOrEqual(200);
+		frameCost = 500;
+		change();
+		await new Promise((resolve) => setTimeout(resolve, 800));
+		expect(frames).toHaveLength(3);
+		expect(frames[2]! - frames[1]!).toBeGreaterThanOrEqual(145);
+		expect(store.frameInterval).toBe(200); // at most 5 frames a second, however slow
+		frameCost = 0;
+		change();
+		await new Promise((resolve) => setTimeout(resolve, 250));
+		expect(frames).toHaveLength(4);
+		expect(store.frameInterval).toBe(50);
+		unsubscribe();
+		store.dispose();
+	});
+
 	it('counts the lines of each (step, node) per attempt, restarting at a new attempt', () => {
 		const emitter = new EventEmitter() as EventEmitter & { version: number };
 		emitter.version = 0;
