@@ -88,6 +88,13 @@ export async function run(argv: string[]): Promise<number> {
 		// default, 30 fps, adds up to 33 ms to key → frame during an output flood; 60 fps at most 17 ms).
 		maxFps: 60,
 	});
+	// The SSH code is loaded while the console waits for keys, not when the first step starts (see preloadSsh2).
+	setTimeout(() => {
+		import('../ssh/node-session.js').then(
+			(ssh) => ssh.preloadSsh2(),
+			() => {}, // it is loaded again, and its error reported, when a step needs it
+		);
+	}, 100).unref();
 	await instance.waitUntilExit();
 	await Promise.all(engines.map((e) => e.close()));
 	return exitCode === EXIT_USAGE ? EXIT_USAGE : exitCode;

@@ -205,6 +205,15 @@ interface AuthItem {
 	load?: () => Promise<AnyAuthMethod | undefined>;
 }
 
+/**
+ * Load ssh2 now. The bundle loads it on first use (scripts/bundle.mjs: LAZY_SSH2), which is the first connection:
+ * 30-80 ms of compiling and running its modules between the operator's key and the step's start. The console
+ * calls this once its first frame is drawn, while it waits for keys.
+ */
+export function preloadSsh2(): void {
+	void ssh2.Client;
+}
+
 export class NodeSession {
 	readonly target: NodeTarget;
 	private readonly callbacks: SessionCallbacks;
