@@ -344,6 +344,41 @@ describe('engine output events', () => {
 			}
 		},
 	);
+	it('a large chunk with a marker, an escape and a secret: only the lines around them go line by line', async () => {
+		const runner = new ChunkRunner([], true);
+		const { engine, profile } = makeEngine(runner);
+		const secret = loadOrCreateSecrets(profile.name).ADMIN_PASS;
+		const numbers = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}`);
+		const sent = [
+			`${MARKER_ACTION} 1/1 flood`,
+			...numbers(1, 20_000),
+			'\u001b[32mgreen\u001b[0m',
+			...numbers(20_001, 40_000),
+			`key ${secret}`,
+			...numbers(40_001, 45_000),
+		];
+		const expected = [
+			...numbers(1, 20_000),
+			'green',
+			...numbers(20_001, 40_000),
+			`key ${MASK}`,
+			...numbers(40_001, 45_000),
+		];
+		runner.chunks = [{ stream: 'stdout', text: `${sent.join('\n')}\n` }];
+		const batches: OutputBatch[] = [];
+		engine.on('output', (batch) => batches.push(batch));
+		expect(await engine.runStep('environment/config', { nodes: ['controller'] })).toBe(true);
+		const stdout = batches.filter((b) => b.stream === 'stdout');
+		expect(stdout.flatMap((b) => b.lines)).toEqual(expected);
+		expect(batches.find((b) => b.stream === 'console' && b.lines[0] === '── [1/1] flood')).toBeDefined();
+		// most lines went as bytes (the halves without anything special), a few thousand at most line by line
+		const asBytes = stdout.filter((b) => b.bytes).reduce((n, b) => n + b.count, 0);
+		expect(asBytes).toBeGreaterThan(expected.length - 3000);
+		const attempt = engine.state('environment/config', 'controller').attempt;
+		const log = fs.readFileSync(engine.logFile('environment/config', 'controller', attempt), 'utf8');
+		expect(log.split('\n').filter((l) => !l.startsWith('── ') && l !== '')).toEqual(expected);
+		expect(log).not.toContain(secret);
+	});
 });
 
 describe('LineRing.pushBytes', () => {
