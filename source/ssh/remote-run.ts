@@ -32,10 +32,11 @@
  *   holds an exclusive lock on `lock` for its whole life, and the end-watcher is `flock -s` on the open file, which
  *   returns the moment the wrapper exits (or is killed: the kernel drops the lock), so a step's channel ends
  *   within tail's 10 ms of its exit. A quiet run that ends within 0.2 s of the follower's start (`flock -w`) is
- *   not followed at all: its files are printed once the lock is free (no watcher, no tails, no 10 ms poll). A run
- *   that has printed something and is still going 0.02 s after that start is followed at once, so its output
- *   streams while it runs (bench/: the 50 MB flood, whose output otherwise waited in the file until the run
- *   ended); a quiet one is followed after 0.2 s, its first output up to 0.2 s later than through the tails alone.
+ *   not followed at all: its files are printed once the lock is free (no watcher, no tails, no 10 ms poll). The
+ *   lock is tried at 5, 20, 50, 100 and 200 ms: a run still going that has printed something by one of these is
+ *   followed from there, so its output streams while it runs (bench/: the 50 MB flood, whose output otherwise
+ *   waited in the file until the run ended); a quiet one is followed after 0.2 s, its first output up to 0.2 s
+ *   later than through the tails alone.
  *   Without flock the watcher polls: every 10 ms for its first half second, then every 100 ms. The launcher learns that the wrapper wrote wpid from the wrapper closing the launcher's
  *   pipe (its stdout), not by polling for the file. (bench/: 100 trivial steps in sequence.)
  * - The payload carries the secrets' and the script's lengths and ends with a marker line after the script, so a
@@ -164,14 +165,19 @@ follow() {
   printf '${ERR_MARKER}\\n' >&2
   if [ -e lock ] && command -v flock >/dev/null 2>&1; then
     # A run that ends within its first 0.2 s needs no followers: the lock is free once the wrapper is gone, its
-    # output files are then complete and are printed as they are (no tail polling for the end). A run still
-    # going after 0.02 s that has printed something is followed at once: its output streams while it runs
-    # instead of waiting up to 0.2 s (a 50 MB flood sat in the file until the run ended).
-    if { command exec 8< lock && { flock -s -w 0.02 8 || { [ ! -s stdout ] && [ ! -s stderr ] && flock -s -w 0.18 8; }; }; } 2>/dev/null; then
-      exec 8<&-
-      if [ -s stdout ]; then tail -c "+$(($2 + 1))" stdout; fi
-      if [ -s stderr ]; then tail -c "+$(($3 + 1))" stderr >&2; fi
-      ended
+    # output files are then complete and are printed as they are (no tail polling for the end). The lock is tried
+    # at 5, 20, 50, 100 and 200 ms; a run still going that has printed something by then is followed from there,
+    # so its output streams while it runs (a 50 MB flood sat in the file until the run ended).
+    if { command exec 8< lock; } 2>/dev/null; then
+      for w in 0.005 0.015 0.03 0.05 0.1; do
+        if flock -s -w "$w" 8 2>/dev/null; then
+          exec 8<&-
+          if [ -s stdout ]; then tail -c "+$(($2 + 1))" stdout; fi
+          if [ -s stderr ]; then tail -c "+$(($3 + 1))" stderr >&2; fi
+          ended
+        fi
+        if [ -s stdout ] || [ -s stderr ]; then break; fi
+      done
     fi
     exec 8<&-
     # flock on an open descriptor takes the lock and exits: no command (and no process) for it to run

@@ -146,7 +146,7 @@ echo after
 		}
 		// best of three: under load one run may be late; 0.2 s is what the old end check alone cost
 		expect(Math.min(...latencies)).toBeLessThan(150);
-		// a quiet run that ends after the first 0.02 s and within 0.2 s: printed once ended, all of it
+		// a quiet run that ends after its first 5 ms and within 0.2 s: printed once ended, all of it
 		const quiet = collector();
 		const outcome = await runDetached(s, {
 			runId: newRunId('quiet'),
