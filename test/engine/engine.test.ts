@@ -417,6 +417,9 @@ describe('countNewlines', () => {
 				expect(countNewlines(bytes), `from ${from}, ${length} bytes`).toBe(expected);
 			}
 		expect(countNewlines(Buffer.from('a\nb\n\n€\n'))).toBe(4);
+		// every byte a newline, past the 255 words whose counts one number holds, at every alignment
+		const newlines = Buffer.alloc(4 * 255 * 3 + 11, 10);
+		for (let from = 0; from < 4; from++) expect(countNewlines(newlines.subarray(from))).toBe(newlines.length - from);
 	});
 });
 
