@@ -9,6 +9,9 @@ import path from 'node:path';
 
 export default function setup(): () => void {
 	const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-test-run-'));
+	// mkdtemp makes it 0700: the SSH tests' other users (sudo tests) need to reach their homes below it, and
+	// sshd's StrictModes wants no group or other write on the way.
+	fs.chmodSync(root, 0o755);
 	const previous = process.env.TMPDIR;
 	process.env.TMPDIR = root;
 	return () => {
