@@ -236,8 +236,9 @@ export function StepView({ isActive, visible, height, stepKey }: ScreenProps & {
 		</Text>
 	) : null;
 
+	// A long path loses its middle, not its end: the step, node and attempt are what the operator looks for.
 	const logLine = (
-		<Text color={theme.text.muted} wrap="truncate-end">
+		<Text color={theme.text.muted} wrap="truncate-middle">
 			{state.attempt > 0 ? t('step.fullLog', { file: engine.logFile(stepKey, node.name, state.attempt) }) : ' '}
 		</Text>
 	);
