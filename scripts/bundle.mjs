@@ -23,6 +23,7 @@ import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -162,6 +163,14 @@ export async function bundle({ entry, outfile }) {
 	const bundleFile = `${path.basename(out, '.js')}.cjs`;
 	// The ESM build before this one split the console into chunks/: gone, or they would ship unused.
 	rmSync(path.join(path.dirname(out), 'chunks'), { recursive: true, force: true });
+	// The shipped runbooks validated now (tsc's dist/ of this same source), embedded so a start skips zod on them;
+	// a runbook that does not survive JSON unchanged would be embedded wrong, so that fails the build.
+	const registry = await import(pathToFileURL(path.join(root, 'dist', 'runbook', 'registry.js')).href);
+	const runbooks = registry.validateShippedRunbooks();
+	const runbooksJson = JSON.stringify(runbooks);
+	if (!isDeepStrictEqual(JSON.parse(runbooksJson), runbooks)) {
+		throw new Error('bundle: the validated runbooks do not survive JSON (a function, undefined or class in them?)');
+	}
 	await build({
 		entryPoints: [path.resolve(root, entry)],
 		outfile: path.join(path.dirname(out), bundleFile),
@@ -175,7 +184,11 @@ export async function bundle({ entry, outfile }) {
 		supported: { 'dynamic-import': false },
 		// React's production build (cli.tsx sets NODE_ENV too, for the unbundled modules).
 		// import.meta.url: the bundle's own URL (CommonJS has no import.meta; source/util/package-root.ts copes).
-		define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__oscBundleUrl' },
+		define: {
+			'process.env.NODE_ENV': '"production"',
+			'import.meta.url': '__oscBundleUrl',
+			__OSC_VALIDATED_RUNBOOKS__: JSON.stringify(runbooksJson),
+		},
 		banner: { js: "var __oscBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 		sourcemap: 'linked',
 		legalComments: 'linked',
