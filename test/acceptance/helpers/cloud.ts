@@ -140,8 +140,9 @@ export const SECTION_SERVICES: Record<string, { controller: string[]; compute: s
 		controller: ['neutron-rpc-server'],
 		compute: ['neutron-linuxbridge-agent', 'nova-compute'],
 	},
+	// RabbitMQ too: a build stuck in BUILD with the scheduler silent was the broker (ECONNRESET) once.
 	'launch-instance': {
-		controller: ['nova-conductor', 'nova-scheduler', 'neutron-api', 'neutron-dhcp-agent'],
+		controller: ['nova-conductor', 'nova-scheduler', 'neutron-api', 'neutron-dhcp-agent', 'rabbitmq-server'],
 		compute: ['nova-compute', 'neutron-linuxbridge-agent'],
 	},
 };
