@@ -36,8 +36,8 @@
  *   lock is tried at 5, 20, 50, 100 and 200 ms: a run still going that has printed something by one of these is
  *   followed from there, so its output streams while it runs (bench/: the 50 MB flood, whose output otherwise
  *   waited in the file until the run ended); a quiet one is followed after 0.2 s, its first output up to 0.2 s
- *   later than through the tails alone.
- *   Without flock the watcher polls: every 10 ms for its first half second, then every 100 ms. The launcher learns that the wrapper wrote wpid from the wrapper closing the launcher's
+ *   later than through the tails alone. Without flock the watcher polls: every 10 ms for its first half second,
+ *   then every 100 ms. The launcher learns that the wrapper wrote wpid from the wrapper closing the launcher's
  *   pipe (its stdout), not by polling for the file. (bench/: 100 trivial steps in sequence.)
  * - The payload carries the secrets' and the script's lengths and ends with a marker line after the script, so a
  *   payload cut by a lost connection is detected: the launcher then removes the run dir (attach reports no-trace
