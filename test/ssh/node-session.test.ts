@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NodeSession } from '../../source/ssh/node-session.js';
 import { closedPort, sessionFor, sshKeygenFingerprint, startSshd, type TestSshd } from '../helpers/sshd.js';
 import { execCollected, sshRejection } from './helpers.js';
@@ -41,6 +42,17 @@ describe('connecting', () => {
 		expect(rec.states).toEqual(['connecting', 'connected']);
 		expect(rec.hostKeyPrompts).toEqual([]);
 		expect(rec.secretPrompts).toEqual([]);
+	});
+
+	it("turns Nagle's algorithm off on the connection's socket (each exec channel waited ~40 ms for an ACK)", async () => {
+		const spy = vi.spyOn(net.Socket.prototype, 'setNoDelay');
+		try {
+			const { session } = await track(sessionFor(sshd));
+			expect((await execCollected(session, 'echo ok')).out).toBe('ok\n');
+			expect(spy.mock.calls.some(([on]) => on === true)).toBe(true);
+		} finally {
+			spy.mockRestore();
+		}
 	});
 
 	it('unknown host key: asks, and appends it when accepted; the next session does not ask', async () => {
