@@ -30,13 +30,19 @@ export interface Farm {
 
 const PER_SSHD = 16;
 
-export async function startFarm(count: number, firstOctet = 10): Promise<Farm> {
+/**
+ * `rootBashrc`: serve the hosts' root logins with this file as root's ~/.bashrc (test/helpers/sshd.ts), so that
+ * every tool's sessions start like a fresh node's instead of like this machine's root shell.
+ */
+export async function startFarm(count: number, firstOctet = 10, rootBashrc?: string): Promise<Farm> {
 	if (firstOctet + count > 255) throw new Error('too many hosts for 127.0.0.x');
 	const addresses = Array.from({ length: count }, (_, i) => `127.0.0.${firstOctet + i}`);
 	const daemons: TestSshd[] = [];
 	try {
 		for (let i = 0; i < addresses.length; i += PER_SSHD) {
-			daemons.push(await startSshd({ addresses: addresses.slice(i, i + PER_SSHD) }));
+			daemons.push(
+				await startSshd({ addresses: addresses.slice(i, i + PER_SSHD), ...(rootBashrc ? { rootBashrc } : {}) }),
+			);
 		}
 	} catch (error) {
 		await Promise.all(daemons.map((d) => d.stop()));

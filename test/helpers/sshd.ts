@@ -35,6 +35,12 @@ export interface StartSshdOptions {
 	passwordAuth?: boolean;
 	/** Test users to create (idempotent) before starting; removed again by stop(). */
 	users?: TestUserSpec[];
+	/**
+	 * Serve root logins with this file as root's ~/.bashrc: sshd runs in its own mount namespace (unshare -m) with
+	 * the file bind-mounted over /root/.bashrc, so its sessions start like a fresh node's, whatever this machine's
+	 * root has there (bench/: this machine's runs pyenv init, ~110 ms per exec channel). Nothing outside changes.
+	 */
+	rootBashrc?: string;
 }
 
 export interface TestSshd {
@@ -226,7 +232,24 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<TestSshd> 
 		].join('\n');
 		await fs.writeFile(cfgPath, cfg, { mode: 0o600 });
 		await fs.writeFile(logPath, '');
-		const c = spawn(SSHD_BIN, ['-D', '-f', cfgPath, '-E', logPath], { stdio: 'ignore' });
+		const sshdArgs = ['-D', '-f', cfgPath, '-E', logPath];
+		// unshare execs sh, sh execs sshd: the child's pid is sshd's either way.
+		const c = opts.rootBashrc
+			? spawn(
+					'unshare',
+					[
+						'-m',
+						'sh',
+						'-c',
+						'mount --bind "$1" /root/.bashrc && shift && exec "$@"',
+						'sh',
+						opts.rootBashrc,
+						SSHD_BIN,
+						...sshdArgs,
+					],
+					{ stdio: 'ignore' },
+				)
+			: spawn(SSHD_BIN, sshdArgs, { stdio: 'ignore' });
 		let exited = false;
 		c.once('exit', () => {
 			exited = true;
