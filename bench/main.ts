@@ -5,7 +5,7 @@
  *   npm run bench                         build, then every benchmark
  *   node bench/run.js --only NAME[,NAME]  some of them (after npm run build)
  *   options: --runs N (default 5)  --warmup N (default 1)  --quick (fewer/smaller long runs)
- *            --login node|machine (default node: see LOGIN_HELP)
+ *            --login machine|node (default machine: see LOGIN_HELP)
  *
  * Prints each benchmark's table (median, min, max; ratio to the reference measured in the same run) and a
  * summary, and writes bench/results.json (with --only, the other benchmarks' previous results are kept).
@@ -32,12 +32,12 @@ const HOSTS = 50;
 /** Debian's own ~/.bashrc for root (base-files): what root's shell runs at every login on a fresh Debian node. */
 const NODE_ROOT_BASHRC = '/usr/share/base-files/dot.bashrc';
 
-const LOGIN_HELP = `--login node     the hosts' root logins start like a fresh node's: each sshd runs in its own mount
-                 namespace with Debian's default root ~/.bashrc (${NODE_ROOT_BASHRC}) over /root/.bashrc
-                 (this machine's runs pyenv init: ~110 ms of CPU in every exec channel, for every tool)
---login machine  this machine's root login as it is (how rounds A-G were measured)`;
+const LOGIN_HELP = `--login machine  the hosts' root login is this machine's as it is (the default; every round so far): its
+                 ~/.bashrc runs pyenv init, ~110 ms of CPU in every exec channel, for every tool
+--login node     the hosts' root logins start like a fresh node's: each sshd runs in its own mount
+                 namespace with Debian's default root ~/.bashrc (${NODE_ROOT_BASHRC}) over /root/.bashrc`;
 
-const USAGE = `Usage: node bench/run.js [--only NAME[,NAME...]] [--runs N] [--warmup N] [--quick] [--login node|machine]
+const USAGE = `Usage: node bench/run.js [--only NAME[,NAME...]] [--runs N] [--warmup N] [--quick] [--login machine|node]
 
 Benchmarks: ${BENCHMARKS.map((b) => b.name).join(', ')}
 Run as root (the benchmarks start their own sshd processes on 127.0.0.10-${9 + HOSTS}).
@@ -53,7 +53,7 @@ interface Options {
 }
 
 function parse(argv: string[]): Options | string {
-	const o: Options = { runs: 5, warmup: 1, quick: false, login: 'node' };
+	const o: Options = { runs: 5, warmup: 1, quick: false, login: 'machine' };
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i]!;
 		const value = () => {
@@ -67,7 +67,7 @@ function parse(argv: string[]): Options | string {
 		else if (a === '--quick') o.quick = true;
 		else if (a === '--login') {
 			const v = value();
-			if (v !== 'node' && v !== 'machine') return `--login must be node or machine, not ${v}\n\n${LOGIN_HELP}`;
+			if (v !== 'node' && v !== 'machine') return `--login must be machine or node, not ${v}\n\n${LOGIN_HELP}`;
 			o.login = v;
 		} else if (a === '--help' || a === '-h') return USAGE;
 		else return `unknown argument ${a}\n\n${USAGE}`;
