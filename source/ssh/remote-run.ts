@@ -4,6 +4,8 @@
  *
  * Node-side layout, `<runsDir>/<runId>/` (mode 0700, umask 077; runsDir defaults to /var/lib/os-console/runs):
  *   lpid        pid of the launcher (written right after mkdir; lets `attach` tell a dead launch from a slow one)
+ *               (lpid, wpid, pgid and exit are each written in one write of their line, not renamed into
+ *               place: a process less per step each; a reader takes one only once it reads its whole line)
  *   secrets.env secrets (KEY='value' lines), removed by the wrapper when the script ends (none without secrets)
  *   script.sh   the step script (run by its #! interpreter if it has one, else by sh)
  *   wrap.sh / inner.sh  the wrapper; stdout / stderr  the script's output files
@@ -33,7 +35,7 @@
  *   returns the moment the wrapper exits (or is killed: the kernel drops the lock), so a step's channel ends
  *   within tail's 10 ms of its exit. A quiet run that ends within 0.2 s of the follower's start (`flock -w`) is
  *   not followed at all: its files are printed once the lock is free (no watcher, no tails, no 10 ms poll). The
- *   lock is tried at 5, 20, 50, 100 and 200 ms: a run still going that has printed something by one of these is
+ *   lock is tried at 20, 50, 100 and 200 ms: a run still going that has printed something by one of these is
  *   followed from there, so its output streams while it runs (bench/: the 50 MB flood, whose output otherwise
  *   waited in the file until the run ended); a quiet one is followed after 0.2 s, its first output up to 0.2 s
  *   later than through the tails alone. Without flock the watcher polls: every 10 ms for its first half second,
@@ -166,10 +168,10 @@ follow() {
   if [ -e lock ] && command -v flock >/dev/null 2>&1; then
     # A run that ends within its first 0.2 s needs no followers: the lock is free once the wrapper is gone, its
     # output files are then complete and are printed as they are (no tail polling for the end). The lock is tried
-    # at 5, 20, 50, 100 and 200 ms; a run still going that has printed something by then is followed from there,
+    # at 20, 50, 100 and 200 ms; a run still going that has printed something by then is followed from there,
     # so its output streams while it runs (a 50 MB flood sat in the file until the run ended).
     if { command exec 8< lock; } 2>/dev/null; then
-      for w in 0.005 0.015 0.03 0.05 0.1; do
+      for w in 0.02 0.03 0.05 0.1; do
         if flock -s -w "$w" 8 2>/dev/null; then
           exec 8<&-
           if [ -s stdout ]; then tail -c "+$(($2 + 1))" stdout; fi
@@ -195,7 +197,7 @@ follow() {
 }
 ended() {
   [ -e exit ] || die "the run's wrapper (pid $WP) ended without recording an exit code: the node rebooted or the wrapper was killed"
-  read -r c < exit || die "cannot read $R/exit"
+  { read -r c < ./exit || { sleep 0.01; read -r c < ./exit; }; } 2>/dev/null || die "cannot read $R/exit"
   exit "$c"
 }
 `;
@@ -205,7 +207,7 @@ ended() {
  * What the wrapper runs in its own session (written to inner.sh): records the process group for cancel, then
  * becomes the step script, run by its `#!` interpreter when it has one.
  */
-const INNER_SH = `echo $$ > pgid.tmp && mv pgid.tmp pgid || exit 255
+const INNER_SH = `echo $$ > pgid || exit 255
 first=
 IFS= read -r first < script.sh
 case $first in
@@ -230,10 +232,12 @@ unset SSH_CONNECTION SSH_CLIENT SSH_TTY SSH_AUTH_SOCK SSH_ORIGINAL_COMMAND
 # This sh leads its own session, so its child is never a process group leader and setsid needs no fork
 # (and no -w, which util-linux before 2.24, e.g. CentOS 7's, lacks): it waits for inner.sh like any child.
 setsid sh ./inner.sh < /dev/null >> stdout 2>> stderr 9>&-
-echo $? > rc.tmp
+rc=$?
 # A step without secrets has no secrets file (and rm would be one more process per step).
 [ ! -e secrets.env ] || rm -f secrets.env
-mv rc.tmp exit
+# Last: "exit exists" means finished. One write of the code and its newline, not renamed into place (a process
+# less per step): a reader that finds it still empty reads it again.
+echo "$rc" > exit
 `;
 
 /**
@@ -248,7 +252,7 @@ export function launchCommand(runId: string, runsDir = DEFAULT_RUNS_DIR): string
 	return `${prelude(runsDir, runId)}[ -d "$B" ] || mkdir -p "$B" 2>/dev/null
 [ -d "$B" ] && [ -w "$B" ] || die "cannot create or write $B: run as root (or enable sudo for this node)"
 mkdir "$R" 2>/dev/null || die "cannot create $R (does a run with this id exist already?)"
-{ echo $$ > "$R/lpid.tmp" && mv "$R/lpid.tmp" "$R/lpid"; } || { rm -rf "$R"; die "cannot write in $R"; }
+echo $$ > "$R/lpid" || { rm -rf "$R"; die "cannot write in $R"; }
 fail() { cd /; rm -rf "$R"; die "$@"; }
 cd "$R" || fail "cannot enter $R"
 l=
@@ -319,13 +323,13 @@ cd "$R" || die "cannot enter $R"
 [ -e exit ] && { echo finished; exit 0; }
 [ -e cancelled ] || { echo ${reason} > cancelled.tmp && mv cancelled.tmp cancelled; }
 i=0
-while [ ! -e pgid ]; do
+# pgid is written in one write of "pid\\n" (no rename: one process less per step): taken once its line is whole
+while ! { IFS= read -r P < pgid; } 2>/dev/null; do
   [ -e exit ] && { echo finished; exit 0; }
   i=$((i + 1))
   [ "$i" -gt 1000 ] && die "the run has no process group after 10 s"
   sleep 0.01
 done
-read -r P < pgid || die "cannot read $R/pgid"
 case $P in ''|*[!0-9]*) die "bad pgid";; esac
 members() {
   for f in /proc/[0-9]*/stat; do
