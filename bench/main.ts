@@ -8,7 +8,8 @@
  *            --login machine|node (default machine: see LOGIN_HELP)
  *
  * Prints each benchmark's table (median, min, max; ratio to the reference measured in the same run) and a
- * summary, and writes bench/results.json (with --only, the other benchmarks' previous results are kept).
+ * summary, and writes bench/results.json (--login node: bench/results-node.json; with --only, the other
+ * benchmarks' previous results in that file are kept).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -197,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
 	}
 	process.stdout.write(`\n${formatChecks(results)}\n`);
 
-	const file = path.join(ROOT, 'bench', 'results.json');
+	const file = path.join(ROOT, 'bench', options.login === 'node' ? 'results-node.json' : 'results.json');
 	let previous: BenchResult[] = [];
 	if (options.only) {
 		try {
