@@ -54,6 +54,7 @@ import { theme } from './ui/theme.js';
 import { useKeyBindings } from './ui/use-key-bindings.js';
 import { promptId, usePrompt } from './ui/use-prompt.js';
 import { useTerminalSize } from './ui/use-terminal-size.js';
+import { errorMessage } from './util/error-message.js';
 import { verifySectionForRunbookSection } from './verify/checks.js';
 
 export type { Services, Session } from './ui/app-state.js';
@@ -70,10 +71,6 @@ export interface AppProps {
 
 /** How long a notice stays on the notice line. */
 const NOTICE_MS = 8000;
-
-function messageOf(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
-}
 
 /** Steps the progress file says were left running, which the engine re-attaches as the profile opens. */
 function reattachingNotice(engine: Engine): string | undefined {
@@ -159,7 +156,7 @@ export function AppProviders({
 			result
 				.then(
 					(ok) => notify(ok ? t('app.opDone', { label }) : t('app.opStopped', { label }), ok ? 'success' : 'error'),
-					(error) => notify(t('app.opError', { label, message: mask(messageOf(error)) }), 'error'),
+					(error) => notify(t('app.opError', { label, message: mask(errorMessage(error)) }), 'error'),
 				)
 				.finally(() => {
 					operationRef.current = undefined;
@@ -179,7 +176,7 @@ export function AppProviders({
 					if (reattaching) notify(reattaching, 'warning');
 				},
 				(error) => {
-					if (mounted.current) dispatch({ type: 'open-failed', error: messageOf(error) });
+					if (mounted.current) dispatch({ type: 'open-failed', error: errorMessage(error) });
 				},
 			);
 		};
@@ -238,7 +235,7 @@ export function AppProviders({
 				try {
 					services.createProfile(profile);
 				} catch (error) {
-					return messageOf(error);
+					return errorMessage(error);
 				}
 				setProfiles(listProfilesSafely(services));
 				openProfile(profile.name);
@@ -300,7 +297,7 @@ export function AppProviders({
 				try {
 					engine.skipStep(key);
 				} catch (error) {
-					notify(t('app.skipFailed', { message: mask(messageOf(error)) }), 'error');
+					notify(t('app.skipFailed', { message: mask(errorMessage(error)) }), 'error');
 					return;
 				}
 				const by = engine.state(key, open[0]!.node).skippedBy;

@@ -8,6 +8,7 @@ import type { HostKeyPolicy, OpenedProfile } from '../console/open-profile.js';
 import type { StepRunner } from '../engine/engine.js';
 import { maskSecrets, ProfileError } from '../profile/store.js';
 import { RunbookError } from '../runbook/registry.js';
+import { errorMessage } from '../util/error-message.js';
 
 // Every command parses its profile, the runbook and the progress once: zod's JIT (a compiled parser per schema,
 // built on first use) costs more than it saves for one parse each; jitless took getRunbook('debian12-zed') from
@@ -75,7 +76,7 @@ export function escapeControls(text: string): string {
  */
 export function describeError(error: unknown): { message: string; code: number } {
 	const usage = error instanceof UsageError || error instanceof ProfileError || error instanceof RunbookError;
-	const text = error instanceof Error ? error.message : String(error);
+	const text = errorMessage(error);
 	return { message: `os-console: ${escapeControls(maskSecrets(text))}`, code: usage ? EXIT_USAGE : EXIT_FAILED };
 }
 

@@ -10,6 +10,7 @@ import { initLanguage } from '../i18n/index.js';
 import { Profile } from '../profile/schema.js';
 import { listSavedProfiles, saveProfile } from '../profile/store.js';
 import type { InitialOpen } from '../ui/app-state.js';
+import { errorMessage } from '../util/error-message.js';
 import { EXIT_USAGE, parseFlags, reportError, UsageError } from './common.js';
 
 export const usage = `Usage: os-console [--profile NAME_OR_PATH] [--known-hosts FILE] [--lang zh|en]
@@ -78,7 +79,7 @@ export async function run(argv: string[]): Promise<number> {
 	const initialOpen: InitialOpen | undefined = initialProfile
 		? await services.openProfile(initialProfile).then(
 				(opened) => ({ name: initialProfile, opened }),
-				(error: unknown) => ({ name: initialProfile, error: error instanceof Error ? error.message : String(error) }),
+				(error: unknown) => ({ name: initialProfile, error: errorMessage(error) }),
 			)
 		: undefined;
 	const instance = render(<App services={services} initialProfile={initialProfile} initialOpen={initialOpen} />, {

@@ -10,6 +10,7 @@ import type { NodeStepState } from '../engine/types.js';
 import { t } from '../i18n/index.js';
 import { type KnownErrorMatch, matchKnownErrors } from '../triage/known-errors.js';
 import { type Triage, triageFailure } from '../triage/triage.js';
+import { errorMessage } from '../util/error-message.js';
 
 export interface TriageFetch {
 	status: 'fetching' | 'done' | 'failed';
@@ -64,7 +65,7 @@ export function useTriage(
 				},
 				(error: unknown) => {
 					running.current.delete(id);
-					const message = engine.mask(error instanceof Error ? error.message : String(error));
+					const message = engine.mask(errorMessage(error));
 					if (mounted.current)
 						setFetches((all) => ({ ...all, [id]: { ...all[id], status: 'failed', error: message, at: Date.now() } }));
 				},
