@@ -29,6 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getRunbook } from '../source/runbook/registry.js';
+import { strictSshOptions } from '../test/acceptance/lxc/nodes.js';
 import { bashStepSeconds, consoleStepSeconds } from './lib/deploy-breakdown.js';
 import { ROOT } from './lib/paths.js';
 
@@ -138,25 +139,7 @@ async function freshNodes(
 }
 
 function sshArgs(set: NodeSet, knownHosts: string, ip: string): string[] {
-	return [
-		'-F',
-		'none',
-		'-i',
-		set.keyFile,
-		'-o',
-		'IdentitiesOnly=yes',
-		'-o',
-		'BatchMode=yes',
-		'-o',
-		'StrictHostKeyChecking=yes',
-		'-o',
-		`UserKnownHostsFile=${knownHosts}`,
-		'-o',
-		'GlobalKnownHostsFile=/dev/null',
-		'-o',
-		'ServerAliveInterval=15',
-		`root@${ip}`,
-	];
+	return [...strictSshOptions(set.keyFile, knownHosts), '-o', 'ServerAliveInterval=15', `root@${ip}`];
 }
 
 /** provider-instance ACTIVE on the controller: the deploy went through to its last step. */

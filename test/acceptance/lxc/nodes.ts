@@ -205,6 +205,29 @@ export async function createNodes(options: { names: NodeSpec[]; keep?: boolean }
 	};
 }
 
+/**
+ * OpenSSH options that use only this key and only this known_hosts file, and never ask or accept a key (no user
+ * ssh config either): how the harness and bench/deploy.ts reach the nodes.
+ */
+export function strictSshOptions(keyFile: string, knownHostsFile: string): string[] {
+	return [
+		'-F',
+		'none',
+		'-i',
+		keyFile,
+		'-o',
+		'IdentitiesOnly=yes',
+		'-o',
+		'BatchMode=yes',
+		'-o',
+		'StrictHostKeyChecking=yes',
+		'-o',
+		`UserKnownHostsFile=${knownHostsFile}`,
+		'-o',
+		'GlobalKnownHostsFile=/dev/null',
+	];
+}
+
 export interface ExecResult {
 	code: number | null;
 	stdout: string;
@@ -222,22 +245,9 @@ export function sshExec(
 	timeoutMs = 120_000,
 ): Promise<ExecResult> {
 	const args = [
-		'-F',
-		'none',
-		'-i',
-		node.keyFile,
+		...strictSshOptions(node.keyFile, knownHostsFile),
 		'-p',
 		String(node.sshPort),
-		'-o',
-		'IdentitiesOnly=yes',
-		'-o',
-		'BatchMode=yes',
-		'-o',
-		'StrictHostKeyChecking=yes',
-		'-o',
-		`UserKnownHostsFile=${knownHostsFile}`,
-		'-o',
-		'GlobalKnownHostsFile=/dev/null',
 		'-o',
 		'ConnectTimeout=5',
 		'-o',
