@@ -21,7 +21,7 @@ import { flood } from './benchmarks/flood.js';
 import { sequential } from './benchmarks/sequential.js';
 import { startup } from './benchmarks/startup.js';
 import { removeBenchRuns } from './lib/console.js';
-import type { Benchmark, Context, Login } from './lib/context.js';
+import type { Benchmark, Context } from './lib/context.js';
 import { type Farm, startFarm } from './lib/hosts.js';
 import { ROOT } from './lib/paths.js';
 import { ensureReferences, versions } from './lib/references.js';
@@ -29,6 +29,9 @@ import { type BenchResult, formatChecks, formatResult } from './lib/stats.js';
 
 export const BENCHMARKS: Benchmark[] = [startup, sequential, fanout, flood, deploy];
 const HOSTS = 50;
+
+/** How the hosts' root login starts: like this machine's root ('machine') or like a fresh node's ('node'). */
+type Login = 'machine' | 'node';
 
 /** Debian's own ~/.bashrc for root (base-files): what root's shell runs at every login on a fresh Debian node. */
 const NODE_ROOT_BASHRC = '/usr/share/base-files/dot.bashrc';

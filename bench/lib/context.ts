@@ -2,8 +2,6 @@
 import type { Farm } from './hosts.js';
 import type { BenchResult } from './stats.js';
 
-export type Login = 'node' | 'machine';
-
 export interface Context {
 	/** Measured runs per variant (after the warm-up). */
 	runs: number;
@@ -11,8 +9,6 @@ export interface Context {
 	/** Fewer/smaller runs where a run takes minutes (Ansible sequences, the 50 MB flood). */
 	quick: boolean;
 	farm: Farm;
-	/** How the hosts' root login starts: like a fresh node's ('node') or like this machine's root ('machine'). */
-	login: Login;
 	/** References that could not be installed, with why. */
 	missing: Map<string, string>;
 	log(message: string): void;
