@@ -7,7 +7,7 @@
  * network, router, key pair, security group rules and the server as demo.
  */
 import type { ActionInput } from '../runbook/model.js';
-import { dhcpPortList, dhcpServed } from '../steps/shared/launch.js';
+import { dhcpPortList, dhcpServed, replaceLostServer } from '../steps/shared/launch.js';
 import { shellQuote } from '../util/shell.js';
 import type { LaunchSpec } from './spec.js';
 
@@ -248,33 +248,34 @@ export function planLaunch(spec: LaunchSpec, options: PlanOptions): LaunchPlan {
 			),
 		);
 	}
-	items.push(
-		ensure(
-			`server ${spec.instance}`,
-			'demo',
-			[
-				'server',
-				'create',
-				'--flavor',
-				f.name,
-				'--image',
-				spec.image,
-				'--nic',
-				`net-id=${instanceNetwork}`,
-				'--security-group',
-				sg,
-				'--key-name',
-				spec.keypair.name,
-				// Only the id: the client's default table includes the server's generated adminPass.
-				'-f',
-				'value',
-				'-c',
-				'id',
-				spec.instance,
-			],
-			['server', 'show', spec.instance, '-f', 'value', '-c', 'id'],
-		),
+	const server = ensure(
+		`server ${spec.instance}`,
+		'demo',
+		[
+			'server',
+			'create',
+			'--flavor',
+			f.name,
+			'--image',
+			spec.image,
+			'--nic',
+			`net-id=${instanceNetwork}`,
+			'--security-group',
+			sg,
+			'--key-name',
+			spec.keypair.name,
+			// Only the id: the client's default table includes the server's generated adminPass.
+			'-f',
+			'value',
+			'-c',
+			'id',
+			spec.instance,
+		],
+		['server', 'show', spec.instance, '-f', 'value', '-c', 'id'],
 	);
+	// A server an earlier submit left ERROR (or stuck in BUILD) without ever running is made again, not kept.
+	server.actions.unshift(replaceLostServer(spec.instance));
+	items.push(server);
 	const commands: string[] = [];
 	let creds: string | undefined;
 	for (const item of items) {

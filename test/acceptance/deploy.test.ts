@@ -188,7 +188,18 @@ describe.sequential(`debian12-zed: a two-node OpenStack Zed (networking option $
 			}
 			if (!summary?.failed?.length) report.push(r.stdout.slice(-5000));
 			report.push(`\n=== console stderr\n${r.stderr.slice(-3000)}`);
+			if (section === 'launch-instance') {
+				const servers = await sh(
+					controller,
+					`${openstackCommand('admin', 'server list --all-projects --long -c Name -c Status -c "Task State" -c Host')} 2>&1 || true`,
+				).catch((e: Error) => e.message);
+				report.push(`\n=== servers (admin)\n${servers}`);
+			}
 			report.push(`\n=== service logs\n${await serviceLogs(section, controller, [compute])}`);
+			// CI shows only part of the output: the whole report stays beside the console log.
+			const reportFile = path.join(work, `failure-${phase.replace(/\W+/g, '-')}-${section}.txt`);
+			fs.writeFileSync(reportFile, report.join('\n'));
+			report.splice(1, 0, `(whole report: ${reportFile})`);
 			console.error(report.join('\n'));
 			throw new Error(report.slice(0, 3).join('\n'));
 		}
@@ -362,6 +373,21 @@ describe.sequential(`debian12-zed: a two-node OpenStack Zed (networking option $
 					openstackCommand('demo', 'server show too-big-instance -f json'),
 				);
 			}
+			// Submitted again with a flavor that fits, as an operator would after reading the fault: the server that
+			// never ran is deleted and made again (not kept as "exists"), and goes ACTIVE.
+			const fitting = writeJson(path.join(work, 'launch-too-big-fixed.json'), {
+				...spec,
+				instance: 'too-big-instance',
+			});
+			const again = await launch(fitting, 'launch (too big, then a fitting flavor)', false);
+			expect(again.code).toBe(0);
+			expect(again.stdout).toMatch(
+				/^controller \| server too-big-instance \([0-9a-f-]{36}\) is ERROR and never ran; nova's fault, if it recorded one:$/m,
+			);
+			expect(again.stdout).toMatch(
+				/^controller \| removed: {3}server too-big-instance \([0-9a-f-]{36}\), created again below$/m,
+			);
+			expect(again.stdout).toMatch(/^ACTIVE: too-big-instance( on \S+)? \(/m);
 		} finally {
 			await sh(controller, `${openstackCommand('demo', 'server delete --wait too-big-instance')} || true`);
 			await sh(controller, `${openstackCommand('admin', 'flavor delete too.big')} || true`);

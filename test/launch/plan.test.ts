@@ -17,6 +17,7 @@ import { loadOrCreateSecrets } from '../../source/profile/store.js';
 import { RunbookStep } from '../../source/runbook/model.js';
 import { getRunbook } from '../../source/runbook/registry.js';
 import { renderStep } from '../../source/runbook/render.js';
+import { replaceLostServerTitle } from '../../source/steps/shared/launch.js';
 import { LocalShellRunner } from '../helpers/local-runner.js';
 import { demoProfile, tempHome, writeProfile } from '../helpers/profiles.js';
 import { draft, PUBLIC_KEY } from './helpers.js';
@@ -61,6 +62,12 @@ describe('planLaunch', () => {
 			if (action.kind === 'openstack') {
 				const guarded = action.unless !== undefined || (action.args[0] === 'router' && action.args[1] === 'set');
 				expect(guarded, action.args.join(' ')).toBe(true);
+			} else if (action.kind === 'shell' && action.describe === replaceLostServerTitle('selfservice-instance')) {
+				// removes only a server that never ran (ERROR, or BUILD with no change), before the server's create
+				expect(plan.actions[plan.actions.indexOf(action) + 1]).toMatchObject({
+					args: expect.arrayContaining(['server', 'create']),
+				});
+				expect(action.uses).toEqual(['openstack-demo']);
 			} else if (action.kind === 'shell') {
 				expect(action.script).toMatch(/^if .*; then\n\techo 'exists, not created: /);
 				expect(action.uses).toEqual(['openstack-demo']);
@@ -115,7 +122,8 @@ it('a list-guarded action renders the client helpers on its own (uses)', () => {
 	const profile = Profile.parse(demoProfile({ demoRoot: '/tmp/x' }));
 	const runbook = getRunbook('demo');
 	const plan = planLaunch(spec(), options);
-	const sshRule = plan.actions.filter((a) => a.kind === 'shell').pop()!;
+	const sshRule = plan.actions.filter((a) => a.kind === 'shell' && a.describe.includes('SSH')).pop()!;
+	expect(sshRule.describe).toBe('ensure SSH (tcp 22) into security group default');
 	const step = RunbookStep.parse({ id: 'adhoc', title: 'rule', on: 'all', actions: [sshRule] });
 	const rendered = renderStep(
 		runbook,

@@ -4,28 +4,16 @@
  */
 import type { RunbookSectionInput } from '../../runbook/model.js';
 import { SELFSERVICE } from '../shared/conditions.js';
-import { dhcpServed, nanoFlavor, providerNetwork, router, selfserviceNetwork } from '../shared/launch.js';
+import {
+	dhcpServed,
+	nanoFlavor,
+	providerNetwork,
+	replaceLostServer,
+	router,
+	selfserviceNetwork,
+	serverSettles,
+} from '../shared/launch.js';
 import { ADMIN_OPENRC, DEMO_OPENRC } from './common.js';
-
-function serverActive(name: string): string {
-	return `. ${DEMO_OPENRC} && openstack server show ${name} -f value -c status | grep -qx ACTIVE`;
-}
-
-/**
- * A server in ERROR will not become ACTIVE: stop waiting at once and show nova's fault. Each round costs one status
- * query as demo; only an ERROR looks the server up as admin (by id: it belongs to demo), who sees the fault's details.
- */
-function serverFailed(name: string): string {
-	return [
-		`. ${DEMO_OPENRC}`,
-		`osc_status=$(openstack server show ${name} -f value -c status) || exit 1`,
-		'[ "$osc_status" = ERROR ] || exit 1',
-		`osc_id=$(openstack server show ${name} -f value -c id) || exit 1`,
-		`. ${ADMIN_OPENRC}`,
-		`echo "${name} is ERROR; its fault:"`,
-		'openstack server show "$osc_id" -f value -c fault || true',
-	].join('\n');
-}
 
 function createServer(name: string, network: string): string {
 	return [
@@ -218,19 +206,13 @@ export const launchInstance: RunbookSectionInput = {
 			on: 'controller',
 			actions: [
 				dhcpServed('provider'),
+				replaceLostServer('provider-instance'),
 				{
 					kind: 'shell',
 					describe: 'openstack server create ... provider-instance (on the provider network)',
 					script: createServer('provider-instance', 'provider'),
 				},
-				{
-					kind: 'wait',
-					describe: 'provider-instance is ACTIVE',
-					until: serverActive('provider-instance'),
-					failWhen: serverFailed('provider-instance'),
-					timeoutSec: 600,
-					intervalSec: 5,
-				},
+				serverSettles('provider-instance', 600, 5),
 				{
 					kind: 'shell',
 					describe: 'openstack server list; openstack console url show provider-instance',
@@ -248,19 +230,13 @@ export const launchInstance: RunbookSectionInput = {
 			when: SELFSERVICE,
 			actions: [
 				dhcpServed('selfservice'),
+				replaceLostServer('selfservice-instance'),
 				{
 					kind: 'shell',
 					describe: 'openstack server create ... selfservice-instance (on the self-service network)',
 					script: createServer('selfservice-instance', 'selfservice'),
 				},
-				{
-					kind: 'wait',
-					describe: 'selfservice-instance is ACTIVE',
-					until: serverActive('selfservice-instance'),
-					failWhen: serverFailed('selfservice-instance'),
-					timeoutSec: 600,
-					intervalSec: 5,
-				},
+				serverSettles('selfservice-instance', 600, 5),
 				{
 					kind: 'shell',
 					describe:

@@ -5,7 +5,15 @@
 import type { ActionInput, RunbookSectionInput } from '../../runbook/model.js';
 import { SELFSERVICE } from '../shared/conditions.js';
 import { showId } from '../shared/identity.js';
-import { dhcpServed, nanoFlavor, providerNetwork, router, selfserviceNetwork } from '../shared/launch.js';
+import {
+	dhcpServed,
+	nanoFlavor,
+	providerNetwork,
+	replaceLostServer,
+	router,
+	selfserviceNetwork,
+	serverSettles,
+} from '../shared/launch.js';
 import { ADMIN_RC, DEMO_RC, STATE_DIR } from './lib.js';
 
 const KEY_FILE = `${STATE_DIR}/keys/mykey`;
@@ -56,31 +64,6 @@ function createServer(server: string, network: string, describe: string): Action
 			server,
 		],
 		unless: showId('server', server),
-	};
-}
-
-/**
- * Wait for a server to become ACTIVE. ERROR ends the wait at once with nova's fault, so nothing after the wait (a
- * floating IP, say) runs for a failed server. Each round costs one status query as demo; only an ERROR looks the
- * server up as admin (by id: it belongs to demo), who sees the fault's details.
- */
-function serverSettles(rc: string, server: string): ActionInput {
-	return {
-		kind: 'wait',
-		describe: `instance ${server} is ACTIVE (ERROR stops the wait, with the fault)`,
-		until: `${rc}
-osc_status=$(openstack server show ${server} -f value -c status)
-echo "${server}: $osc_status"
-[ "$osc_status" = ACTIVE ]`,
-		failWhen: `${rc}
-osc_status=$(openstack server show ${server} -f value -c status) || exit 1
-[ "$osc_status" = ERROR ] || exit 1
-osc_id=$(openstack server show ${server} -f value -c id) || exit 1
-${ADMIN_RC}
-echo "${server} is ERROR; its fault:"
-openstack server show "$osc_id" -f value -c fault || true`,
-		timeoutSec: 420,
-		intervalSec: 3,
 	};
 }
 
@@ -262,12 +245,13 @@ fi`,
 			on: 'controller',
 			actions: [
 				dhcpServed('provider'),
+				replaceLostServer('provider-instance'),
 				createServer(
 					'provider-instance',
 					'provider',
 					'ensure server provider-instance (m1.nano, IMAGE_NAME, network provider, key mykey)',
 				),
-				serverSettles(DEMO_RC, 'provider-instance'),
+				serverSettles('provider-instance', 420, 3),
 			],
 			verify: serverVerify('provider-instance'),
 			timeoutSec: 600,
@@ -280,12 +264,13 @@ fi`,
 			when: SELFSERVICE,
 			actions: [
 				dhcpServed('selfservice'),
+				replaceLostServer('selfservice-instance'),
 				createServer(
 					'selfservice-instance',
 					'selfservice',
 					'ensure server selfservice-instance (m1.nano, IMAGE_NAME, network selfservice)',
 				),
-				serverSettles(DEMO_RC, 'selfservice-instance'),
+				serverSettles('selfservice-instance', 420, 3),
 				{
 					kind: 'shell',
 					describe: 'ensure a floating IP from the provider network on selfservice-instance',

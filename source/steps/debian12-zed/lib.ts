@@ -272,6 +272,23 @@ export function uwsgiProcesses(file: string): ActionInput {
 	};
 }
 
+/**
+ * RabbitMQ heartbeats of a uwsgi API service (nova-api, nova-api-metadata, neutron-api) from a native thread.
+ * The API is eventlet-patched; between requests an idle uwsgi worker runs no green thread, so it sends no
+ * heartbeat, RabbitMQ closes its connection after 60 s, and the first message the worker publishes afterwards
+ * (a build, a delete) can be lost without an error: the server stays in BUILD, or ACTIVE after a 204. The
+ * environment variable (oslo.config reads OS_<GROUP>__<OPTION>) reaches only the uwsgi service; the
+ * conductor, scheduler and agents share nova.conf / neutron.conf and keep their green-thread heartbeats.
+ */
+export function uwsgiAmqpHeartbeat(file: string): ActionInput {
+	return {
+		kind: 'ini',
+		describe: `RabbitMQ heartbeats from a thread of the uwsgi workers in ${file} (idle workers lose their connection otherwise)`,
+		file,
+		set: [['uwsgi', 'env', 'OS_OSLO_MESSAGING_RABBIT__HEARTBEAT_IN_PTHREAD=true']],
+	};
+}
+
 /** Run a command as a service's system user, like the guide's `su -s /bin/sh -c "..." user`. */
 export function asUser(user: string, command: string): string {
 	return `su -s /bin/sh -c '${command}' ${user}`;

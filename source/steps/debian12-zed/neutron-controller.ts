@@ -14,6 +14,7 @@ import {
 	databaseStep,
 	ensureServices,
 	serviceEntitiesStep,
+	uwsgiAmqpHeartbeat,
 	uwsgiProcesses,
 	waitAgents,
 	waitHttp,
@@ -122,6 +123,7 @@ export const neutronController: RunbookSectionInput = {
 					],
 				},
 				uwsgiProcesses('/etc/neutron/neutron-api-uwsgi.ini'),
+				uwsgiAmqpHeartbeat('/etc/neutron/neutron-api-uwsgi.ini'),
 				{
 					kind: 'shell',
 					describe: 'lock directory /var/lib/neutron/tmp',

@@ -13,6 +13,7 @@ import {
 	ensureServices,
 	serviceEntitiesStep,
 	tailLog,
+	uwsgiAmqpHeartbeat,
 	uwsgiProcesses,
 	waitHttp,
 } from './lib.js';
@@ -112,7 +113,9 @@ export const novaController: RunbookSectionInput = {
 					script: consoleProxyScript,
 				},
 				uwsgiProcesses('/etc/nova/nova-api-uwsgi.ini'),
+				uwsgiAmqpHeartbeat('/etc/nova/nova-api-uwsgi.ini'),
 				uwsgiProcesses('/etc/nova/nova-api-metadata-uwsgi.ini'),
+				uwsgiAmqpHeartbeat('/etc/nova/nova-api-metadata-uwsgi.ini'),
 			],
 			timeoutSec: 1200,
 		},

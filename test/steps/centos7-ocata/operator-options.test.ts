@@ -6,8 +6,9 @@
  * test/runbook/render-options.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { Action } from '../../../source/runbook/model.js';
+import { Action } from '../../../source/runbook/model.js';
 import { activeActions } from '../../../source/runbook/render.js';
+import { replaceLostServer, serverSettles } from '../../../source/steps/shared/launch.js';
 import { FIRST_INSTALL_LOCK_TIMEOUT_SEC } from '../../../source/steps/shared/packages.js';
 import { firstPackageInstalls } from '../shared/operator-options.js';
 import { exampleProfile, renderAll, runbook } from './helpers.js';
@@ -42,18 +43,17 @@ describe.each(PROFILES)('centos7-ocata ($name)', ({ profile }) => {
 		}
 	});
 
-	it('every instance wait fails at once on ERROR, showing the fault', () => {
-		const waits = renderAll(runbook(), profile).flatMap((e) =>
-			activeActions(runbook(), e.step, profile, e.node)
-				.filter((a) => a.kind === 'wait' && /server show \S+-instance -f value -c status/.test(a.until))
-				.map((a) => ({ key: e.key, action: a, script: e.rendered.script })),
+	it('every instance step replaces a server that never ran, then waits with the shared wait (ERROR stops it)', () => {
+		const steps = renderAll(runbook(), profile).filter((e) => /-instance$/.test(e.step.id));
+		expect(steps.map((e) => e.step.id)).toEqual(
+			profile.network.option === 'selfservice' ? ['provider-instance', 'selfservice-instance'] : ['provider-instance'],
 		);
-		expect(waits.length).toBe(profile.network.option === 'selfservice' ? 2 : 1);
-		for (const { key, action, script } of waits) {
-			if (action.kind !== 'wait') continue;
-			expect(action.failWhen, key).toMatch(/\[ "\$osc_status" = ERROR \]/);
-			expect(action.failWhen, key).toContain('-f value -c fault');
-			expect(script, key).toContain('if osc_failed=$( ( . /root/demo-openrc');
+		for (const e of steps) {
+			const actions = activeActions(runbook(), e.step, profile, e.node);
+			const create = actions.findIndex((a) => a.kind === 'shell' && a.describe.startsWith('openstack server create'));
+			expect(actions[create - 1], e.key).toEqual(Action.parse(replaceLostServer(e.step.id)));
+			expect(actions[create + 1], e.key).toEqual(Action.parse(serverSettles(e.step.id, 600, 5)));
+			expect(e.rendered.script, e.key).toContain('if osc_failed=$( ( osc_server=');
 		}
 	});
 });

@@ -6,12 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../../../source/profile/schema.js';
-import type { Action, Runbook } from '../../../source/runbook/model.js';
+import { Action, type Runbook } from '../../../source/runbook/model.js';
 import { checkSettings, getRunbook, listRunbooks, validateRunbook } from '../../../source/runbook/registry.js';
 import { activeActions, renderSecretsEnv, renderStep } from '../../../source/runbook/render.js';
 import { SECRET_NAMES } from '../../../source/runbook/variables.js';
 import { debian12ZedRunbook } from '../../../source/steps/debian12-zed/index.js';
 import { SERVICE_CONFIG } from '../../../source/steps/debian12-zed/lib.js';
+import { replaceLostServer, serverSettles } from '../../../source/steps/shared/launch.js';
 import { FIRST_INSTALL_LOCK_TIMEOUT_SEC } from '../../../source/steps/shared/packages.js';
 import { firstPackageInstalls } from '../shared/operator-options.js';
 import { exampleProfile, otherProfile, renderAll, runbook, secretsWithPrefix } from './helpers.js';
@@ -127,19 +128,18 @@ describe('debian12-zed runbook', () => {
 		}
 	});
 
-	it('the waits for an instance stop at once on ERROR and show the fault', () => {
-		const waits = allActions(runbook()).filter(
-			({ action }) => action.kind === 'wait' && /openstack server show \S+-instance /.test(action.until),
-		);
-		expect(waits.map((w) => w.where)).toEqual([
+	it('the instance steps replace a server that never ran, then wait with the shared wait (ERROR stops it)', () => {
+		const steps = runbook()
+			.sections.flatMap((s) => s.steps.map((step) => ({ where: `${s.id}/${step.id}`, step })))
+			.filter(({ step }) => /-instance$/.test(step.id));
+		expect(steps.map((s) => s.where)).toEqual([
 			'launch-instance/provider-instance',
 			'launch-instance/selfservice-instance',
 		]);
-		for (const { where, action } of waits) {
-			if (action.kind !== 'wait') continue;
-			expect(action.until, where).toMatch(/\[ "\$osc_status" = ACTIVE \]$/);
-			expect(action.failWhen, where).toMatch(/\[ "\$osc_status" = ERROR \] \|\| exit 1/);
-			expect(action.failWhen, where).toContain('openstack server show "$osc_id" -f value -c fault');
+		for (const { where, step } of steps) {
+			const create = step.actions.findIndex((a) => a.kind === 'openstack' && a.args[0] === 'server');
+			expect(step.actions[create - 1], where).toEqual(Action.parse(replaceLostServer(step.id)));
+			expect(step.actions[create + 1], where).toEqual(Action.parse(serverSettles(step.id, 420, 3)));
 		}
 	});
 
