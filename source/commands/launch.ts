@@ -8,6 +8,8 @@ import type { OpenedProfile } from '../console/open-profile.js';
 import { draftFromProfile } from '../launch/prefill.js';
 import { describeErrors, FIELD_IDS, specToDraft, unknownPaths, validateDraft } from '../launch/spec.js';
 import { type LaunchOutcome, launchPlanFor, submitLaunch } from '../launch/submit.js';
+import { buildHint, RETRY_REPLACES_STUCK } from '../steps/shared/launch.js';
+import { shellQuote } from '../util/shell.js';
 import {
 	type CommandIO,
 	commandWriters,
@@ -27,7 +29,8 @@ export const usage = `Usage: os-console launch --profile NAME_OR_PATH [--spec la
 Launches an instance the way the install guide does: provider network (and for self-service a network,
 subnet and router to the provider network), flavor, key pair, security group rules (ICMP, SSH) and the
 server, each created only if absent, on the controller. Waits for the server to leave BUILD and prints its
-addresses and console URL, or nova's fault message.
+addresses and console URL, or nova's fault message. A server of that name that never ran (ERROR, or BUILD
+with no change for 300 s) is deleted and created again; one that has run is never touched.
 
 The spec is JSON; every field is optional and defaults to the profile's values and the guide's names:
   { "network": "selfservice",
@@ -84,7 +87,8 @@ function readSpec(file: string): unknown {
 	return input;
 }
 
-function describeOutcome(outcome: LaunchOutcome): string {
+/** The outcome as the CLI prints it (stdout for ACTIVE, stderr otherwise). */
+export function describeOutcome(outcome: LaunchOutcome): string {
 	switch (outcome.kind) {
 		case 'active':
 			return [
@@ -97,7 +101,12 @@ function describeOutcome(outcome: LaunchOutcome): string {
 		case 'error':
 			return `ERROR: ${outcome.server.name} (${outcome.server.id}): ${outcome.server.fault ?? 'nova recorded no fault message'}`;
 		case 'timeout':
-			return `still ${outcome.status} after ${outcome.waitedSec}s: openstack server show to follow it; nova-compute's log on the compute node says why`;
+			return [
+				`still ${outcome.status}${outcome.taskState ? ` (task state ${outcome.taskState})` : ''} after ${outcome.waitedSec}s: openstack server show ${shellQuote(outcome.name)} to follow it`,
+				...[buildHint(outcome.taskState), `submitting again: ${RETRY_REPLACES_STUCK}`]
+					.filter((line) => line !== undefined)
+					.map((line) => `  ${line}`),
+			].join('\n');
 		case 'failed':
 			return `failed: ${outcome.detail}`;
 		case 'cancelled':

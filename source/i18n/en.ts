@@ -428,6 +428,12 @@ export const en = {
 	'launch.error': 'ERROR: {name}: {fault}',
 	'launch.noFault': 'nova recorded no fault message',
 	'launch.timeout': 'still {status} after {seconds}s',
+	'launch.timeoutTask': 'still {status} (task state {task}) after {seconds}s',
+	'launch.hintScheduling':
+		'no compute node has taken it yet: see the nova-scheduler and nova-conductor logs (/var/log/nova/) and RabbitMQ',
+	'launch.hintCompute':
+		'its compute node is at it: see /var/log/nova/nova-compute.log and the neutron agent log on that node',
+	'launch.hintRetry': 'submitting again replaces it once it has shown no change for {seconds} s without ever running',
 	'launch.cancelled': 'cancelled',
 	'launch.launching': 'Launching {instance}',
 	'launch.escCancels': 'esc cancels',

@@ -413,6 +413,11 @@ export const zh: { readonly [K in keyof typeof en]: string } = {
 	'launch.error': 'ERROR：{name}：{fault}',
 	'launch.noFault': 'nova 没有记录错误信息',
 	'launch.timeout': '{seconds} 秒后仍为 {status}',
+	'launch.timeoutTask': '{seconds} 秒后仍为 {status}（任务状态 {task}）',
+	'launch.hintScheduling':
+		'还没有计算节点接手：查看控制节点上 nova-scheduler 和 nova-conductor 的日志（/var/log/nova/）以及 RabbitMQ',
+	'launch.hintCompute': '计算节点正在处理：查看该节点的 /var/log/nova/nova-compute.log 和 neutron 代理日志',
+	'launch.hintRetry': '再次提交时，若它 {seconds} 秒内没有任何变化且从未运行过，会被删除并重新创建',
 	'launch.cancelled': '已取消',
 	'launch.launching': '正在启动 {instance}',
 	'launch.escCancels': 'esc 取消',

@@ -17,6 +17,8 @@ export interface ServerInfo {
 	/** "selfservice: 172.16.1.8, 203.0.113.104", one entry per network. */
 	addresses: string[];
 	host?: string;
+	/** nova's task in progress (BUILD: scheduling, networking, spawning ...), when it has one. */
+	taskState?: string;
 	/** nova's fault message (ERROR), when it recorded one. */
 	fault?: string;
 }
@@ -26,7 +28,7 @@ export type LaunchPhase =
 	| { kind: 'waiting'; status: string; waitedSec: number }
 	| { kind: 'active'; server: ServerInfo; consoleUrl?: string; consoleProblem?: string }
 	| { kind: 'error'; server: ServerInfo }
-	| { kind: 'timeout'; status: string; waitedSec: number }
+	| { kind: 'timeout'; name: string; status: string; waitedSec: number; taskState?: string }
 	| { kind: 'failed'; detail: string }
 	| { kind: 'cancelled' };
 
@@ -75,6 +77,7 @@ export function parseServerShow(stdout: string): ServerInfo | undefined {
 	const s = json.value;
 	if (!s.status) return undefined;
 	const host = text(s['OS-EXT-SRV-ATTR:host']);
+	const taskState = text(s['OS-EXT-STS:task_state']);
 	const fault = formatFault(s.fault);
 	return {
 		id: text(s.id),
@@ -82,6 +85,7 @@ export function parseServerShow(stdout: string): ServerInfo | undefined {
 		status: text(s.status).toUpperCase(),
 		addresses: formatAddresses(s.addresses),
 		...(host ? { host } : {}),
+		...(taskState ? { taskState } : {}),
 		...(fault ? { fault } : {}),
 	};
 }
@@ -191,7 +195,14 @@ export async function submitLaunch(engine: Engine, spec: LaunchSpec, options: Su
 				server: { ...server, fault: server.fault ?? `the server is ${status}, not ACTIVE` },
 			});
 		}
-		if (waitedSec >= timeoutSec) return finish({ kind: 'timeout', status, waitedSec });
+		if (waitedSec >= timeoutSec)
+			return finish({
+				kind: 'timeout',
+				name: spec.instance,
+				status,
+				waitedSec,
+				...(server.taskState ? { taskState: server.taskState } : {}),
+			});
 		phase({ kind: 'waiting', status, waitedSec });
 		await sleep(pollMs);
 	}

@@ -13,6 +13,7 @@ import { t } from '../i18n/index.js';
 import { applyCloudLists, draftFromProfile, readCloudLists } from '../launch/prefill.js';
 import { type FieldId, type KeyFileResult, type LaunchDraft, validateDraft } from '../launch/spec.js';
 import { launchPlanFor, submitLaunch } from '../launch/submit.js';
+import { STUCK_BUILD_SEC } from '../steps/shared/launch.js';
 import { useAppActions, useSession } from '../ui/context.js';
 import { sanitizeLine } from '../ui/format.js';
 import { symbols, theme } from '../ui/theme.js';
@@ -345,12 +346,19 @@ function RunView({ state, height }: { state: LaunchFormState; height: number }) 
 				color: theme.status.failed,
 			});
 			break;
-		case 'timeout':
-			result.push({
-				text: `${symbols.status.failed} ${t('launch.timeout', { status: phase.status, seconds: phase.waitedSec })}`,
-				color: theme.status.failed,
-			});
+		case 'timeout': {
+			const still = phase.taskState
+				? t('launch.timeoutTask', { status: phase.status, task: phase.taskState, seconds: phase.waitedSec })
+				: t('launch.timeout', { status: phase.status, seconds: phase.waitedSec });
+			result.push({ text: `${symbols.status.failed} ${still}`, color: theme.status.failed });
+			if (phase.taskState && phase.taskState !== 'None')
+				result.push({
+					text: `  ${t(phase.taskState === 'scheduling' ? 'launch.hintScheduling' : 'launch.hintCompute')}`,
+					color: theme.text.muted,
+				});
+			result.push({ text: `  ${t('launch.hintRetry', { seconds: STUCK_BUILD_SEC })}`, color: theme.text.muted });
 			break;
+		}
 		case 'failed':
 			result.push({ text: `${symbols.status.failed} ${phase.detail}`, color: theme.status.failed });
 			break;

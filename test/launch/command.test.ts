@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { launchCommand } from '../../source/commands/launch.js';
+import { describeOutcome, launchCommand } from '../../source/commands/launch.js';
 import { LocalShellRunner } from '../helpers/local-runner.js';
 import { demoProfile, tempHome, writeProfile } from '../helpers/profiles.js';
 import { writeKey } from './helpers.js';
@@ -114,5 +114,26 @@ describe('os-console launch', () => {
 		expect(doc.detail).toMatch(/^creating the resources failed on controller: /);
 		expect(doc.commands[0]).toBe('# as admin: . admin-openrc');
 		expect(runner.runs.map((x) => x.node)).toEqual(['controller']);
+	});
+});
+
+describe('the outcome as the CLI prints it', () => {
+	it('a server still in BUILD at the timeout: its task state, where to look, what submitting again does', () => {
+		const text = describeOutcome({
+			kind: 'timeout',
+			name: 'console-instance',
+			status: 'BUILD',
+			waitedSec: 300,
+			taskState: 'scheduling',
+		});
+		expect(text.split('\n')).toEqual([
+			'still BUILD (task state scheduling) after 300s: openstack server show console-instance to follow it',
+			'  no compute node has taken it yet: see the nova-scheduler and nova-conductor logs (/var/log/nova/) and RabbitMQ',
+			'  submitting again: a retry replaces it once it has shown no change for 300 s without ever running',
+		]);
+		expect(describeOutcome({ kind: 'timeout', name: 'a b', status: 'BUILD', waitedSec: 5 }).split('\n')).toEqual([
+			"still BUILD after 5s: openstack server show 'a b' to follow it",
+			'  submitting again: a retry replaces it once it has shown no change for 300 s without ever running',
+		]);
 	});
 });

@@ -30,6 +30,7 @@ describe('server show', () => {
 		expect(parseServerShow(fixture('captured/server-show-build.stdout'))).toMatchObject({
 			name: 'building-instance',
 			status: 'BUILD',
+			taskState: 'spawning',
 		});
 		const error = parseServerShow(fixture('captured/server-show-error.stdout'));
 		expect(error).toEqual({

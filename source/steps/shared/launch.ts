@@ -100,6 +100,17 @@ export function dhcpPortList(network: string): string[] {
  */
 export const STUCK_BUILD_SEC = 300;
 
+/** Where to look for what holds a server in BUILD, by nova's task state; undefined when it has none. */
+export function buildHint(taskState: string | undefined): string | undefined {
+	if (!taskState || taskState === 'None') return undefined;
+	if (taskState === 'scheduling')
+		return 'no compute node has taken it yet: see the nova-scheduler and nova-conductor logs (/var/log/nova/) and RabbitMQ';
+	return 'its compute node is at it: see /var/log/nova/nova-compute.log and the neutron agent log on that node';
+}
+
+/** What a retry does with a server still in BUILD (see replaceLostServer). */
+export const RETRY_REPLACES_STUCK = `a retry replaces it once it has shown no change for ${STUCK_BUILD_SEC} s without ever running`;
+
 /** `describe` of replaceLostServer's action. */
 export function replaceLostServerTitle(server: string): string {
 	return `remove server ${server} if an earlier attempt left it ERROR or stuck in BUILD without ever running`;
@@ -164,11 +175,11 @@ osc_task=$(printf '%s\n' "$osc_show" | sed -n 's/^os_ext_sts_task_state="\(.*\)"
 echo "$osc_server: $osc_status (task state: $osc_task)"
 [ "$osc_status" = BUILD ] || exit 1
 case "$osc_task" in
-scheduling) echo 'no compute node has taken it yet: see the nova-scheduler and nova-conductor logs (/var/log/nova/) and RabbitMQ' ;;
+scheduling) echo ${shellQuote(buildHint('scheduling')!)} ;;
 None | '') ;;
-*) echo 'its compute node is at it: see /var/log/nova/nova-compute.log and the neutron agent log on that node' ;;
+*) echo ${shellQuote(buildHint('spawning')!)} ;;
 esac
-echo 'a retry of this step replaces it once it has shown no change for ${STUCK_BUILD_SEC} s without ever running'
+echo ${shellQuote(RETRY_REPLACES_STUCK)}
 exit 1`,
 		failWhen: String.raw`osc_server=${name}
 osc_status=$(osc_openstack demo '' server show "$osc_server" -f value -c status) || exit 1

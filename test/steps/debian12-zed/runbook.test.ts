@@ -86,8 +86,26 @@ describe('debian12-zed runbook', () => {
 		expect(rb.settings.find((s) => s.name === 'UWSGI_PROCESSES')?.default).toBe('2');
 		const uwsgiFiles = allActions(rb)
 			.map(({ action }) => action)
-			.filter((a) => a.kind === 'ini' && a.file.endsWith('-uwsgi.ini'))
+			.filter((a) => a.kind === 'ini' && a.file.endsWith('-uwsgi.ini') && a.set.some(([, key]) => key === 'processes'))
 			.map((a) => (a.kind === 'ini' ? a.file : ''));
+		// The uwsgi APIs that talk to RabbitMQ send heartbeats from a native thread (an idle worker's connection is
+		// closed by RabbitMQ otherwise, and the next message it publishes can be lost).
+		const heartbeatFiles = allActions(rb)
+			.map(({ action }) => action)
+			.filter(
+				(a) =>
+					a.kind === 'ini' &&
+					a.set.some(
+						([section, key, value]) =>
+							section === 'uwsgi' && key === 'env' && value === 'OS_OSLO_MESSAGING_RABBIT__HEARTBEAT_IN_PTHREAD=true',
+					),
+			)
+			.map((a) => (a.kind === 'ini' ? a.file : ''));
+		expect(heartbeatFiles.sort()).toEqual([
+			'/etc/neutron/neutron-api-uwsgi.ini',
+			'/etc/nova/nova-api-metadata-uwsgi.ini',
+			'/etc/nova/nova-api-uwsgi.ini',
+		]);
 		expect(uwsgiFiles.sort()).toEqual([
 			'/etc/keystone/keystone-uwsgi.ini',
 			'/etc/neutron/neutron-api-uwsgi.ini',
