@@ -20,10 +20,17 @@ const FAKE_OPENSTACK = String.raw`osc_openstack() {
 	"server show "*" -f shell "*)
 		if [ -z "$FAKE_SHOW" ]; then echo "No server with a name or ID of '$3' exists." >&2; return 1; fi
 		printf '%s\n' "$FAKE_SHOW" ;;
-	"server show "*" -f value -c status") printf '%s\n' "$FAKE_SHOW" | sed -n 's/^status="\(.*\)"$/\1/p' ;;
+	"server show "*" -f value -c status")
+		if [ -n "$FAKE_RESET" ] && [ ! -e "$FAKE_CALLS.reset" ]; then
+			: > "$FAKE_CALLS.reset"
+			echo "Unable to establish connection to http://controller:8774/v2.1/servers/$3: ('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))" >&2
+			return 1
+		fi
+		if [ -e "$FAKE_CALLS.deleted" ]; then echo "No server with a name or ID of '$3' exists." >&2; return 1; fi
+		printf '%s\n' "$FAKE_SHOW" | sed -n 's/^status="\(.*\)"$/\1/p' ;;
 	"server show "*" -f value -c id") printf '%s\n' "$FAKE_SHOW" | sed -n 's/^id="\(.*\)"$/\1/p' ;;
 	"server show "*" -f value -c fault") printf '%s\n' "$FAKE_FAULT" ;;
-	"server delete --wait "*) ;;
+	"server delete "*) : > "$FAKE_CALLS.deleted" ;;
 	*) echo "fake osc_openstack: unexpected call: $*" >&2; return 2 ;;
 	esac
 }
@@ -51,13 +58,19 @@ function showShell(s: Server): string {
 	].join('\n');
 }
 
-function run(script: string, server: Server | undefined, fault = '') {
+function run(script: string, server: Server | undefined, fault = '', reset = false) {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osc-server-'));
 	const calls = path.join(dir, 'calls');
 	fs.writeFileSync(calls, '');
 	const r = spawnSync('sh', ['-c', `${FAKE_OPENSTACK}\n${script}`], {
 		encoding: 'utf8',
-		env: { ...process.env, FAKE_CALLS: calls, FAKE_SHOW: server ? showShell(server) : '', FAKE_FAULT: fault },
+		env: {
+			...process.env,
+			FAKE_CALLS: calls,
+			FAKE_SHOW: server ? showShell(server) : '',
+			FAKE_FAULT: fault,
+			FAKE_RESET: reset ? '1' : '',
+		},
 	});
 	return {
 		code: r.status,
@@ -87,15 +100,22 @@ describe('replaceLostServer: a retry makes again only a server that never ran', 
 		expect(r.code).toBe(0);
 		expect(r.out).toContain(`server provider-instance (${ID}) is ERROR and never ran; nova's fault`);
 		expect(r.out).toContain('No valid host was found.');
-		expect(deletes(r.calls)).toEqual([`server delete --wait ${ID}`]);
+		expect(deletes(r.calls)).toEqual([`server delete ${ID}`]);
 		expect(r.out).toMatch(/^removed: {3}server provider-instance \(6e918fc2-.*\), created again below$/m);
+	});
+
+	it('a reset connection while it waits for the delete is asked again, not taken for "gone"', () => {
+		const r = run(action.script, { status: 'ERROR' }, 'No valid host was found.', true);
+		expect(r.code).toBe(0);
+		expect(r.calls.filter((c) => c === `server show ${ID} -f value -c status`)).toHaveLength(2);
+		expect(r.out).toMatch(/^removed: {3}server provider-instance/m);
 	});
 
 	it(`BUILD, never launched, no change for ${STUCK_BUILD_SEC} s or more: nova lost it, it is replaced`, () => {
 		const r = run(action.script, { status: 'BUILD', task: 'scheduling', quietSec: STUCK_BUILD_SEC + 120 });
 		expect(r.code).toBe(0);
 		expect(r.out).toMatch(/has been in BUILD with no change for 4\d\ds and never ran: nova lost its build/);
-		expect(deletes(r.calls)).toEqual([`server delete --wait ${ID}`]);
+		expect(deletes(r.calls)).toEqual([`server delete ${ID}`]);
 	});
 
 	it('BUILD that changed lately: still building, left alone', () => {

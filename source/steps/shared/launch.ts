@@ -150,7 +150,21 @@ BUILD)
 esac
 echo "server $osc_server ($osc_id) $osc_why; nova's fault, if it recorded one:"
 osc_openstack demo '' server show "$osc_id" -f value -c fault || true
-osc_openstack demo '' server delete --wait "$osc_id"
+# Not --wait: nova-api under uwsgi may reset the client's next request after the DELETE, and --wait gives up on
+# the first error. Gone is what nova says ("No server ..."); any other error is asked again.
+osc_deadline=$(( $(date +%s) + 180 ))
+osc_deleted=
+while :; do
+	if [ -z "$osc_deleted" ]; then osc_openstack demo '' server delete "$osc_id" && osc_deleted=yes; fi
+	if ! osc_left=$(osc_openstack demo '' server show "$osc_id" -f value -c status 2>&1); then
+		case "$osc_left" in *'No server with'* | *'could not be found'*) break ;; esac
+	fi
+	if [ "$(date +%s)" -ge "$osc_deadline" ]; then
+		echo "server $osc_server ($osc_id) is still there 180 s after its delete: $osc_left" >&2
+		exit 1
+	fi
+	sleep 2
+done
 echo "removed:   server $osc_server ($osc_id), created again below"`,
 	};
 }

@@ -162,8 +162,14 @@ describe('debian12-zed runbook', () => {
 	});
 
 	it('never sleeps to wait: steps wait for conditions with a timeout', () => {
+		// A shell loop may poll only against a deadline (replaceLostServer's wait for nova's delete).
 		const sleepers = allActions(runbook()).filter(
-			({ action }) => action.kind === 'shell' && /\bsleep\b/.test(action.script),
+			({ action }) =>
+				action.kind === 'shell' &&
+				/\bsleep\b/.test(action.script) &&
+				!/osc_deadline=\$\(\( \$\(date \+%s\) \+ \d+ \)\)[\s\S]*-ge "\$osc_deadline"[\s\S]*exit 1[\s\S]*\bsleep \d+/.test(
+					action.script,
+				),
 		);
 		expect(sleepers.map((s) => s.where)).toEqual([]);
 	});
