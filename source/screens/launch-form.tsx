@@ -13,7 +13,7 @@ import { t } from '../i18n/index.js';
 import { applyCloudLists, draftFromProfile, readCloudLists } from '../launch/prefill.js';
 import { type FieldId, type KeyFileResult, type LaunchDraft, validateDraft } from '../launch/spec.js';
 import { launchPlanFor, submitLaunch } from '../launch/submit.js';
-import { STUCK_BUILD_SEC } from '../steps/shared/launch.js';
+import { buildHolder, STUCK_BUILD_SEC } from '../steps/shared/launch.js';
 import { useAppActions, useSession } from '../ui/context.js';
 import { sanitizeLine } from '../ui/format.js';
 import { symbols, theme } from '../ui/theme.js';
@@ -351,9 +351,10 @@ function RunView({ state, height }: { state: LaunchFormState; height: number }) 
 				? t('launch.timeoutTask', { status: phase.status, task: phase.taskState, seconds: phase.waitedSec })
 				: t('launch.timeout', { status: phase.status, seconds: phase.waitedSec });
 			result.push({ text: `${symbols.status.failed} ${still}`, color: theme.status.failed });
-			if (phase.taskState && phase.taskState !== 'None')
+			const holder = buildHolder(phase.taskState);
+			if (holder)
 				result.push({
-					text: `  ${t(phase.taskState === 'scheduling' ? 'launch.hintScheduling' : 'launch.hintCompute')}`,
+					text: `  ${t(holder === 'scheduling' ? 'launch.hintScheduling' : 'launch.hintCompute')}`,
 					color: theme.text.muted,
 				});
 			result.push({ text: `  ${t('launch.hintRetry', { seconds: STUCK_BUILD_SEC })}`, color: theme.text.muted });

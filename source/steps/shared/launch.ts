@@ -100,12 +100,22 @@ export function dhcpPortList(network: string): string[] {
  */
 export const STUCK_BUILD_SEC = 300;
 
+/** Which part of nova holds a server in BUILD, by its task state; undefined when it has none. */
+export function buildHolder(taskState: string | undefined): 'scheduling' | 'compute' | undefined {
+	if (!taskState || taskState === 'None') return undefined;
+	return taskState === 'scheduling' ? 'scheduling' : 'compute';
+}
+
+const BUILD_HINTS = {
+	scheduling:
+		'no compute node has taken it yet: see the nova-scheduler and nova-conductor logs (/var/log/nova/) and RabbitMQ',
+	compute: 'its compute node is at it: see /var/log/nova/nova-compute.log and the neutron agent log on that node',
+} as const;
+
 /** Where to look for what holds a server in BUILD, by nova's task state; undefined when it has none. */
 export function buildHint(taskState: string | undefined): string | undefined {
-	if (!taskState || taskState === 'None') return undefined;
-	if (taskState === 'scheduling')
-		return 'no compute node has taken it yet: see the nova-scheduler and nova-conductor logs (/var/log/nova/) and RabbitMQ';
-	return 'its compute node is at it: see /var/log/nova/nova-compute.log and the neutron agent log on that node';
+	const holder = buildHolder(taskState);
+	return holder && BUILD_HINTS[holder];
 }
 
 /** What a retry does with a server still in BUILD (see replaceLostServer). */
